@@ -1,0 +1,246 @@
+package io.liveroom;
+
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.partition.MigrationListener;
+import com.hazelcast.partition.MigrationState;
+import com.hazelcast.partition.ReplicaMigrationEvent;
+import io.liveroom.cluster.ClusterConfig;
+import io.liveroom.config.LiveroomConfig;
+import io.liveroom.config.Role;
+import io.liveroom.edge.EdgeVerticle;
+import io.liveroom.metrics.NodeMetrics;
+import io.liveroom.protocol.Codecs;
+import io.liveroom.room.RoomRules;
+import io.liveroom.shard.Addresses;
+import io.liveroom.shard.Ownership;
+import io.liveroom.shard.ShardVerticle;
+import io.liveroom.store.RoomStore;
+import io.liveroom.sweep.SweeperVerticle;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.util.EnumSet;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One liveroom node: a clustered Vert.x over Hazelcast running the roles its config names. Used
+ * by {@link Main} and by tests, which start several nodes in one JVM.
+ */
+public final class Node {
+  private static final Logger LOG = LoggerFactory.getLogger(Node.class);
+
+  private final LiveroomConfig config;
+  private final Vertx vertx;
+  private final HazelcastInstance hazelcast;
+  private final NodeServices services;
+  private final PrometheusMeterRegistry registry;
+  private final long startedAt = System.currentTimeMillis();
+  private long healthTimer = -1;
+  private boolean healthRunning;
+  private boolean safeCheckRunning;
+
+  private Node(LiveroomConfig config, Vertx vertx, HazelcastClusterManager cm, PrometheusMeterRegistry registry) {
+    this.config = config;
+    this.vertx = vertx;
+    this.hazelcast = cm.getHazelcastInstance();
+    this.registry = registry;
+    NodeMetrics metrics = new NodeMetrics(registry);
+    this.services = new NodeServices(config, cm.getNodeId(), hazelcast, new Ownership(hazelcast),
+        new RoomStore(vertx, config.redis(), registry), new RoomRules(config.rooms().limits()), metrics,
+        new NodeHealth());
+  }
+
+  /** Joins the cluster and deploys the configured roles; fails if any of it fails. */
+  public static Future<Node> start(LiveroomConfig config) {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    HazelcastClusterManager cm = new HazelcastClusterManager(ClusterConfig.build(config));
+    VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
+        .setEnabled(true)
+        .setJvmMetricsEnabled(true)
+        .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE, Label.POOL_TYPE,
+            Label.POOL_NAME, Label.EB_SIDE)));
+    options.getEventBusOptions().setHost(config.cluster().host());
+    return Vertx.builder()
+        .with(options)
+        .withMetrics(new MicrometerMetricsFactory(registry))
+        .withClusterManager(cm)
+        .buildClustered()
+        .compose(vertx -> {
+          Node node = new Node(config, vertx, cm, registry);
+          return node.deploy().map(node).recover(e -> vertx.close().transform(ignored -> Future.failedFuture(e)));
+        });
+  }
+
+  private Future<Void> deploy() {
+    Codecs.register(vertx.eventBus());
+    vertx.eventBus().<JsonObject>consumer(Addresses.nodeStats(services.nodeId()), m -> m.reply(stats()));
+    Future<Void> ready = config.node().has(Role.SHARD) ? awaitPartitionTable() : Future.succeededFuture();
+    return ready.compose(v -> {
+      if (!config.node().has(Role.SHARD)) {
+        return Future.succeededFuture();
+      }
+      hazelcast.getPartitionService().addMigrationListener(new HandOver());
+      return vertx.deployVerticle(new Indexed(i -> new ShardVerticle(services, i)),
+          new DeploymentOptions().setInstances(config.shard().instances())).mapEmpty();
+    }).compose(v -> config.node().has(Role.SWEEPER)
+        ? vertx.deployVerticle(new SweeperVerticle(services)).mapEmpty()
+        : Future.succeededFuture()
+    ).compose(v -> config.node().has(Role.EDGE)
+        ? vertx.deployVerticle(() -> new EdgeVerticle(services),
+            new DeploymentOptions().setInstances(config.http().instances())).mapEmpty()
+        : Future.<Void>succeededFuture()
+    ).onSuccess(v -> {
+      checkHealth();
+      healthTimer = vertx.setPeriodic(config.redis().healthIntervalMs(), id -> checkHealth());
+      LOG.info("node {} up: roles {}, cluster '{}' with {} members, http port {}", services.nodeId(),
+          config.node().roles(), config.cluster().name(), hazelcast.getCluster().getMembers().size(),
+          config.node().has(Role.EDGE) ? config.http().port() : "-");
+    });
+  }
+
+  /** Waits (without blocking a thread) until every partition has an owner. */
+  private Future<Void> awaitPartitionTable() {
+    Promise<Void> done = Promise.promise();
+    long deadline = System.currentTimeMillis() + config.cluster().joinTimeoutMs();
+    vertx.setPeriodic(0, 50, id -> {
+      if (services.ownership().assigned()) {
+        vertx.cancelTimer(id);
+        done.tryComplete();
+      } else if (System.currentTimeMillis() > deadline) {
+        vertx.cancelTimer(id);
+        done.tryFail("the partition table was not assigned within cluster.joinTimeoutMs");
+      }
+    });
+    return done.future();
+  }
+
+  private void checkHealth() {
+    if (healthRunning) {
+      return;
+    }
+    healthRunning = true;
+    if (!hazelcast.getLifecycleService().isRunning()) {
+      services.health().cluster("not a cluster member");
+    } else if (!services.ownership().assigned()) {
+      services.health().cluster("partition table not assigned (no shard node in the cluster?)");
+    } else {
+      services.health().cluster(null);
+    }
+    if (!safeCheckRunning) {
+      // isClusterSafe() asks every member and waits: never on an event loop
+      safeCheckRunning = true;
+      vertx.executeBlocking(() -> hazelcast.getPartitionService().isClusterSafe(), false)
+          .onComplete(ar -> {
+            safeCheckRunning = false;
+            services.health().clusterSafe(ar.succeeded() && ar.result());
+          });
+    }
+    services.store().ping()
+        .onSuccess(v -> services.health().redis(null))
+        .onFailure(e -> services.health().redis(e.getMessage()))
+        .onComplete(ar -> healthRunning = false);
+  }
+
+  private JsonObject stats() {
+    JsonArray roles = new JsonArray();
+    config.node().roles().forEach(r -> roles.add(r.wire()));
+    return new JsonObject()
+        .put("nodeId", services.nodeId())
+        .put("roles", roles)
+        .put("liteMember", hazelcast.getCluster().getLocalMember().isLiteMember())
+        .put("partitionsOwned", services.ownership().ownedCount())
+        .put("roomsHot", services.metrics().roomsHot())
+        .put("shardInstances", config.node().has(Role.SHARD) ? config.shard().instances() : 0)
+        .put("ready", services.health().ready())
+        .put("uptimeMs", System.currentTimeMillis() - startedAt);
+  }
+
+  /** Graceful stop: readiness goes down, verticles stop, the node leaves the cluster. */
+  public Future<Void> close() {
+    services.health().stopping();
+    vertx.cancelTimer(healthTimer);
+    return vertx.close().eventually(() -> {
+      registry.close();
+      return Future.succeededFuture();
+    });
+  }
+
+  /** Closes within {@code node.shutdownGraceMs}, for the SIGTERM hook; returns whether it finished. */
+  public boolean closeAndWait() {
+    try {
+      close().await(config.node().shutdownGraceMs(), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (Exception e) {
+      LOG.warn("node {} did not stop within {} ms: {}", services.nodeId(), config.node().shutdownGraceMs(),
+          e.toString());
+      return false;
+    }
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public String nodeId() {
+    return services.nodeId();
+  }
+
+  public NodeServices services() {
+    return services;
+  }
+
+  public int httpPort() {
+    return config.http().port();
+  }
+
+  /** Drops the hot rooms of a partition this node handed over, on the shard instance that held them. */
+  private final class HandOver implements MigrationListener {
+    @Override
+    public void migrationStarted(MigrationState state) {
+    }
+
+    @Override
+    public void migrationFinished(MigrationState state) {
+    }
+
+    @Override
+    public void replicaMigrationCompleted(ReplicaMigrationEvent event) {
+      if (event.getReplicaIndex() == 0 && event.getSource() != null && event.getSource().localMember()) {
+        int pid = event.getPartitionId();
+        vertx.eventBus().send(Addresses.shardControl(Ownership.instanceOf(pid, config.shard().instances())),
+            new JsonObject().put("op", "drop").put("partition", pid));
+      }
+    }
+
+    @Override
+    public void replicaMigrationFailed(ReplicaMigrationEvent event) {
+    }
+  }
+
+  /** Gives each verticle instance of a deployment its index (0..n-1). */
+  private static final class Indexed implements java.util.function.Supplier<io.vertx.core.Deployable> {
+    private final java.util.function.IntFunction<io.vertx.core.Deployable> factory;
+    private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+
+    Indexed(java.util.function.IntFunction<io.vertx.core.Deployable> factory) {
+      this.factory = factory;
+    }
+
+    @Override
+    public io.vertx.core.Deployable get() {
+      return factory.apply(next.getAndIncrement());
+    }
+  }
+}

@@ -1,0 +1,59 @@
+package io.liveroom;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Readiness of a node, refreshed by {@link Node} on a timer: joined the cluster with an assigned
+ * partition table, and Redis answering. Read by every edge instance, so its fields are volatile.
+ */
+public final class NodeHealth {
+  private volatile String clusterProblem = "not joined yet";
+  private volatile String redisProblem = "not checked yet";
+  private volatile boolean clusterSafe;
+  private volatile boolean stopping;
+
+  public boolean ready() {
+    return !stopping && clusterProblem == null && redisProblem == null;
+  }
+
+  public boolean redisUp() {
+    return redisProblem == null;
+  }
+
+  void cluster(String problem) {
+    clusterProblem = problem;
+  }
+
+  void redis(String problem) {
+    redisProblem = problem;
+  }
+
+  void clusterSafe(boolean safe) {
+    clusterSafe = safe;
+  }
+
+  void stopping() {
+    stopping = true;
+  }
+
+  /** The body of {@code /health/ready}: each check and, when it fails, why. */
+  public JsonObject report() {
+    String cluster = clusterProblem;
+    String redis = redisProblem;
+    JsonObject checks = new JsonObject()
+        .put("cluster", check(cluster).put("clusterSafe", clusterSafe))
+        .put("redis", check(redis));
+    if (stopping) {
+      checks.put("node", check("shutting down"));
+    }
+    return new JsonObject().put("status", ready() ? "UP" : "DOWN").put("checks", checks);
+  }
+
+  private static JsonObject check(String problem) {
+    JsonObject o = new JsonObject().put("status", problem == null ? "UP" : "DOWN");
+    if (problem != null) {
+      o.put("reason", problem);
+    }
+    return o;
+  }
+}

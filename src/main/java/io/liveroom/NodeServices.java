@@ -1,0 +1,23 @@
+package io.liveroom;
+
+import com.hazelcast.core.HazelcastInstance;
+import io.liveroom.config.LiveroomConfig;
+import io.liveroom.metrics.NodeMetrics;
+import io.liveroom.room.RoomRules;
+import io.liveroom.shard.Ownership;
+import io.liveroom.store.RoomStore;
+
+/**
+ * What every verticle of a node shares: config, identity, the cluster's partition table, the
+ * store and the meters. All members are thread-safe.
+ */
+public record NodeServices(
+    LiveroomConfig config,
+    String nodeId,
+    HazelcastInstance hazelcast,
+    Ownership ownership,
+    RoomStore store,
+    RoomRules rules,
+    NodeMetrics metrics,
+    NodeHealth health) {
+}

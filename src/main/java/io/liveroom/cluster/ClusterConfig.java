@@ -1,0 +1,67 @@
+package io.liveroom.cluster;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.XmlConfigBuilder;
+import io.liveroom.config.ConfigException;
+import io.liveroom.config.LiveroomConfig;
+import io.liveroom.config.Role;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Builds the Hazelcast member config of a node: {@code cluster.xml} for what every node shares,
+ * then the node's own settings from {@code cluster.*}: name, bind address and port, TCP-IP
+ * members, lite membership for nodes that own no rooms, and the member attributes edges use to
+ * find a partition owner's shard addresses.
+ */
+public final class ClusterConfig {
+  /** Member attribute: how many shard verticle instances the member runs (0 on edge-only nodes). */
+  public static final String SHARDS_ATTRIBUTE = "liveroom.shards";
+
+  private ClusterConfig() {
+  }
+
+  public static Config build(LiveroomConfig cfg) {
+    Config hz = load(cfg.cluster().configFile());
+    LiveroomConfig.Cluster c = cfg.cluster();
+    hz.setClusterName(c.name());
+    hz.setProperty("hazelcast.local.localAddress", c.host());
+    hz.getNetworkConfig().setPort(c.port()).setPortAutoIncrement(false);
+    JoinConfig join = hz.getNetworkConfig().getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    join.getTcpIpConfig().setEnabled(true).setMembers(c.members())
+        .setConnectionTimeoutSeconds(5);
+    boolean shard = cfg.node().has(Role.SHARD);
+    hz.setLiteMember(!shard);
+    hz.getMemberAttributeConfig().setAttribute(SHARDS_ATTRIBUTE,
+        Integer.toString(shard ? cfg.shard().instances() : 0));
+    return hz;
+  }
+
+  private static Config load(String file) {
+    try (InputStream in = open(file)) {
+      return new XmlConfigBuilder(in).build();
+    } catch (IOException e) {
+      throw new ConfigException("cluster.configFile: cannot read " + file + ": " + e.getMessage());
+    } catch (RuntimeException e) {
+      throw new ConfigException("cluster.configFile: " + file + " is not a valid Hazelcast config: " + e.getMessage());
+    }
+  }
+
+  private static InputStream open(String file) throws IOException {
+    Path p = Path.of(file);
+    if (Files.isRegularFile(p)) {
+      return new FileInputStream(p.toFile());
+    }
+    InputStream in = ClusterConfig.class.getClassLoader().getResourceAsStream(file);
+    if (in == null) {
+      throw new IOException("no such file, neither on disk nor in the jar");
+    }
+    return in;
+  }
+}

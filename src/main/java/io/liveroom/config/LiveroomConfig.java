@@ -1,0 +1,236 @@
+package io.liveroom.config;
+
+import io.liveroom.room.RoomLimits;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The typed, validated node configuration. {@link #from} maps the merged JSON (defaults from
+ * {@code conf/liveroom.json}, then environment and system-property overrides) once; a bad value
+ * throws a {@link ConfigException} naming the key.
+ */
+public record LiveroomConfig(
+    Node node,
+    Cluster cluster,
+    Http http,
+    Shard shard,
+    Redis redis,
+    Auth auth,
+    Rooms rooms,
+    Sweeper sweeper) {
+
+  public record Node(Set<Role> roles, long shutdownGraceMs) {
+    public boolean has(Role role) {
+      return roles.contains(role);
+    }
+  }
+
+  public record Cluster(String name, String host, int port, List<String> members, String configFile,
+                        long joinTimeoutMs) {
+  }
+
+  public record Http(String host, int port, int instances, int maxBodyBytes) {
+  }
+
+  public record Shard(int instances, long requestTimeoutMs, long retryBudgetMs) {
+  }
+
+  public record Redis(String url, int poolSize, int maxWaiting, long timeoutMs, long healthIntervalMs) {
+  }
+
+  public record Auth(List<String> apiKeys, String jwtAlgorithm, String jwtSecret, String jwtPublicKey) {
+    @Override
+    public String toString() {
+      return "Auth[apiKeys=" + apiKeys.size() + " keys, jwtAlgorithm=" + jwtAlgorithm + "]";
+    }
+  }
+
+  public record Rooms(RoomLimits limits, int pageSize, int maxPageSize) {
+  }
+
+  public record Sweeper(long intervalMs, long idleAfterMs, int batchSize) {
+  }
+
+  /** Maps and validates the merged config JSON. */
+  public static LiveroomConfig from(JsonObject json) {
+    Reader r = new Reader(json);
+    Set<Role> roles = r.roles("node.roles");
+    Node node = new Node(roles, r.longIn("node.shutdownGraceMs", 0, 600_000));
+    Cluster cluster = new Cluster(
+        r.string("cluster.name", true),
+        r.string("cluster.host", true),
+        r.intIn("cluster.port", 1, 65535),
+        r.strings("cluster.members", false),
+        r.string("cluster.configFile", true),
+        r.longIn("cluster.joinTimeoutMs", 1000, 600_000));
+    int cores = Runtime.getRuntime().availableProcessors();
+    Http http = new Http(
+        r.string("http.host", true),
+        r.intIn("http.port", 0, 65535),
+        orCores(r.intIn("http.instances", 0, 256), cores),
+        r.intIn("http.maxBodyBytes", 1024, 16 * 1024 * 1024));
+    Shard shard = new Shard(
+        orCores(r.intIn("shard.instances", 0, 256), cores),
+        r.longIn("shard.requestTimeoutMs", 50, 60_000),
+        r.longIn("shard.retryBudgetMs", 0, 60_000));
+    Redis redis = new Redis(
+        r.string("redis.url", true),
+        r.intIn("redis.poolSize", 1, 1024),
+        r.intIn("redis.maxWaiting", 1, 1_000_000),
+        r.longIn("redis.timeoutMs", 10, 60_000),
+        r.longIn("redis.healthIntervalMs", 100, 60_000));
+    if (!redis.url().startsWith("redis://") && !redis.url().startsWith("rediss://")
+        && !redis.url().startsWith("unix://")) {
+      throw new ConfigException("redis.url must start with redis://, rediss:// or unix://, got '" + redis.url() + "'");
+    }
+    Auth auth = new Auth(
+        r.strings("auth.apiKeys", false),
+        r.string("auth.jwt.algorithm", true),
+        r.string("auth.jwt.secret", false),
+        r.string("auth.jwt.publicKey", false));
+    if (roles.contains(Role.EDGE)) {
+      checkAuth(auth);
+    }
+    RoomLimits limits = new RoomLimits(
+        r.intIn("rooms.maxTitleLength", 1, 1000),
+        r.intIn("rooms.maxMetadataBytes", 2, 65536),
+        r.intIn("rooms.defaultMaxMembers", 1, 100_000_000),
+        r.intIn("rooms.maxMembersLimit", 1, 100_000_000),
+        r.intIn("rooms.maxSlowModeSec", 0, 86_400));
+    if (limits.defaultMaxMembers() > limits.maxMembersLimit()) {
+      throw new ConfigException("rooms.defaultMaxMembers must not exceed rooms.maxMembersLimit");
+    }
+    Rooms rooms = new Rooms(limits, r.intIn("rooms.pageSize", 1, 1000), r.intIn("rooms.maxPageSize", 1, 1000));
+    if (rooms.pageSize() > rooms.maxPageSize()) {
+      throw new ConfigException("rooms.pageSize must not exceed rooms.maxPageSize");
+    }
+    Sweeper sweeper = new Sweeper(
+        r.longIn("sweeper.intervalMs", 10, 3_600_000),
+        r.longIn("sweeper.idleAfterMs", 100, 30L * 86_400_000),
+        r.intIn("sweeper.batchSize", 1, 1_000_000));
+    return new LiveroomConfig(node, cluster, http, shard, redis, auth, rooms, sweeper);
+  }
+
+  private static void checkAuth(Auth auth) {
+    if (auth.apiKeys().isEmpty()) {
+      throw new ConfigException("auth.apiKeys is empty: set at least one API key "
+          + "(LIVEROOM_AUTH_API_KEYS=key1,key2 or -Dliveroom.auth.apiKeys=...); there is no default key");
+    }
+    for (String k : auth.apiKeys()) {
+      if (k.length() < 6) {
+        throw new ConfigException("auth.apiKeys: every key must have at least 6 characters");
+      }
+    }
+    switch (auth.jwtAlgorithm()) {
+      case "HS256" -> {
+        if (auth.jwtSecret().isEmpty()) {
+          throw new ConfigException("auth.jwt.secret is empty: set the HS256 secret "
+              + "(LIVEROOM_AUTH_JWT_SECRET); there is no default secret");
+        }
+      }
+      case "RS256", "ES256" -> {
+        if (auth.jwtPublicKey().isEmpty()) {
+          throw new ConfigException("auth.jwt.publicKey is empty: " + auth.jwtAlgorithm()
+              + " needs the PEM public key (LIVEROOM_AUTH_JWT_PUBLIC_KEY)");
+        }
+      }
+      default -> throw new ConfigException("auth.jwt.algorithm must be HS256, RS256 or ES256, got '"
+          + auth.jwtAlgorithm() + "'");
+    }
+  }
+
+  private static int orCores(int n, int cores) {
+    return n == 0 ? cores : n;
+  }
+
+  /** Typed access to dotted keys with messages that name the key. */
+  private static final class Reader {
+    private final JsonObject root;
+
+    Reader(JsonObject root) {
+      this.root = root;
+    }
+
+    private Object raw(String key) {
+      JsonObject o = root;
+      String[] parts = key.split("\\.");
+      for (int i = 0; i < parts.length - 1; i++) {
+        Object next = o.getValue(parts[i]);
+        if (!(next instanceof JsonObject)) {
+          throw new ConfigException(key + " is missing");
+        }
+        o = (JsonObject) next;
+      }
+      Object v = o.getValue(parts[parts.length - 1]);
+      if (v == null) {
+        throw new ConfigException(key + " is missing");
+      }
+      return v;
+    }
+
+    String string(String key, boolean required) {
+      Object v = raw(key);
+      if (!(v instanceof String s)) {
+        throw new ConfigException(key + " must be a string, got " + v);
+      }
+      if (required && s.isBlank()) {
+        throw new ConfigException(key + " must not be empty");
+      }
+      return s.strip();
+    }
+
+    long longIn(String key, long min, long max) {
+      Object v = raw(key);
+      if (!(v instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())) {
+        throw new ConfigException(key + " must be an integer, got '" + v + "'");
+      }
+      long l = n.longValue();
+      if (l < min || l > max) {
+        throw new ConfigException(key + " must be between " + min + " and " + max + ", got " + l);
+      }
+      return l;
+    }
+
+    int intIn(String key, int min, int max) {
+      return (int) longIn(key, min, max);
+    }
+
+    List<String> strings(String key, boolean nonEmpty) {
+      Object v = raw(key);
+      if (!(v instanceof JsonArray a)) {
+        throw new ConfigException(key + " must be a list of strings, got " + v);
+      }
+      List<String> out = new ArrayList<>();
+      for (Object o : a) {
+        if (!(o instanceof String s) || s.isBlank()) {
+          throw new ConfigException(key + " must be a list of non-empty strings, got " + a.encode());
+        }
+        out.add(s.strip());
+      }
+      if (nonEmpty && out.isEmpty()) {
+        throw new ConfigException(key + " must not be empty");
+      }
+      return Collections.unmodifiableList(out);
+    }
+
+    Set<Role> roles(String key) {
+      EnumSet<Role> roles = EnumSet.noneOf(Role.class);
+      for (String s : strings(key, true)) {
+        try {
+          roles.add(Role.valueOf(s.toUpperCase(java.util.Locale.ROOT)));
+        } catch (IllegalArgumentException e) {
+          throw new ConfigException(key + " may hold edge, shard and sweeper, got '" + s + "'");
+        }
+      }
+      if (roles.contains(Role.SWEEPER) && !roles.contains(Role.SHARD)) {
+        throw new ConfigException(key + ": the sweeper demotes this node's own rooms, so it needs the shard role");
+      }
+      return Collections.unmodifiableSet(roles);
+    }
+  }
+}

@@ -1,0 +1,56 @@
+package io.liveroom.edge;
+
+import io.liveroom.NodeServices;
+import io.liveroom.protocol.ErrorCode;
+import io.liveroom.protocol.LiveroomException;
+import io.liveroom.shard.ShardClient;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+
+/**
+ * The HTTP side of a node, one instance per event loop sharing the port: the REST API, health
+ * and metrics. Room commands go to their owner shard through {@link ShardClient}.
+ */
+public final class EdgeVerticle extends VerticleBase {
+  private final NodeServices node;
+  private HttpServer server;
+
+  public EdgeVerticle(NodeServices node) {
+    this.node = node;
+  }
+
+  @Override
+  public Future<?> start() {
+    Router router = Router.router(vertx);
+    router.get("/health/live").handler(ctx -> ctx.response()
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end("{\"status\":\"UP\"}"));
+    router.get("/health/ready").handler(ctx -> {
+      boolean ready = node.health().ready();
+      ctx.response().setStatusCode(ready ? 200 : 503)
+          .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+          .end(node.health().report().encode());
+    });
+    if (node.metrics().registry() instanceof PrometheusMeterRegistry prometheus) {
+      router.get("/metrics").handler(PrometheusScrapingHandler.create(prometheus));
+    }
+    new RoomApi(vertx, node, new ShardClient(vertx, node)).mount(router);
+    router.route().last().handler(ctx -> ApiErrors.send(ctx,
+        new LiveroomException(ErrorCode.NOT_FOUND, "not found: " + ctx.request().path())));
+    server = vertx.createHttpServer(new HttpServerOptions()
+        .setHost(node.config().http().host())
+        .setPort(node.config().http().port())
+        .setIdleTimeout(120));
+    return server.requestHandler(router).listen();
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+}

@@ -1,0 +1,300 @@
+package io.liveroom.edge;
+
+import io.liveroom.NodeServices;
+import io.liveroom.protocol.ErrorCode;
+import io.liveroom.protocol.LiveroomException;
+import io.liveroom.protocol.RoomCommand;
+import io.liveroom.protocol.RoomView;
+import io.liveroom.room.RoomData;
+import io.liveroom.room.RoomFields;
+import io.liveroom.room.RoomRules;
+import io.liveroom.room.RoomState;
+import io.liveroom.shard.Addresses;
+import io.liveroom.shard.ShardClient;
+import io.liveroom.store.RoomStore;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** The room endpoints of the HTTP API (PROTOCOL.md section 2) and {@code GET /api/v1/stats}. */
+final class RoomApi {
+  private static final Set<String> CREATE_FIELDS =
+      Set.of("id", "title", "ownerId", "maxMembers", "guestsCanRead", "slowModeSec", "metadata");
+  private static final Set<String> PATCH_FIELDS =
+      Set.of("title", "metadata", "maxMembers", "guestsCanRead", "slowModeSec", "state");
+  private static final long STATS_TIMEOUT_MS = 1000;
+
+  private final Vertx vertx;
+  private final NodeServices node;
+  private final ShardClient shards;
+  private final RoomStore store;
+
+  RoomApi(Vertx vertx, NodeServices node, ShardClient shards) {
+    this.vertx = vertx;
+    this.node = node;
+    this.shards = shards;
+    this.store = node.store();
+  }
+
+  void mount(Router router) {
+    String base = "/api/v1";
+    router.route(base + "/*")
+        .handler(BodyHandler.create(false).setBodyLimit(node.config().http().maxBodyBytes()))
+        .handler(new ApiAuth(vertx, node.config().auth()))
+        .failureHandler(ApiErrors::onFailure);
+    router.post(base + "/rooms").handler(this::create);
+    router.get(base + "/rooms").handler(this::list);
+    router.get(base + "/rooms/:id").handler(this::get);
+    router.patch(base + "/rooms/:id").handler(this::patch);
+    router.delete(base + "/rooms/:id").handler(this::end);
+    router.get(base + "/stats").handler(this::stats);
+    router.route(base + "/*").handler(ctx -> ApiErrors.send(ctx,
+        new LiveroomException(ErrorCode.NOT_FOUND, "no endpoint " + ctx.request().method() + " " + ctx.request().path())));
+  }
+
+  private void create(RoutingContext ctx) {
+    JsonObject body = jsonBody(ctx, CREATE_FIELDS);
+    String id = body.containsKey("id") ? RoomRules.requireId(string(body, "id"), "id") : RoomRules.newRoomId();
+    RoomFields f = new RoomFields(string(body, "title"), string(body, "ownerId"), integer(body, "maxMembers"),
+        bool(body, "guestsCanRead"), integer(body, "slowModeSec"), metadata(body), null);
+    // validate here too, so that bad input never travels to an owner
+    node.rules().create(id, f, 0);
+    reply(ctx, shards.request(new RoomCommand(RoomCommand.Op.CREATE, id, f)), 201);
+  }
+
+  private void get(RoutingContext ctx) {
+    reply(ctx, shards.request(RoomCommand.of(RoomCommand.Op.GET, pathId(ctx))), 200);
+  }
+
+  private void patch(RoutingContext ctx) {
+    String id = pathId(ctx);
+    JsonObject body = jsonBody(ctx, PATCH_FIELDS);
+    RoomState state = null;
+    if (body.containsKey("state")) {
+      state = RoomState.fromWire(string(body, "state"));
+      if (state == null) {
+        throw LiveroomException.badRequest("state must be live or paused");
+      }
+    }
+    RoomFields f = new RoomFields(string(body, "title"), null, integer(body, "maxMembers"),
+        bool(body, "guestsCanRead"), integer(body, "slowModeSec"), metadata(body), state);
+    reply(ctx, shards.request(new RoomCommand(RoomCommand.Op.UPDATE, id, f)), 200);
+  }
+
+  private void end(RoutingContext ctx) {
+    reply(ctx, shards.request(RoomCommand.of(RoomCommand.Op.END, pathId(ctx))), 200);
+  }
+
+  private void list(RoutingContext ctx) {
+    int limit = node.config().rooms().pageSize();
+    String limitParam = ctx.request().getParam("limit");
+    if (limitParam != null) {
+      try {
+        limit = Integer.parseInt(limitParam);
+      } catch (NumberFormatException e) {
+        limit = -1;
+      }
+      if (limit < 1 || limit > node.config().rooms().maxPageSize()) {
+        throw LiveroomException.badRequest("limit must be between 1 and " + node.config().rooms().maxPageSize());
+      }
+    }
+    String stateParam = ctx.request().getParam("state");
+    RoomState state = null;
+    if (stateParam != null && !stateParam.isEmpty()) {
+      state = RoomState.fromWire(stateParam);
+      if (state == null) {
+        throw LiveroomException.badRequest("state must be created, live, paused or ended");
+      }
+    }
+    String after = decodeCursor(ctx.request().getParam("cursor"));
+    int pageLimit = limit;
+    store.page(state, after, pageLimit)
+        .compose(page -> store.readAll(page.ids()).compose(this::withLiveViews).map(rooms -> {
+          JsonArray arr = new JsonArray();
+          rooms.forEach(arr::add);
+          String next = page.more() && !page.ids().isEmpty() ? encodeCursor(page.ids().get(page.ids().size() - 1)) : null;
+          return new JsonObject().put("rooms", arr).put("next", next);
+        }))
+        .onSuccess(json -> ok(ctx, 200, json))
+        .onFailure(t -> ApiErrors.send(ctx, t));
+  }
+
+  /** Adds hot and online from each room's owner, without loading cold rooms. */
+  private Future<List<JsonObject>> withLiveViews(List<RoomData> stored) {
+    List<Future<JsonObject>> views = new ArrayList<>(stored.size());
+    for (RoomData d : stored) {
+      views.add(shards.request(RoomCommand.of(RoomCommand.Op.PEEK, d.id()))
+          .map(v -> v.data() != null ? RoomJson.of(v) : RoomJson.of(d, 0, false))
+          .otherwise(RoomJson.of(d, 0, false)));
+    }
+    return Future.join(views).map(cf -> {
+      List<JsonObject> out = new ArrayList<>(views.size());
+      views.forEach(f -> out.add(f.result()));
+      return out;
+    });
+  }
+
+  private void stats(RoutingContext ctx) {
+    List<String> nodeIds = new ArrayList<>();
+    node.hazelcast().getCluster().getMembers().forEach(m -> {
+      String id = m.getAttribute("__vertx.nodeId");
+      if (id != null) {
+        nodeIds.add(id);
+      }
+    });
+    DeliveryOptions opts = new DeliveryOptions().setSendTimeout(STATS_TIMEOUT_MS);
+    Map<String, Future<JsonObject>> perNode = new HashMap<>();
+    for (String id : nodeIds) {
+      perNode.put(id, vertx.eventBus().<JsonObject>request(Addresses.nodeStats(id), null, opts)
+          .map(m -> m.body())
+          .otherwise(new JsonObject().put("nodeId", id).put("error", "no answer")));
+    }
+    Future<Long> total = store.count().map(n -> (Long) n).otherwise((Long) null);
+    List<Future<?>> all = new ArrayList<>(perNode.values());
+    all.add(total);
+    Future.join(all).onComplete(ar -> {
+      JsonArray nodes = new JsonArray();
+      long hot = 0;
+      int partitions = 0;
+      for (String id : nodeIds) {
+        JsonObject s = perNode.get(id).result();
+        nodes.add(s);
+        hot += s.getLong("roomsHot", 0L);
+        partitions += s.getInteger("partitionsOwned", 0);
+      }
+      Long rooms = total.result();
+      JsonObject cluster = new JsonObject()
+          .put("members", nodeIds.size())
+          .put("partitions", node.ownership().partitionCount())
+          .put("partitionsOwned", partitions)
+          .put("roomsHot", hot)
+          .put("rooms", rooms)
+          .put("roomsCold", rooms == null ? null : Math.max(0, rooms - hot))
+          .put("nodes", nodes);
+      JsonObject self = perNode.get(node.nodeId()).result();
+      ok(ctx, 200, new JsonObject().put("node", self).put("cluster", cluster));
+    });
+  }
+
+  private void reply(RoutingContext ctx, Future<RoomView> f, int status) {
+    f.onSuccess(v -> {
+      ctx.response().putHeader("X-Liveroom-Owner", v.ownerNode());
+      if (status == 201) {
+        ctx.response().putHeader(HttpHeaders.LOCATION, "/api/v1/rooms/" + v.data().id());
+      }
+      ok(ctx, status, RoomJson.of(v));
+    }).onFailure(t -> ApiErrors.send(ctx, t));
+  }
+
+  private static void ok(RoutingContext ctx, int status, JsonObject body) {
+    if (!ctx.response().ended()) {
+      ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
+    }
+  }
+
+  private static String pathId(RoutingContext ctx) {
+    return RoomRules.requireId(ctx.pathParam("id"), "room id");
+  }
+
+  private static JsonObject jsonBody(RoutingContext ctx, Set<String> allowed) {
+    String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+    if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+      throw LiveroomException.badRequest("Content-Type must be application/json");
+    }
+    if (ctx.body().buffer() == null || ctx.body().length() == 0) {
+      throw LiveroomException.badRequest("a JSON object body is required");
+    }
+    Object parsed;
+    try {
+      parsed = ctx.body().buffer().toJsonValue();
+    } catch (RuntimeException e) {
+      throw LiveroomException.badRequest("body is not valid JSON");
+    }
+    if (!(parsed instanceof JsonObject body)) {
+      throw LiveroomException.badRequest("body must be a JSON object");
+    }
+    for (String k : body.fieldNames()) {
+      if (!allowed.contains(k)) {
+        throw LiveroomException.badRequest("unknown field '" + k + "'; allowed: " + String.join(", ", allowed.stream().sorted().toList()));
+      }
+    }
+    return body;
+  }
+
+  private static String string(JsonObject o, String k) {
+    Object v = o.getValue(k);
+    if (v == null) {
+      return null;
+    }
+    if (!(v instanceof String s)) {
+      throw LiveroomException.badRequest(k + " must be a string");
+    }
+    return s;
+  }
+
+  private static Integer integer(JsonObject o, String k) {
+    Object v = o.getValue(k);
+    if (v == null) {
+      return null;
+    }
+    if (!(v instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())
+        || n.doubleValue() > Integer.MAX_VALUE || n.doubleValue() < Integer.MIN_VALUE) {
+      throw LiveroomException.badRequest(k + " must be an integer");
+    }
+    return n.intValue();
+  }
+
+  private static Boolean bool(JsonObject o, String k) {
+    Object v = o.getValue(k);
+    if (v == null) {
+      return null;
+    }
+    if (!(v instanceof Boolean b)) {
+      throw LiveroomException.badRequest(k + " must be true or false");
+    }
+    return b;
+  }
+
+  private static String metadata(JsonObject o) {
+    Object v = o.getValue("metadata");
+    if (v == null) {
+      return null;
+    }
+    if (!(v instanceof JsonObject m)) {
+      throw LiveroomException.badRequest("metadata must be a JSON object");
+    }
+    return m.encode();
+  }
+
+  private static String encodeCursor(String lastId) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(lastId.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static String decodeCursor(String cursor) {
+    if (cursor == null || cursor.isEmpty()) {
+      return null;
+    }
+    try {
+      String id = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+      if (RoomRules.isValidId(id)) {
+        return id;
+      }
+    } catch (IllegalArgumentException e) {
+      // falls through to the error below
+    }
+    throw LiveroomException.badRequest("cursor is not one this API gave out");
+  }
+}

@@ -1,0 +1,86 @@
+package io.liveroom.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * liveroom's own meters. Labels are bounded sets (operation, outcome, reason), never a room id
+ * or a user id.
+ */
+public final class NodeMetrics {
+  private final MeterRegistry registry;
+  private final AtomicLong roomsHot = new AtomicLong();
+  private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
+  private final Timer hydrationLatency;
+
+  public NodeMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    Gauge.builder("liveroom.rooms.hot", roomsHot, AtomicLong::get)
+        .description("Rooms held in memory by this node's shards").register(registry);
+    hydrationLatency = Timer.builder("liveroom.rooms.hydration.latency")
+        .description("Time to load a cold room from Redis").publishPercentileHistogram().register(registry);
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  public long roomsHot() {
+    return roomsHot.get();
+  }
+
+  public void roomsHot(int delta) {
+    roomsHot.addAndGet(delta);
+  }
+
+  public Timer hydrationLatency() {
+    return hydrationLatency;
+  }
+
+  /** A shard command handled: op is a {@code RoomCommand.Op}, outcome ok, moved or an error code. */
+  public void shardCommand(String op, String outcome) {
+    count("liveroom.shard.commands", "op", op, "outcome", outcome);
+  }
+
+  /** Rooms leaving memory: reason demoted, migrated or stale. */
+  public void roomsDropped(String reason, int n) {
+    if (n > 0) {
+      counter("liveroom.rooms.dropped", "reason", reason, null, null).increment(n);
+    }
+  }
+
+  public void hydration(String outcome) {
+    count("liveroom.rooms.hydrations", "outcome", outcome, null, null);
+  }
+
+  /** An edge retried a room command: reason moved, no_owner or no_handler. */
+  public void routingRetry(String reason) {
+    count("liveroom.routing.retries", "reason", reason, null, null);
+  }
+
+  public void routingGaveUp() {
+    count("liveroom.routing.unavailable", null, null, null, null);
+  }
+
+  private void count(String name, String k1, String v1, String k2, String v2) {
+    counter(name, k1, v1, k2, v2).increment();
+  }
+
+  private Counter counter(String name, String k1, String v1, String k2, String v2) {
+    String key = name + '|' + v1 + '|' + v2;
+    return counters.computeIfAbsent(key, k -> {
+      Counter.Builder b = Counter.builder(name);
+      if (k1 != null) {
+        b.tag(k1, v1);
+      }
+      if (k2 != null) {
+        b.tag(k2, v2);
+      }
+      return b.register(registry);
+    });
+  }
+}

@@ -1,0 +1,14 @@
+package io.liveroom.protocol;
+
+import io.liveroom.room.RoomData;
+
+/**
+ * An owner's answer about a room: its data as of now (null when a {@code PEEK} found the room
+ * cold), the owner's epoch, the online count, whether it is hot, and the owner's node id.
+ */
+public record RoomView(RoomData data, long epoch, int online, boolean hot, String ownerNode) {
+
+  public static RoomView cold(String ownerNode) {
+    return new RoomView(null, 0, 0, false, ownerNode);
+  }
+}

@@ -1,0 +1,58 @@
+package io.liveroom.protocol;
+
+import io.vertx.core.buffer.Buffer;
+import java.nio.charset.StandardCharsets;
+
+/** Little helpers for the binary event-bus codecs: length-prefixed, nullable UTF-8 strings. */
+final class Wire {
+  private Wire() {
+  }
+
+  static void writeString(Buffer b, String s) {
+    if (s == null) {
+      b.appendInt(-1);
+      return;
+    }
+    byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+    b.appendInt(bytes.length).appendBytes(bytes);
+  }
+
+  /** Reads a string at {@code pos[0]} and advances it. */
+  static String readString(Buffer b, int[] pos) {
+    int len = b.getInt(pos[0]);
+    pos[0] += 4;
+    if (len < 0) {
+      return null;
+    }
+    String s = b.getString(pos[0], pos[0] + len, "UTF-8");
+    pos[0] += len;
+    return s;
+  }
+
+  static int readInt(Buffer b, int[] pos) {
+    int v = b.getInt(pos[0]);
+    pos[0] += 4;
+    return v;
+  }
+
+  static long readLong(Buffer b, int[] pos) {
+    long v = b.getLong(pos[0]);
+    pos[0] += 8;
+    return v;
+  }
+
+  static byte readByte(Buffer b, int[] pos) {
+    return b.getByte(pos[0]++);
+  }
+
+  /** Writes a length prefix for the message body that follows, as Vert.x codecs do. */
+  static int begin(Buffer b) {
+    int at = b.length();
+    b.appendInt(0);
+    return at;
+  }
+
+  static void end(Buffer b, int at) {
+    b.setInt(at, b.length() - at - 4);
+  }
+}

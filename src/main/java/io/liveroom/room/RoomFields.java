@@ -1,0 +1,17 @@
+package io.liveroom.room;
+
+/**
+ * The client-settable fields of a room, each {@code null} when not given: the body of a create
+ * ({@code title} and {@code ownerId} required) or of a PATCH (only the fields to change).
+ */
+public record RoomFields(
+    String title,
+    String ownerId,
+    Integer maxMembers,
+    Boolean guestsCanRead,
+    Integer slowModeSec,
+    String metadata,
+    RoomState state) {
+
+  public static final RoomFields EMPTY = new RoomFields(null, null, null, null, null, null, null);
+}

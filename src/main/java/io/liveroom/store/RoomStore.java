@@ -1,0 +1,266 @@
+package io.liveroom.store;
+
+import io.liveroom.config.LiveroomConfig;
+import io.liveroom.protocol.ErrorCode;
+import io.liveroom.protocol.LiveroomException;
+import io.liveroom.room.RoomData;
+import io.liveroom.room.RoomState;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.ProtocolVersion;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Redis as the durable store of rooms. Every method answers within {@code redis.timeoutMs} or
+ * fails with {@code UNAVAILABLE}. Key layout (docs/architecture.md):
+ * <ul>
+ *   <li>{@code lr:r:<id>}: hash of the room, short fields {@code t o s c u m g w md} and
+ *       {@code e}, the epoch of the current owner;</li>
+ *   <li>{@code lr:rooms} and {@code lr:rooms:<state>}: sorted sets of ids (score 0, ordered by
+ *       id) for cursor paging.</li>
+ * </ul>
+ * Writes of room state are Lua scripts fenced by epoch: a write from an owner whose epoch is no
+ * longer current is rejected, so a stale owner cannot overwrite a newer one.
+ */
+public final class RoomStore {
+  private static final String ALL = "lr:rooms";
+
+  private static final Script CREATE = new Script("create", """
+      if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+      redis.call('HSET', KEYS[1], 't', ARGV[2], 'o', ARGV[3], 's', ARGV[4], 'c', ARGV[5], 'u', ARGV[6],
+        'm', ARGV[7], 'g', ARGV[8], 'w', ARGV[9], 'md', ARGV[10], 'e', 1)
+      redis.call('ZADD', KEYS[2], 0, ARGV[1])
+      redis.call('ZADD', KEYS[3], 0, ARGV[1])
+      return 1
+      """);
+
+  private static final Script HYDRATE = new Script("hydrate", """
+      if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+      redis.call('HINCRBY', KEYS[1], 'e', 1)
+      return redis.call('HGETALL', KEYS[1])
+      """);
+
+  private static final Script WRITE = new Script("write", """
+      local cur = redis.call('HGET', KEYS[1], 'e')
+      if not cur then return -1 end
+      if cur ~= ARGV[1] then return 0 end
+      redis.call('HSET', KEYS[1], 't', ARGV[3], 's', ARGV[4], 'u', ARGV[5], 'm', ARGV[6], 'g', ARGV[7],
+        'w', ARGV[8], 'md', ARGV[9])
+      if KEYS[2] ~= KEYS[3] then
+        redis.call('ZREM', KEYS[2], ARGV[2])
+        redis.call('ZADD', KEYS[3], 0, ARGV[2])
+      end
+      return 1
+      """);
+
+  /** What a fenced write found. */
+  public enum WriteResult { OK, STALE, MISSING }
+
+  /** A room as loaded by a new owner, with the epoch it now holds. */
+  public record Hydrated(RoomData data, long epoch) {
+  }
+
+  /** Ids of one page and whether more follow. */
+  public record Page(List<String> ids, boolean more) {
+  }
+
+  private final Redis redis;
+  private final long timeoutMs;
+  private final MeterRegistry registry;
+
+  public RoomStore(Vertx vertx, LiveroomConfig.Redis cfg, MeterRegistry registry) {
+    this.redis = Redis.createClient(vertx, new RedisOptions()
+        .setConnectionString(cfg.url())
+        .setMaxPoolSize(cfg.poolSize())
+        .setMaxPoolWaiting(cfg.maxWaiting())
+        .setMaxWaitingHandlers(cfg.maxWaiting())
+        .setPreferredProtocolVersion(ProtocolVersion.RESP2));
+    this.timeoutMs = cfg.timeoutMs();
+    this.registry = registry;
+  }
+
+  public static String roomKey(String id) {
+    return "lr:r:" + id;
+  }
+
+  public static String indexKey(RoomState state) {
+    return state == null ? ALL : ALL + ":" + state.wire();
+  }
+
+  /** Creates the room with epoch 1; false when the id exists. */
+  public Future<Boolean> create(RoomData d) {
+    return eval("create", CREATE, List.of(roomKey(d.id()), ALL, indexKey(d.state())),
+        List.of(d.id(), d.title(), d.ownerId(), d.state().wire(), Long.toString(d.createdAt()),
+            Long.toString(d.updatedAt()), Integer.toString(d.maxMembers()), d.guestsCanRead() ? "1" : "0",
+            Integer.toString(d.slowModeSec()), d.metadata()))
+        .map(r -> r.toInteger() == 1);
+  }
+
+  /** Loads a room for a new owner, taking the next epoch; null when there is no such room. */
+  public Future<Hydrated> hydrate(String id) {
+    return eval("hydrate", HYDRATE, List.of(roomKey(id)), List.of())
+        .map(r -> r == null ? null : decode(id, r));
+  }
+
+  /** Writes the room if {@code epoch} is still current. */
+  public Future<WriteResult> write(RoomData next, RoomState previous, long epoch) {
+    return eval("write", WRITE, List.of(roomKey(next.id()), indexKey(previous), indexKey(next.state())),
+        List.of(Long.toString(epoch), next.id(), next.title(), next.state().wire(), Long.toString(next.updatedAt()),
+            Integer.toString(next.maxMembers()), next.guestsCanRead() ? "1" : "0",
+            Integer.toString(next.slowModeSec()), next.metadata()))
+        .map(r -> switch (r.toInteger()) {
+          case 1 -> WriteResult.OK;
+          case 0 -> WriteResult.STALE;
+          default -> WriteResult.MISSING;
+        });
+  }
+
+  /** The current epoch of a room in Redis, or 0 when there is none. */
+  public Future<Long> epoch(String id) {
+    return send("epoch", Request.cmd(Command.HGET).arg(roomKey(id)).arg("e"))
+        .map(r -> r == null ? 0L : r.toLong());
+  }
+
+  /** One page of room ids after {@code afterId} (exclusive; null from the start), in id order. */
+  public Future<Page> page(RoomState state, String afterId, int limit) {
+    Request req = Request.cmd(Command.ZRANGEBYLEX).arg(indexKey(state))
+        .arg(afterId == null ? "-" : "(" + afterId).arg("+").arg("LIMIT").arg(0).arg(limit + 1);
+    return send("page", req).map(r -> {
+      List<String> ids = new ArrayList<>(Math.min(r.size(), limit));
+      for (int i = 0; i < r.size() && i < limit; i++) {
+        ids.add(r.get(i).toString());
+      }
+      return new Page(ids, r.size() > limit);
+    });
+  }
+
+  /** The stored data of several rooms in one round trip; missing rooms are left out. */
+  public Future<List<RoomData>> readAll(List<String> ids) {
+    if (ids.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    List<Request> reqs = new ArrayList<>(ids.size());
+    for (String id : ids) {
+      reqs.add(Request.cmd(Command.HGETALL).arg(roomKey(id)));
+    }
+    Timer.Sample sample = Timer.start(registry);
+    return guard("readAll", sample, redis.batch(reqs)).map(rs -> {
+      List<RoomData> out = new ArrayList<>(ids.size());
+      for (int i = 0; i < ids.size(); i++) {
+        Response r = rs.get(i);
+        if (r != null && r.size() > 0) {
+          out.add(decode(ids.get(i), r).data());
+        }
+      }
+      return out;
+    });
+  }
+
+  /** How many rooms exist (hot or cold, any state). */
+  public Future<Long> count() {
+    return send("count", Request.cmd(Command.ZCARD).arg(ALL)).map(Response::toLong);
+  }
+
+  public Future<Void> ping() {
+    return send("ping", Request.cmd(Command.PING)).mapEmpty();
+  }
+
+  public Future<Void> close() {
+    redis.close();
+    return Future.succeededFuture();
+  }
+
+  private static Hydrated decode(String id, Response r) {
+    String title = null;
+    String ownerId = null;
+    String metadata = "{}";
+    RoomState state = RoomState.CREATED;
+    long created = 0;
+    long updated = 0;
+    long epoch = 0;
+    int maxMembers = 0;
+    int slowMode = 0;
+    boolean guests = true;
+    for (int i = 0; i + 1 < r.size(); i += 2) {
+      String v = r.get(i + 1).toString();
+      switch (r.get(i).toString()) {
+        case "t" -> title = v;
+        case "o" -> ownerId = v;
+        case "s" -> state = RoomState.fromWire(v);
+        case "c" -> created = Long.parseLong(v);
+        case "u" -> updated = Long.parseLong(v);
+        case "m" -> maxMembers = Integer.parseInt(v);
+        case "g" -> guests = v.equals("1");
+        case "w" -> slowMode = Integer.parseInt(v);
+        case "md" -> metadata = v;
+        case "e" -> epoch = Long.parseLong(v);
+        default -> {
+          // fields of later versions are kept in Redis and ignored here
+        }
+      }
+    }
+    return new Hydrated(new RoomData(id, title, ownerId, state, created, updated, maxMembers, guests, slowMode,
+        metadata), epoch);
+  }
+
+  private Future<Response> eval(String op, Script s, List<String> keys, List<String> args) {
+    Request sha = Request.cmd(Command.EVALSHA).arg(s.sha).arg(keys.size());
+    keys.forEach(sha::arg);
+    args.forEach(sha::arg);
+    Timer.Sample sample = Timer.start(registry);
+    return guard(op, sample, redis.send(sha).recover(e -> {
+      if (e.getMessage() == null || !e.getMessage().startsWith("NOSCRIPT")) {
+        return Future.failedFuture(e);
+      }
+      // first use on this Redis (or after SCRIPT FLUSH / a restart): EVAL caches it again
+      Request full = Request.cmd(Command.EVAL).arg(s.source).arg(keys.size());
+      keys.forEach(full::arg);
+      args.forEach(full::arg);
+      return redis.send(full);
+    }));
+  }
+
+  private Future<Response> send(String op, Request req) {
+    return guard(op, Timer.start(registry), redis.send(req));
+  }
+
+  private <T> Future<T> guard(String op, Timer.Sample sample, Future<T> f) {
+    return f.timeout(timeoutMs, TimeUnit.MILLISECONDS).transform(ar -> {
+      sample.stop(Timer.builder("liveroom.redis.requests").tag("op", op)
+          .tag("outcome", ar.succeeded() ? "ok" : "error").register(registry));
+      if (ar.succeeded()) {
+        return Future.succeededFuture(ar.result());
+      }
+      return Future.failedFuture(new LiveroomException(ErrorCode.UNAVAILABLE,
+          "store unavailable (" + op + "): " + ar.cause().getMessage()));
+    });
+  }
+
+  /** A Lua script with its SHA-1, computed here so that no start-up round trip is needed. */
+  private record Script(String name, String source, String sha) {
+    Script(String name, String source) {
+      this(name, source, sha1(source));
+    }
+
+    private static String sha1(String s) {
+      try {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(s.getBytes(StandardCharsets.UTF_8)));
+      } catch (NoSuchAlgorithmException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+}
