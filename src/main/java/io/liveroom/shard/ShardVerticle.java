@@ -43,6 +43,7 @@ public final class ShardVerticle extends VerticleBase {
   private final Object2ObjectOpenHashMap<String, Future<?>> tails = new Object2ObjectOpenHashMap<>();
   private int hotCount;
   private int sweepCursor;
+  private Thread loop;
 
   public ShardVerticle(NodeServices node, int instance) {
     this.node = node;
@@ -53,6 +54,7 @@ public final class ShardVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    loop = Thread.currentThread();
     MessageConsumer<RoomCommand> commands = vertx.eventBus()
         .consumer(Addresses.shard(node.nodeId(), instance), this::onCommand);
     MessageConsumer<JsonObject> control = vertx.eventBus()
@@ -209,7 +211,7 @@ public final class ShardVerticle extends VerticleBase {
     Future<T> next = prev == null ? call(task) : prev.transform(ignored -> call(task));
     tails.put(id, next);
     next.onComplete(ar -> {
-      assert vertx.getOrCreateContext() == context : "room state touched off its event loop";
+      assert Thread.currentThread() == loop : "room state touched off its event loop";
       if (tails.get(id) == next) {
         tails.remove(id);
       }

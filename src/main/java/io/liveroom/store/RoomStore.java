@@ -7,7 +7,9 @@ import io.liveroom.room.RoomData;
 import io.liveroom.room.RoomState;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.ProtocolVersion;
@@ -237,16 +239,33 @@ public final class RoomStore {
     return guard(op, Timer.start(registry), redis.send(req));
   }
 
+  /**
+   * Bounds a Redis call by {@code redis.timeoutMs}, maps failures to {@code UNAVAILABLE}, and
+   * completes on the caller's context: the pooled client completes on the context of the
+   * connection it used, which may be another verticle's event loop.
+   */
   private <T> Future<T> guard(String op, Timer.Sample sample, Future<T> f) {
-    return f.timeout(timeoutMs, TimeUnit.MILLISECONDS).transform(ar -> {
+    Context caller = Vertx.currentContext();
+    Thread callerThread = Thread.currentThread();
+    Promise<T> result = Promise.promise();
+    f.timeout(timeoutMs, TimeUnit.MILLISECONDS).onComplete(ar -> {
       sample.stop(Timer.builder("liveroom.redis.requests").tag("op", op)
           .tag("outcome", ar.succeeded() ? "ok" : "error").register(registry));
-      if (ar.succeeded()) {
-        return Future.succeededFuture(ar.result());
+      Runnable complete = () -> {
+        if (ar.succeeded()) {
+          result.complete(ar.result());
+        } else {
+          result.fail(new LiveroomException(ErrorCode.UNAVAILABLE,
+              "store unavailable (" + op + "): " + ar.cause().getMessage()));
+        }
+      };
+      if (caller == null || Thread.currentThread() == callerThread) {
+        complete.run();
+      } else {
+        caller.runOnContext(v -> complete.run());
       }
-      return Future.failedFuture(new LiveroomException(ErrorCode.UNAVAILABLE,
-          "store unavailable (" + op + "): " + ar.cause().getMessage()));
     });
+    return result.future();
   }
 
   /** A Lua script with its SHA-1, computed here so that no start-up round trip is needed. */

@@ -1,0 +1,121 @@
+package io.liveroom.testing;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real redis-server process on a free loopback port: the one on PATH, else the Linux binary
+ * that the embedded-redis artifact from Maven Central carries. Can be stopped and started again
+ * on the same port to test Redis outages.
+ */
+public final class RedisServer implements AutoCloseable {
+  private final int port;
+  private final Path dir;
+  private Process process;
+
+  public RedisServer() throws IOException {
+    this.port = freePort();
+    this.dir = Files.createTempDirectory("liveroom-redis-");
+  }
+
+  public static RedisServer started() throws Exception {
+    RedisServer r = new RedisServer();
+    r.start();
+    return r;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public String url() {
+    return "redis://127.0.0.1:" + port;
+  }
+
+  public synchronized void start() throws Exception {
+    if (process != null && process.isAlive()) {
+      return;
+    }
+    process = new ProcessBuilder(List.of(binary().toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
+        "--save", "", "--appendonly", "no", "--dir", dir.toString()))
+        .redirectErrorStream(true)
+        .redirectOutput(dir.resolve("redis.log").toFile())
+        .start();
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (System.nanoTime() < deadline) {
+      if (ping()) {
+        return;
+      }
+      if (!process.isAlive()) {
+        throw new IllegalStateException("redis-server exited: " + Files.readString(dir.resolve("redis.log")));
+      }
+      TimeUnit.MILLISECONDS.sleep(20);
+    }
+    throw new IllegalStateException("redis-server did not answer on port " + port);
+  }
+
+  /** Stops the server (SIGKILL, like a crash) and waits until the port is closed. */
+  public synchronized void stop() throws InterruptedException {
+    if (process != null) {
+      process.destroyForcibly();
+      process.waitFor(10, TimeUnit.SECONDS);
+      process = null;
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    stop();
+  }
+
+  private boolean ping() {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+      s.getOutputStream().write("PING\r\n".getBytes());
+      byte[] buf = new byte[7];
+      int n = s.getInputStream().read(buf);
+      return n > 0 && new String(buf, 0, n).startsWith("+PONG");
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static Path binary() throws IOException {
+    for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
+      Path p = Path.of(d, "redis-server");
+      if (Files.isExecutable(p)) {
+        return p;
+      }
+    }
+    Path target = Path.of("target", "redis-bin", "redis-server");
+    synchronized (RedisServer.class) {
+      if (!Files.isExecutable(target)) {
+        String name = "redis-server-6.2.6-v5-linux-amd64";
+        try (InputStream in = RedisServer.class.getClassLoader().getResourceAsStream(name)) {
+          if (in == null) {
+            throw new IllegalStateException("no redis-server on PATH and no " + name + " on the classpath");
+          }
+          Files.createDirectories(target.getParent());
+          Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+        target.toFile().setExecutable(true);
+      }
+    }
+    return target;
+  }
+
+  public static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+}

@@ -1,0 +1,130 @@
+package io.liveroom.testing;
+
+import io.liveroom.Node;
+import io.liveroom.config.ConfigLoader;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * Real liveroom nodes in this JVM: each its own clustered Vert.x with its own Hazelcast member
+ * (TCP-IP join on 127.0.0.1, a cluster name of its own so parallel runs never meet).
+ */
+public final class TestCluster implements AutoCloseable {
+  public static final String API_KEY = "test-api-key";
+  public static final String JWT_SECRET = "test-jwt-secret-of-some-length";
+
+  private final String name = "lr-test-" + UUID.randomUUID().toString().substring(0, 8);
+  private final RedisServer redis;
+  private final List<Integer> clusterPorts = new ArrayList<>();
+  private final List<Node> nodes = new ArrayList<>();
+  private final Vertx client = Vertx.vertx();
+
+  public TestCluster(RedisServer redis, int maxNodes) throws IOException {
+    this.redis = redis;
+    for (int i = 0; i < maxNodes; i++) {
+      clusterPorts.add(RedisServer.freePort());
+    }
+  }
+
+  /** Starts node number {@code i} (0-based) with the given overrides on top of the test config. */
+  public Node start(int i, JsonObject overrides) throws Exception {
+    JsonArray members = new JsonArray();
+    clusterPorts.forEach(p -> members.add("127.0.0.1:" + p));
+    JsonObject cfg = new JsonObject()
+        .put("cluster", new JsonObject().put("name", name).put("port", clusterPorts.get(i)).put("members", members))
+        .put("http", new JsonObject().put("host", "127.0.0.1").put("port", RedisServer.freePort()).put("instances", 2))
+        .put("shard", new JsonObject().put("instances", 2))
+        .put("redis", new JsonObject().put("url", redis.url()).put("timeoutMs", 500).put("healthIntervalMs", 200))
+        .put("auth", new JsonObject().put("apiKeys", new JsonArray().add(API_KEY))
+            .put("jwt", new JsonObject().put("secret", JWT_SECRET)))
+        .mergeIn(overrides, true);
+    Node node = Node.start(ConfigLoader.fromJson(cfg)).await(60, TimeUnit.SECONDS);
+    while (nodes.size() <= i) {
+      nodes.add(null);
+    }
+    nodes.set(i, node);
+    return node;
+  }
+
+  public Node start(int i) throws Exception {
+    return start(i, new JsonObject());
+  }
+
+  public TestCluster startAll(int n) throws Exception {
+    for (int i = 0; i < n; i++) {
+      start(i);
+    }
+    awaitClusterSafe();
+    return this;
+  }
+
+  /** Waits until no partition migration is in flight, so that owners are stable. */
+  public void awaitClusterSafe() throws Exception {
+    until(() -> running().stream().allMatch(n -> n.services().hazelcast().getPartitionService().isClusterSafe()),
+        Duration.ofSeconds(60), "the cluster is safe (no migrations in flight)");
+  }
+
+  public Node node(int i) {
+    return nodes.get(i);
+  }
+
+  public List<Node> running() {
+    return nodes.stream().filter(n -> n != null).toList();
+  }
+
+  public Node byNodeId(String nodeId) {
+    return running().stream().filter(n -> n.nodeId().equals(nodeId)).findFirst().orElseThrow();
+  }
+
+  public void stop(Node node) throws Exception {
+    node.close().await(60, TimeUnit.SECONDS);
+    nodes.set(nodes.indexOf(node), null);
+  }
+
+  public Http http(int i) {
+    return new Http(client, nodes.get(i).httpPort(), API_KEY);
+  }
+
+  public Http http(Node node) {
+    return new Http(client, node.httpPort(), API_KEY);
+  }
+
+  public Vertx client() {
+    return client;
+  }
+
+  /**
+   * Checks {@code check} on the calling (test) thread every 50 ms, waiting on a Vert.x timer in
+   * between, until it is true or {@code timeout} passes.
+   */
+  public void until(Supplier<Boolean> check, Duration timeout, String what) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!check.get()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting until " + what);
+      }
+      client.timer(50).await(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    for (Node n : running()) {
+      try {
+        n.close().await(60, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        // keep closing the others
+      }
+    }
+    nodes.clear();
+    client.close().await(10, TimeUnit.SECONDS);
+  }
+}
