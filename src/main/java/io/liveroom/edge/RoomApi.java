@@ -100,7 +100,7 @@ final class RoomApi {
 
   private void list(RoutingContext ctx) {
     int limit = node.config().rooms().pageSize();
-    String limitParam = ctx.request().getParam("limit");
+    String limitParam = query(ctx, "limit");
     if (limitParam != null) {
       try {
         limit = Integer.parseInt(limitParam);
@@ -111,7 +111,7 @@ final class RoomApi {
         throw LiveroomException.badRequest("limit must be between 1 and " + node.config().rooms().maxPageSize());
       }
     }
-    String stateParam = ctx.request().getParam("state");
+    String stateParam = query(ctx, "state");
     RoomState state = null;
     if (stateParam != null && !stateParam.isEmpty()) {
       state = RoomState.fromWire(stateParam);
@@ -119,7 +119,7 @@ final class RoomApi {
         throw LiveroomException.badRequest("state must be created, live, paused or ended");
       }
     }
-    String after = decodeCursor(ctx.request().getParam("cursor"));
+    String after = decodeCursor(query(ctx, "cursor"));
     int pageLimit = limit;
     store.page(state, after, pageLimit)
         .compose(page -> store.readAll(page.ids()).compose(this::withLiveViews).map(rooms -> {
@@ -202,6 +202,14 @@ final class RoomApi {
   private static void ok(RoutingContext ctx, int status, JsonObject body) {
     if (!ctx.response().ended()) {
       ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
+    }
+  }
+
+  private static String query(RoutingContext ctx, String name) {
+    try {
+      return ctx.request().getParam(name);
+    } catch (IllegalArgumentException e) {
+      throw LiveroomException.badRequest("the query string is not valid URL encoding");
     }
   }
 

@@ -1,0 +1,78 @@
+package io.liveroom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.liveroom.testing.Http;
+import io.liveroom.testing.RedisServer;
+import io.liveroom.testing.TestCluster;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Redis goes away under a two-node cluster: writes fail fast, hot reads go on, readiness says why. */
+class RedisOutageIT {
+  private static RedisServer redis;
+  private static TestCluster cluster;
+
+  @BeforeAll
+  static void up() throws Exception {
+    redis = RedisServer.started();
+    cluster = new TestCluster(redis, 2).startAll(2);
+  }
+
+  @AfterAll
+  static void down() throws Exception {
+    if (cluster != null) {
+      cluster.close();
+    }
+    if (redis != null) {
+      redis.close();
+    }
+  }
+
+  @Test
+  void withRedisDownWritesAnswer503QuicklyAndHotReadsStillAnswer() throws Exception {
+    JsonObject body = new JsonObject().put("id", "hot-1").put("title", "hot room").put("ownerId", "host-1");
+    assertEquals(201, cluster.http(0).post("/api/v1/rooms", body).status());
+    assertEquals(200, cluster.http(1).get("/api/v1/rooms/hot-1").status());
+    cluster.until(() -> cluster.http(0).get("/health/ready").status() == 200, Duration.ofSeconds(10), "ready");
+
+    redis.stop();
+
+    for (int n = 0; n < 2; n++) {
+      Http.Reply create = cluster.http(n).post("/api/v1/rooms",
+          new JsonObject().put("title", "during outage").put("ownerId", "host-1"));
+      assertEquals(503, create.status(), create.toString());
+      assertEquals("UNAVAILABLE", create.errorCode());
+      assertTrue(create.millis() < 2000, "create answered in " + create.millis() + " ms");
+
+      Http.Reply patch = cluster.http(n).patch("/api/v1/rooms/hot-1", new JsonObject().put("title", "x"));
+      assertEquals(503, patch.status(), patch.toString());
+      assertTrue(patch.millis() < 2000, "patch answered in " + patch.millis() + " ms");
+
+      Http.Reply read = cluster.http(n).get("/api/v1/rooms/hot-1");
+      assertEquals(200, read.status(), read.toString());
+      assertEquals("hot room", read.json().getString("title"), "the failed patch left the room unchanged");
+    }
+    Http.Reply cold = cluster.http(0).get("/api/v1/rooms/never-loaded");
+    assertEquals(503, cold.status(), "a cold room cannot be loaded without Redis: " + cold);
+
+    cluster.until(() -> cluster.http(0).get("/health/ready").status() == 503, Duration.ofSeconds(5), "not ready");
+    JsonObject ready = cluster.http(0).get("/health/ready").json();
+    assertEquals("DOWN", ready.getJsonObject("checks").getJsonObject("redis").getString("status"));
+    assertTrue(ready.getJsonObject("checks").getJsonObject("redis").getString("reason").contains("store unavailable"));
+    assertEquals("UP", ready.getJsonObject("checks").getJsonObject("cluster").getString("status"));
+    assertEquals(200, cluster.http(0).get("/health/live").status());
+
+    redis.start();
+    cluster.until(() -> cluster.http(1).get("/health/ready").status() == 200, Duration.ofSeconds(10), "ready again");
+    // the hot room's write-through works again (Redis lost its data in the restart: the owner's
+    // write finds no room and answers 404 rather than resurrecting it from a stale copy)
+    Http.Reply created = cluster.http(1).post("/api/v1/rooms",
+        new JsonObject().put("id", "after-1").put("title", "after outage").put("ownerId", "host-1"));
+    assertEquals(201, created.status(), created.toString());
+  }
+}

@@ -1,0 +1,116 @@
+package io.liveroom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.liveroom.config.ConfigLoader;
+import io.liveroom.config.LiveroomConfig;
+import io.liveroom.protocol.ErrorCode;
+import io.liveroom.protocol.LiveroomException;
+import io.liveroom.room.RoomData;
+import io.liveroom.room.RoomState;
+import io.liveroom.store.RoomStore;
+import io.liveroom.testing.RedisServer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The Redis store against a real redis-server: epochs, the fence, the index. */
+@ExtendWith(VertxExtension.class)
+class RoomStoreIT {
+  private static RedisServer redis;
+  private RoomStore store;
+
+  @BeforeAll
+  static void up() throws Exception {
+    redis = RedisServer.started();
+  }
+
+  @AfterAll
+  static void down() throws Exception {
+    redis.close();
+  }
+
+  @BeforeEach
+  void store(Vertx vertx) {
+    LiveroomConfig cfg = ConfigLoader.fromJson(new JsonObject()
+        .put("node", new JsonObject().put("roles", new JsonArray().add("shard")))
+        .put("redis", new JsonObject().put("url", redis.url()).put("timeoutMs", 500)));
+    store = new RoomStore(vertx, cfg.redis(), new SimpleMeterRegistry());
+  }
+
+  private static RoomData room(String id, RoomState state) {
+    return new RoomData(id, "title of " + id, "host-1", state, 1000, 1000, 100, true, 0, "{\"a\":\"ü\"}");
+  }
+
+  @Test
+  void createHydrateAndTheEpochFence() {
+    RoomData r = room("store-1", RoomState.CREATED);
+    assertTrue(store.create(r).await());
+    assertFalse(store.create(r).await(), "a second create of the same id is refused");
+
+    RoomStore.Hydrated h = store.hydrate("store-1").await();
+    assertEquals(r, h.data());
+    assertEquals(2, h.epoch(), "each load takes a new epoch");
+    assertEquals(3, store.hydrate("store-1").await().epoch());
+
+    RoomData live = new RoomData("store-1", "renamed", "host-1", RoomState.LIVE, 1000, 2000, 100, true, 0, "{}");
+    assertEquals(RoomStore.WriteResult.STALE, store.write(live, RoomState.CREATED, 2).await(),
+        "a write from an older epoch is rejected");
+    assertEquals(r, store.hydrate("store-1").await().data(), "and changed nothing");
+    assertEquals(RoomStore.WriteResult.OK, store.write(live, RoomState.CREATED, 4).await());
+    assertEquals(live, store.hydrate("store-1").await().data());
+    assertEquals(RoomStore.WriteResult.MISSING, store.write(room("store-none", RoomState.LIVE), RoomState.LIVE, 1).await());
+    assertNull(store.hydrate("store-none").await());
+  }
+
+  @Test
+  void theIndexPagesByIdAndByState() {
+    for (int i = 0; i < 5; i++) {
+      assertTrue(store.create(room("page-" + i, RoomState.CREATED)).await());
+    }
+    RoomStore.Page first = store.page(null, "page-", 3).await();
+    assertEquals(List.of("page-0", "page-1", "page-2"), first.ids());
+    assertTrue(first.more());
+    RoomStore.Page second = store.page(null, "page-2", 3).await();
+    assertEquals(List.of("page-3", "page-4"), second.ids().subList(0, 2));
+
+    RoomData live = new RoomData("page-3", "title of page-3", "host-1", RoomState.LIVE, 1000, 2000, 100, true, 0,
+        "{\"a\":\"ü\"}");
+    assertEquals(RoomStore.WriteResult.OK, store.write(live, RoomState.CREATED, 1).await());
+    assertTrue(store.page(RoomState.LIVE, "page-", 10).await().ids().contains("page-3"));
+    assertFalse(store.page(RoomState.LIVE, "page-", 10).await().ids().contains("page-2"));
+    assertFalse(store.page(RoomState.CREATED, null, 100).await().ids().contains("page-3"));
+
+    List<RoomData> read = store.readAll(List.of("page-0", "page-3", "missing")).await();
+    assertEquals(2, read.size());
+    assertEquals(live, read.get(1));
+    assertTrue(store.count().await() >= 5);
+  }
+
+  @Test
+  void withRedisDownCallsFailFastAsUnavailable() throws Exception {
+    assertTrue(store.create(room("down-1", RoomState.CREATED)).await());
+    redis.stop();
+    try {
+      long t0 = System.nanoTime();
+      Throwable e = store.hydrate("down-1").transform(ar -> io.vertx.core.Future.succeededFuture(ar.cause())).await();
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      assertTrue(e instanceof LiveroomException le && le.code() == ErrorCode.UNAVAILABLE, String.valueOf(e));
+      assertTrue(ms < 2000, "failed after " + ms + " ms");
+    } finally {
+      redis.start();
+    }
+    store.ping().await();
+  }
+}
