@@ -33,7 +33,7 @@ public final class Room {
   }
 
   public void touch(long now) {
-    lastActiveAt = now;
+    lastActiveAt = Math.max(lastActiveAt, now);
   }
 
   /** Replaces the data once its write-through has succeeded. */
@@ -42,7 +42,7 @@ public final class Room {
       throw new IllegalArgumentException("room id cannot change");
     }
     data = next;
-    lastActiveAt = now;
+    touch(now);
   }
 
   /** Whether nothing has used the room since {@code idleSince}. */

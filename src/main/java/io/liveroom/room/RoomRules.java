@@ -89,7 +89,7 @@ public final class RoomRules {
       }
       if (!r.state().canPatchTo(f.state())) {
         throw LiveroomException.badRequest(
-            "a " + r.state().wire() + " room cannot become " + f.state().wire());
+            "state: a " + r.state().wire() + " room cannot become " + f.state().wire());
       }
       state = f.state();
     }
@@ -124,11 +124,17 @@ public final class RoomRules {
       throw LiveroomException.badRequest("title is longer than " + limits.maxTitleLength() + " characters");
     }
     for (int i = 0; i < t.length(); i++) {
-      if (Character.isISOControl(t.charAt(i))) {
-        throw LiveroomException.badRequest("title must not contain control characters");
+      char c = t.charAt(i);
+      if (Character.isISOControl(c) || isBidiControl(c)) {
+        throw LiveroomException.badRequest("title must not contain control or bidi override characters");
       }
     }
     return t;
+  }
+
+  /** Bidi embeddings, overrides and isolates: used to spoof how text reads. */
+  private static boolean isBidiControl(char c) {
+    return (c >= '\u202A' && c <= '\u202E') || (c >= '\u2066' && c <= '\u2069');
   }
 
   private int checkMaxMembers(int n) {
