@@ -98,7 +98,7 @@ public final class Node {
         ? vertx.deployVerticle(new SweeperVerticle(services)).mapEmpty()
         : Future.succeededFuture()
     ).compose(v -> config.node().has(Role.EDGE)
-        ? vertx.deployVerticle(() -> new EdgeVerticle(services),
+        ? vertx.deployVerticle(new Indexed(i -> new EdgeVerticle(services, i)),
             new DeploymentOptions().setInstances(config.http().instances())).mapEmpty()
         : Future.<Void>succeededFuture()
     ).onSuccess(v -> {

@@ -22,6 +22,7 @@ public record LiveroomConfig(
     Redis redis,
     Auth auth,
     Rooms rooms,
+    Rt rt,
     Sweeper sweeper) {
 
   public record Node(Set<Role> roles, long shutdownGraceMs) {
@@ -54,6 +55,24 @@ public record LiveroomConfig(
   }
 
   public record Sweeper(long intervalMs, long idleAfterMs, int batchSize) {
+  }
+
+  /** The real-time channel (SockJS at {@code /rt}). */
+  public record Rt(
+      List<String> allowedOrigins,
+      int maxFrameBytes,
+      int maxViolations,
+      int maxRoomsPerConnection,
+      long heartbeatMs,
+      long idleTimeoutMs,
+      long batchMs,
+      int historySize,
+      int joinHistory,
+      int maxTextLength,
+      long idempotencyTtlMs,
+      int maxKeysPerRoom,
+      long presenceRefreshMs,
+      int writeQueueMaxBytes) {
   }
 
   /** Maps and validates the merged config JSON. */
@@ -109,11 +128,32 @@ public record LiveroomConfig(
     if (rooms.pageSize() > rooms.maxPageSize()) {
       throw new ConfigException("rooms.pageSize must not exceed rooms.maxPageSize");
     }
+    Rt rt = new Rt(
+        r.strings("rt.allowedOrigins", false),
+        r.intIn("rt.maxFrameBytes", 256, 1024 * 1024),
+        r.intIn("rt.maxViolations", 1, 1_000_000),
+        r.intIn("rt.maxRoomsPerConnection", 1, 1000),
+        r.longIn("rt.heartbeatMs", 1000, 600_000),
+        r.longIn("rt.idleTimeoutMs", 2000, 3_600_000),
+        r.longIn("rt.batchMs", 1, 1000),
+        r.intIn("rt.historySize", 0, 100_000),
+        r.intIn("rt.joinHistory", 0, 100_000),
+        r.intIn("rt.maxTextLength", 1, 10_000),
+        r.longIn("rt.idempotencyTtlMs", 1000, 3_600_000),
+        r.intIn("rt.maxKeysPerRoom", 1, 10_000_000),
+        r.longIn("rt.presenceRefreshMs", 100, 600_000),
+        r.intIn("rt.writeQueueMaxBytes", 1024, 64 * 1024 * 1024));
+    if (rt.joinHistory() > rt.historySize()) {
+      throw new ConfigException("rt.joinHistory must not exceed rt.historySize");
+    }
+    if (rt.idleTimeoutMs() <= rt.heartbeatMs()) {
+      throw new ConfigException("rt.idleTimeoutMs must be longer than rt.heartbeatMs");
+    }
     Sweeper sweeper = new Sweeper(
         r.longIn("sweeper.intervalMs", 10, 3_600_000),
         r.longIn("sweeper.idleAfterMs", 100, 30L * 86_400_000),
         r.intIn("sweeper.batchSize", 1, 1_000_000));
-    return new LiveroomConfig(node, cluster, http, shard, redis, auth, rooms, sweeper);
+    return new LiveroomConfig(node, cluster, http, shard, redis, auth, rooms, rt, sweeper);
   }
 
   private static void checkAuth(Auth auth) {

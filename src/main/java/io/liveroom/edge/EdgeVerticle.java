@@ -19,10 +19,13 @@ import io.vertx.micrometer.PrometheusScrapingHandler;
  */
 public final class EdgeVerticle extends VerticleBase {
   private final NodeServices node;
+  private final int instance;
   private HttpServer server;
+  private Realtime realtime;
 
-  public EdgeVerticle(NodeServices node) {
+  public EdgeVerticle(NodeServices node, int instance) {
     this.node = node;
+    this.instance = instance;
   }
 
   @Override
@@ -39,18 +42,26 @@ public final class EdgeVerticle extends VerticleBase {
     if (node.metrics().registry() instanceof PrometheusMeterRegistry prometheus) {
       router.get("/metrics").handler(PrometheusScrapingHandler.create(prometheus));
     }
-    new RoomApi(vertx, node, new ShardClient(vertx, node)).mount(router);
+    ShardClient shards = new ShardClient(vertx, node);
+    realtime = new Realtime(vertx, node, shards, instance);
+    Future<Void> rt = realtime.start(router);
+    new RoomApi(vertx, node, shards).mount(router);
     router.route().last().handler(ctx -> ApiErrors.send(ctx,
         new LiveroomException(ErrorCode.NOT_FOUND, "not found: " + ctx.request().path())));
     server = vertx.createHttpServer(new HttpServerOptions()
         .setHost(node.config().http().host())
         .setPort(node.config().http().port())
-        .setIdleTimeout(120));
-    return server.requestHandler(router).listen();
+        .setIdleTimeout(120)
+        .setMaxWebSocketFrameSize(Math.max(65536, node.config().rt().maxFrameBytes()))
+        .setMaxWebSocketMessageSize(Math.max(65536, node.config().rt().maxFrameBytes()))
+        .setPerMessageWebSocketCompressionSupported(false)
+        .setPerFrameWebSocketCompressionSupported(false));
+    return rt.compose(v -> server.requestHandler(router).listen());
   }
 
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture() : server.close();
+    Future<Void> rt = realtime == null ? Future.succeededFuture() : realtime.stop();
+    return rt.eventually(() -> server == null ? Future.succeededFuture() : server.close());
   }
 }

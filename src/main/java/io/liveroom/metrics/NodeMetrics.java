@@ -66,6 +66,32 @@ public final class NodeMetrics {
     count("liveroom.routing.unavailable", null, null, null, null);
   }
 
+  /** A danmaku accepted and sequenced by an owner. */
+  public void messageIn() {
+    count("liveroom.messages.in", null, null, null, null);
+  }
+
+  /** Push frames written to sockets by an edge. */
+  public void deliveries(int n) {
+    counter("liveroom.messages.out", null, null, null, null).increment(n);
+  }
+
+  /** Items not delivered: reason slow_consumer, overload or backlog. */
+  public void dropped(String reason, int n) {
+    counter("liveroom.messages.dropped", "reason", reason, null, null).increment(n);
+  }
+
+  /** Fan-out bundles sent by owners to edge nodes. */
+  public void bundleSent(int frames) {
+    count("liveroom.fanout.bundles", null, null, null, null);
+    counter("liveroom.fanout.frames", null, null, null, null).increment(frames);
+  }
+
+  /** History items written behind to Redis: outcome ok or error. */
+  public void historyWrite(String outcome) {
+    count("liveroom.history.writes", "outcome", outcome, null, null);
+  }
+
   private void count(String name, String k1, String v1, String k2, String v2) {
     counter(name, k1, v1, k2, v2).increment();
   }

@@ -9,6 +9,7 @@ public final class Room {
   private RoomData data;
   private final long epoch;
   private long lastActiveAt;
+  private RoomLive live;
 
   public Room(RoomData data, long epoch, long now) {
     this.data = data;
@@ -45,8 +46,17 @@ public final class Room {
     touch(now);
   }
 
+  /** The real-time state, or null until the first join or send. */
+  public RoomLive live() {
+    return live;
+  }
+
+  public void live(RoomLive live) {
+    this.live = live;
+  }
+
   /** Whether nothing has used the room since {@code idleSince}. */
   public boolean idleSince(long idleSince) {
-    return lastActiveAt <= idleSince;
+    return lastActiveAt <= idleSince && (live == null || !live.hasMembers() && !live.hasPending());
   }
 }

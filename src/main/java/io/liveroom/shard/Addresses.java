@@ -15,6 +15,21 @@ public final class Addresses {
     return "liveroom.shard.local." + instance + ".control";
   }
 
+  /** An edge node's fan-out address: owners publish one bundle per tick to it; every edge instance there gets it. */
+  public static String edge(String nodeId) {
+    return "liveroom.edge." + nodeId;
+  }
+
+  /** The key an owner counts an edge instance's members under. */
+  public static String edgeKey(String nodeId, int instance) {
+    return nodeId + "/" + instance;
+  }
+
+  /** The node of an edge key. */
+  public static String nodeOfEdgeKey(String edgeKey) {
+    return edgeKey.substring(0, edgeKey.indexOf('/'));
+  }
+
   /** A node's stats, asked for by any node's {@code GET /api/v1/stats}. */
   public static String nodeStats(String nodeId) {
     return "liveroom.node." + nodeId + ".stats";

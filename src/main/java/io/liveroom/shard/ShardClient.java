@@ -6,6 +6,8 @@ import io.liveroom.protocol.ErrorCode;
 import io.liveroom.protocol.LiveroomException;
 import io.liveroom.protocol.RoomCommand;
 import io.liveroom.protocol.RoomView;
+import io.liveroom.protocol.RtReply;
+import io.liveroom.protocol.RtRequest;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -37,18 +39,26 @@ public final class ShardClient {
   }
 
   public Future<RoomView> request(RoomCommand cmd) {
-    Promise<RoomView> promise = Promise.promise();
-    attempt(cmd, 0, System.nanoTime(), promise);
+    return request(cmd.roomId(), cmd);
+  }
+
+  public Future<RtReply> request(RtRequest req) {
+    return request(req.roomId(), req);
+  }
+
+  private <T> Future<T> request(String roomId, Object cmd) {
+    Promise<T> promise = Promise.promise();
+    attempt(roomId, cmd, 0, System.nanoTime(), promise);
     return promise.future();
   }
 
-  private void attempt(RoomCommand cmd, int n, long start, Promise<RoomView> promise) {
-    Ownership.Target target = node.ownership().resolve(cmd.roomId());
+  private <T> void attempt(String roomId, Object cmd, int n, long start, Promise<T> promise) {
+    Ownership.Target target = node.ownership().resolve(roomId);
     if (target == null) {
-      retry(cmd, n, start, promise, "no_owner");
+      retry(roomId, cmd, n, start, promise, "no_owner");
       return;
     }
-    vertx.eventBus().<RoomView>request(target.address(), cmd, delivery).onComplete(ar -> {
+    vertx.eventBus().<T>request(target.address(), cmd, delivery).onComplete(ar -> {
       if (ar.succeeded()) {
         promise.complete(ar.result().body());
         return;
@@ -61,20 +71,20 @@ public final class ShardClient {
       if (clientError != null) {
         promise.fail(clientError);
       } else {
-        retry(cmd, n, start, promise, re.failureType() == ReplyFailure.NO_HANDLERS ? "no_handler" : "moved");
+        retry(roomId, cmd, n, start, promise, re.failureType() == ReplyFailure.NO_HANDLERS ? "no_handler" : "moved");
       }
     });
   }
 
-  private void retry(RoomCommand cmd, int n, long start, Promise<RoomView> promise, String reason) {
+  private <T> void retry(String roomId, Object cmd, int n, long start, Promise<T> promise, String reason) {
     long delayMs = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS << Math.min(n, 5));
     if (System.nanoTime() - start + delayMs * 1_000_000L > budgetNanos) {
       node.metrics().routingGaveUp();
       promise.fail(new LiveroomException(ErrorCode.UNAVAILABLE,
-          "room " + cmd.roomId() + " has no reachable owner right now (" + reason + "); retry later"));
+          "room " + roomId + " has no reachable owner right now (" + reason + "); retry later"));
       return;
     }
     node.metrics().routingRetry(reason);
-    vertx.setTimer(delayMs, id -> attempt(cmd, n + 1, start, promise));
+    vertx.setTimer(delayMs, id -> attempt(roomId, cmd, n + 1, start, promise));
   }
 }

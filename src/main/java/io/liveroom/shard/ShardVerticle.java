@@ -1,6 +1,20 @@
 package io.liveroom.shard;
 
 import io.liveroom.NodeServices;
+import io.liveroom.config.LiveroomConfig;
+import io.liveroom.protocol.Bundle;
+import io.liveroom.protocol.Pushes;
+import io.liveroom.protocol.RtReply;
+import io.liveroom.protocol.RtRequest;
+import io.liveroom.room.Danmaku;
+import io.liveroom.room.RoomLive;
+import io.liveroom.room.RoomState;
+import it.unimi.dsi.fastutil.objects.ObjectOpenHashSet;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import io.liveroom.protocol.BusErrors;
 import io.liveroom.protocol.ErrorCode;
 import io.liveroom.protocol.LiveroomException;
@@ -32,31 +46,50 @@ import org.slf4j.LoggerFactory;
  */
 public final class ShardVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ShardVerticle.class);
+  private static final int WRITE_BEHIND_MAX = 50_000;
+  private static final int WRITES_IN_FLIGHT = 256;
+  private static final long WRITE_RETRY_MS = 500;
+  private static final long PRESENCE_MIN_INTERVAL_MS = 1000;
 
   private final NodeServices node;
   private final int instance;
   private final Ownership ownership;
   private final RoomStore store;
+  private final LiveroomConfig.Rt rt;
   /** Hot rooms by partition, so a partition handed over is dropped in one step. */
   private final Int2ObjectOpenHashMap<Object2ObjectOpenHashMap<String, Room>> rooms = new Int2ObjectOpenHashMap<>();
   /** The last pending operation of each room that has one. */
   private final Object2ObjectOpenHashMap<String, Future<?>> tails = new Object2ObjectOpenHashMap<>();
+  /** Rooms with items or a presence change to push at the next tick. */
+  private final ObjectOpenHashSet<Room> dirty = new ObjectOpenHashSet<>();
+  /** Rooms with real-time state, for the expiry of edges that stopped refreshing. */
+  private final ObjectOpenHashSet<Room> live = new ObjectOpenHashSet<>();
+  /** History items waiting to be written behind to Redis, bounded by {@code rt.writeBehindMax}. */
+  private final ArrayDeque<Object[]> writeBehind = new ArrayDeque<>();
+  private int writesInFlight;
+  private boolean writeBackoff;
   private int hotCount;
   private int sweepCursor;
   private Thread loop;
+  private long tickTimer = -1;
+  private long expiryTimer = -1;
+  private long backoffTimer = -1;
 
   public ShardVerticle(NodeServices node, int instance) {
     this.node = node;
     this.instance = instance;
     this.ownership = node.ownership();
     this.store = node.store();
+    this.rt = node.config().rt();
   }
 
   @Override
   public Future<?> start() {
     loop = Thread.currentThread();
-    MessageConsumer<RoomCommand> commands = vertx.eventBus()
-        .consumer(Addresses.shard(node.nodeId(), instance), this::onCommand);
+    MessageConsumer<Object> commands = vertx.eventBus()
+        .consumer(Addresses.shard(node.nodeId(), instance), this::onMessage);
+    tickTimer = vertx.setPeriodic(rt.batchMs(), id -> tick());
+    expiryTimer = vertx.setPeriodic(rt.presenceRefreshMs(), id -> expireEdges());
     MessageConsumer<JsonObject> control = vertx.eventBus()
         .localConsumer(Addresses.shardControl(instance), this::onControl);
     return Future.all(commands.completion(), control.completion());
@@ -64,33 +97,30 @@ public final class ShardVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    vertx.cancelTimer(tickTimer);
+    vertx.cancelTimer(expiryTimer);
+    vertx.cancelTimer(backoffTimer);
+    tick();
     node.metrics().roomsHot(-hotCount);
     hotCount = 0;
     rooms.clear();
     return Future.succeededFuture();
   }
 
-  private void onCommand(Message<RoomCommand> msg) {
-    RoomCommand cmd = msg.body();
-    String op = cmd.op().name();
-    int pid = ownership.partitionOf(cmd.roomId());
+  private void onMessage(Message<Object> msg) {
+    Object body = msg.body();
+    String roomId = body instanceof RoomCommand c ? c.roomId() : ((RtRequest) body).roomId();
+    String op = body instanceof RoomCommand c ? c.op().name() : ((RtRequest) body).kind().name();
+    int pid = ownership.partitionOf(roomId);
     if (!ownership.ownsLocally(pid)) {
       dropPartition(pid, "migrated");
       node.metrics().shardCommand(op, "moved");
       msg.fail(ErrorCode.MOVED_BUS_CODE, "partition " + pid + " is not owned by " + node.nodeId());
       return;
     }
-    Future<RoomView> result;
+    Future<?> result;
     try {
-      result = switch (cmd.op()) {
-        case PEEK -> Future.succeededFuture(peek(pid, cmd.roomId()));
-        case GET -> get(pid, cmd.roomId());
-        case CREATE -> serial(cmd.roomId(), () -> create(pid, cmd));
-        case UPDATE -> serial(cmd.roomId(), () -> mutate(pid, cmd.roomId(),
-            d -> node.rules().patch(d, cmd.fields(), System.currentTimeMillis())));
-        case END -> serial(cmd.roomId(), () -> mutate(pid, cmd.roomId(),
-            d -> node.rules().end(d, System.currentTimeMillis())));
-      };
+      result = body instanceof RoomCommand cmd ? command(pid, cmd) : realtime(pid, (RtRequest) body);
     } catch (RuntimeException e) {
       result = Future.failedFuture(e);
     }
@@ -106,12 +136,220 @@ public final class ShardVerticle extends VerticleBase {
           return;
         }
         if (!(t instanceof LiveroomException)) {
-          LOG.error("room {}: {} failed", cmd.roomId(), op, t);
+          LOG.error("room {}: {} failed", roomId, op, t);
         }
         node.metrics().shardCommand(op, t instanceof LiveroomException e ? e.code().name() : "INTERNAL");
         BusErrors.fail(msg, t);
       }
     });
+  }
+
+  private Future<RoomView> command(int pid, RoomCommand cmd) {
+    return switch (cmd.op()) {
+      case PEEK -> Future.succeededFuture(peek(pid, cmd.roomId()));
+      case GET -> get(pid, cmd.roomId());
+      case CREATE -> serial(cmd.roomId(), () -> create(pid, cmd));
+      case UPDATE -> serial(cmd.roomId(), () -> mutate(pid, cmd.roomId(),
+          d -> node.rules().patch(d, cmd.fields(), System.currentTimeMillis())));
+      case END -> serial(cmd.roomId(), () -> mutate(pid, cmd.roomId(),
+          d -> node.rules().end(d, System.currentTimeMillis())));
+    };
+  }
+
+  private Future<RtReply> realtime(int pid, RtRequest r) {
+    String id = r.roomId();
+    return switch (r.kind()) {
+      case SEND -> {
+        Room hot = find(pid, id);
+        yield hot != null && hot.live() != null
+            ? Future.succeededFuture(sequence(hot, r))
+            : serial(id, () -> load(pid, id).compose(this::ensureLive).map(room -> sequence(room, r)));
+      }
+      case JOIN -> serial(id, () -> load(pid, id).compose(this::ensureLive).map(room -> join(room, r)));
+      case LEAVE -> {
+        Room hot = find(pid, id);
+        if (hot != null && hot.live() != null) {
+          hot.live().memberDelta(r.edge(), -1, System.currentTimeMillis());
+          dirty.add(hot);
+        }
+        yield Future.succeededFuture(RtReply.position(0, 0));
+      }
+      case REFRESH -> {
+        Room hot = find(pid, id);
+        if (hot == null && r.count() <= 0) {
+          yield Future.succeededFuture(RtReply.position(0, 0));
+        }
+        yield serial(id, () -> load(pid, id).compose(this::ensureLive).map(room -> {
+          int before = room.live().online();
+          room.live().setMembers(r.edge(), r.count(), System.currentTimeMillis());
+          if (room.live().online() != before) {
+            dirty.add(room);
+          }
+          return RtReply.position(room.live().epoch(), room.live().seq());
+        }));
+      }
+    };
+  }
+
+  /** Gives a room its real-time state on first use, with recent history from Redis when it answers. */
+  private Future<Room> ensureLive(Room room) {
+    if (room.live() != null) {
+      return Future.succeededFuture(room);
+    }
+    return store.recentHistory(room.id(), rt.historySize())
+        .recover(e -> {
+          LOG.warn("room {}: history not loaded ({}); starting with an empty one", room.id(), e.getMessage());
+          return Future.succeededFuture(List.of());
+        })
+        .map(history -> {
+          if (room.live() == null) {
+            RoomLive l = new RoomLive(room.epoch(), rt.historySize());
+            l.preload(history);
+            room.live(l);
+            live.add(room);
+          }
+          return room;
+        });
+  }
+
+  private RtReply join(Room room, RtRequest r) {
+    RoomData d = room.data();
+    if (d.state() == RoomState.ENDED) {
+      throw new LiveroomException(ErrorCode.ROOM_CLOSED, "room " + d.id() + " has ended");
+    }
+    if ("guest".equals(r.role()) && !d.guestsCanRead()) {
+      throw new LiveroomException(ErrorCode.FORBIDDEN, "room " + d.id() + " is not open to guests; sign in");
+    }
+    RoomLive l = room.live();
+    long now = System.currentTimeMillis();
+    if (r.newMember()) {
+      if (l.online() >= d.maxMembers()) {
+        throw new LiveroomException(ErrorCode.ROOM_FULL, "room " + d.id() + " has " + d.maxMembers() + " members");
+      }
+      // items sequenced before this member counted go out now, to the edges that had members then
+      flush(List.of(room), now);
+      l.memberDelta(r.edge(), 1, now);
+      dirty.add(room);
+    }
+    room.touch(now);
+    RoomLive.Recovery rec = l.recover(r.hasSince(), r.sinceEpoch(), r.sinceSeq(), rt.joinHistory());
+    return new RtReply(l.epoch(), l.seq(), view(room), rec.items(), rec.recovered());
+  }
+
+  private RtReply sequence(Room room, RtRequest r) {
+    RoomData d = room.data();
+    if (d.state() == RoomState.ENDED) {
+      throw new LiveroomException(ErrorCode.ROOM_CLOSED, "room " + d.id() + " has ended");
+    }
+    RoomLive l = room.live();
+    long now = System.currentTimeMillis();
+    if (r.key() != null) {
+      long seq = l.seqOfKey(r.key(), now, rt.idempotencyTtlMs());
+      if (seq >= 0) {
+        return RtReply.position(l.epoch(), seq);
+      }
+    }
+    if (writeBehind.size() >= WRITE_BEHIND_MAX) {
+      node.metrics().dropped("backlog", 1);
+      throw new LiveroomException(ErrorCode.UNAVAILABLE, "the history store is behind; retry shortly");
+    }
+    boolean high = r.userId().equals(d.ownerId()) || "host".equals(r.role()) || "moderator".equals(r.role())
+        || "admin".equals(r.role());
+    Danmaku item = l.sequence(r.userId(), r.userName(), r.text(), r.color(), r.mode(), r.progress(), now,
+        high ? 1 : 0);
+    if (r.key() != null) {
+      l.rememberKey(r.key(), item.seq(), now, rt.maxKeysPerRoom());
+    }
+    room.touch(now);
+    dirty.add(room);
+    node.metrics().messageIn();
+    writeBehind.add(new Object[] {room.id(), item});
+    drainWrites();
+    return RtReply.position(l.epoch(), item.seq());
+  }
+
+  /** Writes history behind to Redis, a bounded number at a time; on errors waits and retries. */
+  private void drainWrites() {
+    while (!writeBackoff && writesInFlight < WRITES_IN_FLIGHT && !writeBehind.isEmpty()) {
+      Object[] w = writeBehind.poll();
+      writesInFlight++;
+      store.appendHistory((String) w[0], (Danmaku) w[1], rt.historySize()).onComplete(ar -> {
+        writesInFlight--;
+        if (ar.succeeded()) {
+          node.metrics().historyWrite("ok");
+        } else {
+          node.metrics().historyWrite("error");
+          writeBehind.addFirst(w);
+          if (!writeBackoff) {
+            writeBackoff = true;
+            backoffTimer = vertx.setTimer(WRITE_RETRY_MS, id -> {
+              writeBackoff = false;
+              drainWrites();
+            });
+          }
+        }
+        drainWrites();
+      });
+    }
+  }
+
+  /** One fan-out tick: every room with news becomes one frame, one bundle per edge node. */
+  private void tick() {
+    if (dirty.isEmpty()) {
+      return;
+    }
+    List<Room> rooms = new ArrayList<>(dirty);
+    dirty.clear();
+    flush(rooms, System.currentTimeMillis());
+  }
+
+  private void flush(List<Room> rooms, long now) {
+    Map<String, List<Bundle.Frame>> perNode = new HashMap<>();
+    for (Room room : rooms) {
+      RoomLive l = room.live();
+      if (l == null) {
+        continue;
+      }
+      List<Danmaku> items = l.drainPending();
+      List<Bundle.Frame> frames = new ArrayList<>(2);
+      if (items != null) {
+        int priority = 0;
+        for (Danmaku d : items) {
+          priority = Math.max(priority, d.priority());
+        }
+        frames.add(new Bundle.Frame(room.id(), priority, Pushes.danmaku(room.id(), l.epoch(), items)));
+      }
+      if (l.presenceChanged()) {
+        if (l.presenceDue(now, PRESENCE_MIN_INTERVAL_MS)) {
+          frames.add(new Bundle.Frame(room.id(), 0, Pushes.presence(room.id(), l.online())));
+          l.presenceSent(now);
+        } else {
+          dirty.add(room);
+        }
+      }
+      if (frames.isEmpty()) {
+        continue;
+      }
+      for (String edge : l.edges()) {
+        perNode.computeIfAbsent(Addresses.nodeOfEdgeKey(edge), k -> new ArrayList<>()).addAll(frames);
+      }
+    }
+    perNode.forEach((nodeId, frames) -> {
+      // several instances of one node share frames: send each frame once per node
+      List<Bundle.Frame> unique = new ArrayList<>(new java.util.LinkedHashSet<>(frames));
+      vertx.eventBus().publish(Addresses.edge(nodeId), new Bundle(unique));
+      node.metrics().bundleSent(unique.size());
+    });
+  }
+
+  /** Forgets edges that stopped refreshing (a crashed or partitioned edge node). */
+  private void expireEdges() {
+    long before = System.currentTimeMillis() - 3 * rt.presenceRefreshMs();
+    for (Room room : live) {
+      if (room.live().expireEdges(before) > 0) {
+        dirty.add(room);
+      }
+    }
   }
 
   private RoomView peek(int pid, String id) {
@@ -267,6 +505,7 @@ public final class ShardVerticle extends VerticleBase {
         visited++;
         if (r.idleSince(idleBefore) && !tails.containsKey(r.id())) {
           it.remove();
+          forget(r);
           demoted++;
         }
       }
@@ -283,6 +522,7 @@ public final class ShardVerticle extends VerticleBase {
   private void dropPartition(int pid, String reason) {
     Object2ObjectOpenHashMap<String, Room> part = rooms.remove(pid);
     if (part != null) {
+      part.values().forEach(this::forget);
       hotCount -= part.size();
       node.metrics().roomsHot(-part.size());
       node.metrics().roomsDropped(reason, part.size());
@@ -311,6 +551,7 @@ public final class ShardVerticle extends VerticleBase {
     Object2ObjectOpenHashMap<String, Room> part = rooms.get(pid);
     Room r = part == null ? null : part.remove(id);
     if (r != null) {
+      forget(r);
       hotCount--;
       node.metrics().roomsHot(-1);
       if (part.isEmpty()) {
@@ -320,8 +561,17 @@ public final class ShardVerticle extends VerticleBase {
     return r;
   }
 
+  /** A room leaving memory: its pending items still go out, then it is no longer tracked. */
+  private void forget(Room r) {
+    if (r.live() != null && r.live().hasPending()) {
+      flush(List.of(r), System.currentTimeMillis());
+    }
+    dirty.remove(r);
+    live.remove(r);
+  }
+
   private RoomView view(Room r) {
-    return new RoomView(r.data(), r.epoch(), 0, true, node.nodeId());
+    return new RoomView(r.data(), r.epoch(), r.live() == null ? 0 : r.live().online(), true, node.nodeId());
   }
 
   private static LiveroomException exists(String id) {

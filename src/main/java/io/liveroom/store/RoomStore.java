@@ -3,6 +3,8 @@ package io.liveroom.store;
 import io.liveroom.config.LiveroomConfig;
 import io.liveroom.protocol.ErrorCode;
 import io.liveroom.protocol.LiveroomException;
+import io.liveroom.protocol.Pushes;
+import io.liveroom.room.Danmaku;
 import io.liveroom.room.RoomData;
 import io.liveroom.room.RoomState;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -11,6 +13,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.ProtocolVersion;
 import io.vertx.redis.client.Redis;
@@ -169,6 +172,45 @@ public final class RoomStore {
       }
       return out;
     });
+  }
+
+  /** History stream of a room: its recent items, capped (approximately) at the history size. */
+  public static String historyKey(String id) {
+    return "lr:h:" + id;
+  }
+
+  /** Appends an item to the room's history stream; the send is acknowledged only after this. */
+  public Future<Void> appendHistory(String roomId, Danmaku d, int cap) {
+    Request req = Request.cmd(Command.XADD).arg(historyKey(roomId)).arg("MAXLEN").arg("~").arg(cap).arg("*")
+        .arg("j").arg(Pushes.item(d, true).encode());
+    return send("xadd", req).mapEmpty();
+  }
+
+  /** The newest {@code n} items of a room's history, oldest first (items of earlier epochs too). */
+  public Future<List<Danmaku>> recentHistory(String roomId, int n) {
+    if (n == 0) {
+      return Future.succeededFuture(List.of());
+    }
+    Request req = Request.cmd(Command.XREVRANGE).arg(historyKey(roomId)).arg("+").arg("-").arg("COUNT").arg(n);
+    return send("xrevrange", req).map(r -> {
+      List<Danmaku> out = new ArrayList<>(r.size());
+      for (int i = r.size() - 1; i >= 0; i--) {
+        Response fields = r.get(i).get(1);
+        for (int f = 0; f + 1 < fields.size(); f += 2) {
+          if (fields.get(f).toString().equals("j")) {
+            out.add(itemOf(new JsonObject(fields.get(f + 1).toString())));
+          }
+        }
+      }
+      return out;
+    });
+  }
+
+  private static Danmaku itemOf(JsonObject o) {
+    JsonObject user = o.getJsonObject("user", new JsonObject());
+    return new Danmaku(o.getLong("epoch", 0L), o.getLong("seq", 0L), user.getString("id"), user.getString("name"),
+        o.getString("text"), o.getString("color"), o.getString("mode"), o.getLong("progress", -1L),
+        o.getLong("ts", 0L), o.getInteger("priority", 0));
   }
 
   /** How many rooms exist (hot or cold, any state). */

@@ -1,0 +1,505 @@
+package io.liveroom.edge;
+
+import io.liveroom.NodeServices;
+import io.liveroom.config.LiveroomConfig;
+import io.liveroom.protocol.Bundle;
+import io.liveroom.protocol.ErrorCode;
+import io.liveroom.protocol.LiveroomException;
+import io.liveroom.protocol.Pushes;
+import io.liveroom.protocol.RtReply;
+import io.liveroom.protocol.RtRequest;
+import io.liveroom.room.RoomRules;
+import io.liveroom.shard.Addresses;
+import io.liveroom.shard.ShardClient;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.authentication.TokenCredentials;
+import io.vertx.ext.auth.jwt.JWTAuth;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.sockjs.SockJSHandler;
+import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
+import io.vertx.ext.web.handler.sockjs.SockJSSocket;
+import it.unimi.dsi.fastutil.objects.ObjectArrayList;
+import it.unimi.dsi.fastutil.objects.ObjectOpenHashSet;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The real-time channel of one edge instance (PROTOCOL.md section 1): SockJS at {@code /rt},
+ * the commands of each connection, and the fan-out of owners' bundles to local sockets. Who is
+ * in which room here is this class's state; how items travel is the owners' and the bus's.
+ */
+final class Realtime {
+  private static final Logger LOG = LoggerFactory.getLogger(Realtime.class);
+  private static final Pattern COLOR = Pattern.compile("^#[0-9a-fA-F]{6}$");
+  private static final char[] ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz".toCharArray();
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final Vertx vertx;
+  private final NodeServices node;
+  private final ShardClient shards;
+  private final LiveroomConfig.Rt cfg;
+  private final JWTAuth jwt;
+  private final String edgeKey;
+  /** Local sockets per room. */
+  private final Map<String, ObjectArrayList<RtSession>> rooms = new HashMap<>();
+  private final ObjectOpenHashSet<RtSession> sessions = new ObjectOpenHashSet<>();
+  private MessageConsumer<Bundle> bundles;
+  private long refreshTimer = -1;
+  private long idleTimer = -1;
+
+  Realtime(Vertx vertx, NodeServices node, ShardClient shards, int instance) {
+    this.vertx = vertx;
+    this.node = node;
+    this.shards = shards;
+    this.cfg = node.config().rt();
+    this.jwt = ApiAuth.createJwt(vertx, node.config().auth());
+    this.edgeKey = Addresses.edgeKey(node.nodeId(), instance);
+  }
+
+  Future<Void> start(Router router) {
+    SockJSHandlerOptions options = new SockJSHandlerOptions()
+        .setHeartbeatInterval(cfg.heartbeatMs())
+        .setRegisterWriteHandler(false)
+        .setInsertJSESSIONID(false);
+    router.route("/rt/*").handler(this::checkOrigin);
+    router.route("/rt/*").handler(BodyHandler.create(false).setBodyLimit(Math.max(65536, cfg.maxFrameBytes() * 4)));
+    router.route("/rt/*").subRouter(SockJSHandler.create(vertx, options).socketHandler(this::onSocket));
+    bundles = vertx.eventBus().consumer(Addresses.edge(node.nodeId()), m -> deliver(m.body()));
+    refreshTimer = vertx.setPeriodic(cfg.presenceRefreshMs(), id -> refresh());
+    idleTimer = vertx.setPeriodic(Math.max(500, Math.min(5000, cfg.idleTimeoutMs() / 4)), id -> closeIdle());
+    return bundles.completion();
+  }
+
+  Future<Void> stop() {
+    vertx.cancelTimer(refreshTimer);
+    vertx.cancelTimer(idleTimer);
+    for (RtSession s : sessions.toArray(new RtSession[0])) {
+      bye(s, "SHUTDOWN");
+    }
+    return bundles == null ? Future.succeededFuture() : bundles.unregister();
+  }
+
+  int connections() {
+    return sessions.size();
+  }
+
+  /** The SockJS handshake checks {@code Origin}: same origin, localhost, or {@code rt.allowedOrigins}. */
+  private void checkOrigin(RoutingContext ctx) {
+    String origin = ctx.request().getHeader(HttpHeaders.ORIGIN);
+    if (origin == null || originAllowed(origin, ctx.request().getHeader(HttpHeaders.HOST))) {
+      ctx.next();
+      return;
+    }
+    ctx.response().setStatusCode(403).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain").end("origin not allowed");
+  }
+
+  private boolean originAllowed(String origin, String host) {
+    if (cfg.allowedOrigins().contains(origin) || cfg.allowedOrigins().contains("*")) {
+      return true;
+    }
+    try {
+      URI u = URI.create(origin);
+      String h = u.getHost();
+      if (h == null) {
+        return false;
+      }
+      if (h.equals("localhost") || h.equals("127.0.0.1") || h.equals("[::1]")) {
+        return true;
+      }
+      return host != null && host.equalsIgnoreCase(u.getRawAuthority());
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  private void onSocket(SockJSSocket socket) {
+    RtSession s = new RtSession(socket, System.currentTimeMillis());
+    sessions.add(s);
+    socket.setWriteQueueMaxSize(cfg.writeQueueMaxBytes());
+    socket.handler(buf -> onFrame(s, buf));
+    socket.closeHandler(v -> onClose(s));
+    socket.exceptionHandler(e -> LOG.debug("socket error: {}", e.toString()));
+  }
+
+  private void onFrame(RtSession s, Buffer buf) {
+    s.lastSeen = System.currentTimeMillis();
+    if (s.closed) {
+      return;
+    }
+    if (buf.length() > cfg.maxFrameBytes()) {
+      fail(s, null, new LiveroomException(ErrorCode.TOO_LARGE, "frames are limited to " + cfg.maxFrameBytes() + " bytes"));
+      violation(s);
+      return;
+    }
+    JsonObject cmd;
+    try {
+      Object v = buf.toJsonValue();
+      if (!(v instanceof JsonObject o)) {
+        throw new IllegalArgumentException();
+      }
+      cmd = o;
+    } catch (RuntimeException e) {
+      fail(s, null, LiveroomException.badRequest("a frame must be one JSON object"));
+      violation(s);
+      return;
+    }
+    Object idValue = cmd.getValue("id");
+    Long id = null;
+    if (idValue instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue()) && Math.abs(n.doubleValue()) < 9e15) {
+      id = n.longValue();
+    } else if (idValue != null) {
+      fail(s, null, LiveroomException.badRequest("id must be an integer"));
+      violation(s);
+      return;
+    }
+    Object op = cmd.getValue("op");
+    if (!(op instanceof String opName)) {
+      fail(s, id, LiveroomException.badRequest("op is required"));
+      violation(s);
+      return;
+    }
+    if (!s.hello && !opName.equals("hello")) {
+      fail(s, id, new LiveroomException(ErrorCode.UNAUTHORIZED, "send hello first"));
+      violation(s);
+      return;
+    }
+    Long cid = id;
+    try {
+      switch (opName) {
+        case "hello" -> hello(s, cid, cmd);
+        case "join" -> join(s, cid, cmd);
+        case "leave" -> leave(s, cid, cmd);
+        case "send" -> send(s, cid, cmd);
+        case "ping" -> ok(s, cid, new JsonObject().put("ts", System.currentTimeMillis()));
+        case "moderate" -> throw new LiveroomException(ErrorCode.UNAVAILABLE, "moderation is not available on this server yet");
+        default -> throw LiveroomException.badRequest("unknown op '" + truncate(opName, 32) + "'");
+      }
+    } catch (LiveroomException e) {
+      fail(s, cid, e);
+      if (e.code() == ErrorCode.BAD_REQUEST) {
+        violation(s);
+      }
+    }
+  }
+
+  private void hello(RtSession s, Long id, JsonObject cmd) {
+    if (s.hello) {
+      throw LiveroomException.badRequest("hello was already done on this connection");
+    }
+    Object v = cmd.getValue("v");
+    if (v != null && !(v instanceof Number n && n.intValue() == 1 && n.doubleValue() == 1)) {
+      throw LiveroomException.badRequest("this server speaks protocol v 1");
+    }
+    Object token = cmd.getValue("token");
+    if (token == null) {
+      s.guest = true;
+      s.userId = "guest-" + randomId(10);
+      s.userName = "guest";
+      s.hello = true;
+      helloOk(s, id);
+      return;
+    }
+    if (!(token instanceof String t) || t.isEmpty() || t.length() > 8192) {
+      throw LiveroomException.badRequest("token must be a JWT string");
+    }
+    jwt.authenticate(new TokenCredentials(t)).onComplete(ar -> {
+      if (s.closed) {
+        return;
+      }
+      JsonObject claims = ar.succeeded() ? ar.result().principal() : null;
+      Object sub = claims == null ? null : claims.getValue("sub");
+      Object rolesClaim = claims == null ? null : claims.getValue("rooms");
+      if (!(sub instanceof String subject) || !RoomRules.isValidId(subject)
+          || rolesClaim != null && !(rolesClaim instanceof JsonObject)) {
+        fail(s, id, new LiveroomException(ErrorCode.UNAUTHORIZED, "invalid or expired token"));
+        violation(s);
+        return;
+      }
+      Object name = claims.getValue("name");
+      s.userId = subject;
+      s.userName = name instanceof String n && !n.isBlank() ? truncate(n.strip(), 64) : subject;
+      s.roles = (JsonObject) rolesClaim;
+      s.hello = true;
+      helloOk(s, id);
+    });
+  }
+
+  private void helloOk(RtSession s, Long id) {
+    ok(s, id, new JsonObject()
+        .put("user", new JsonObject().put("id", s.userId).put("name", s.userName)
+            .put("roles", s.roles == null ? new JsonObject() : s.roles.copy()))
+        .put("node", node.nodeId())
+        .put("heartbeatMs", cfg.heartbeatMs()));
+  }
+
+  private void join(RtSession s, Long id, JsonObject cmd) {
+    String room = roomOf(cmd);
+    boolean already = s.rooms.contains(room);
+    if (!already && s.rooms.size() >= cfg.maxRoomsPerConnection()) {
+      throw LiveroomException.badRequest("a connection may be in at most " + cfg.maxRoomsPerConnection() + " rooms");
+    }
+    boolean hasSince = false;
+    long sinceEpoch = 0;
+    long sinceSeq = 0;
+    Object since = cmd.getValue("since");
+    if (since != null) {
+      if (!(since instanceof JsonObject so) || !(so.getValue("epoch") instanceof Number e)
+          || !(so.getValue("seq") instanceof Number q)) {
+        throw LiveroomException.badRequest("since must be {\"epoch\": integer, \"seq\": integer}");
+      }
+      hasSince = true;
+      sinceEpoch = e.longValue();
+      sinceSeq = q.longValue();
+    }
+    if (!already) {
+      s.rooms.add(room);
+    }
+    shards.request(RtRequest.join(room, edgeKey, s.userId, s.userName, s.role(room), !already, hasSince, sinceEpoch,
+        sinceSeq)).onComplete(ar -> {
+          if (ar.failed()) {
+            if (!already) {
+              s.rooms.remove(room);
+            }
+            fail(s, id, ar.cause());
+            return;
+          }
+          if (s.closed || !s.rooms.contains(room)) {
+            // gone while joining: the owner counted this member, so take it back
+            if (!already) {
+              shards.request(RtRequest.leave(room, edgeKey));
+            }
+            return;
+          }
+          if (!already) {
+            rooms.computeIfAbsent(room, k -> new ObjectArrayList<>(4)).add(s);
+          }
+          RtReply r = ar.result();
+          ok(s, id, new JsonObject()
+              .put("room", RoomJson.of(r.room()))
+              .put("online", r.room().online())
+              .put("epoch", r.epoch())
+              .put("seq", r.seq())
+              .put("history", Pushes.items(r.items(), !r.recovered()))
+              .put("recovered", r.recovered()));
+        });
+  }
+
+  private void leave(RtSession s, Long id, JsonObject cmd) {
+    String room = roomOf(cmd);
+    if (s.rooms.remove(room)) {
+      removeLocal(room, s);
+      shards.request(RtRequest.leave(room, edgeKey));
+    }
+    ok(s, id, new JsonObject());
+  }
+
+  private void send(RtSession s, Long id, JsonObject cmd) {
+    String room = roomOf(cmd);
+    if (s.guest) {
+      throw new LiveroomException(ErrorCode.FORBIDDEN, "guests cannot send; sign in");
+    }
+    if (!s.rooms.contains(room)) {
+      throw new LiveroomException(ErrorCode.FORBIDDEN, "join room " + room + " before sending to it");
+    }
+    if (!(cmd.getValue("body") instanceof JsonObject body)) {
+      throw LiveroomException.badRequest("body must be an object with text");
+    }
+    if (!(body.getValue("text") instanceof String raw)) {
+      throw LiveroomException.badRequest("body.text must be a string");
+    }
+    String text = normalise(raw);
+    int len = text.codePointCount(0, text.length());
+    if (len == 0 || len > cfg.maxTextLength()) {
+      throw LiveroomException.badRequest("body.text must have 1 to " + cfg.maxTextLength() + " characters");
+    }
+    String color = "#ffffff";
+    Object c = body.getValue("color");
+    if (c != null) {
+      if (!(c instanceof String cs) || !COLOR.matcher(cs).matches()) {
+        throw LiveroomException.badRequest("body.color must be #rrggbb");
+      }
+      color = cs.toLowerCase(Locale.ROOT);
+    }
+    String mode = "scroll";
+    Object m = body.getValue("mode");
+    if (m != null) {
+      if (!(m instanceof String ms) || !(ms.equals("scroll") || ms.equals("top") || ms.equals("bottom"))) {
+        throw LiveroomException.badRequest("body.mode must be scroll, top or bottom");
+      }
+      mode = ms;
+    }
+    long progress = -1;
+    Object p = body.getValue("progress");
+    if (p != null) {
+      if (!(p instanceof Number pn) || pn.doubleValue() < 0 || pn.doubleValue() > 1e15
+          || pn.doubleValue() != Math.rint(pn.doubleValue())) {
+        throw LiveroomException.badRequest("body.progress must be a non-negative integer (milliseconds)");
+      }
+      progress = pn.longValue();
+    }
+    String key = null;
+    Object k = cmd.getValue("key");
+    if (k != null) {
+      if (!(k instanceof String ks) || ks.isEmpty() || ks.length() > 64) {
+        throw LiveroomException.badRequest("key must be a string of 1 to 64 characters");
+      }
+      key = ks;
+    }
+    shards.request(RtRequest.send(room, edgeKey, s.userId, s.userName, s.role(room), text, color, mode, progress, key))
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            fail(s, id, ar.cause());
+          } else {
+            ok(s, id, new JsonObject().put("seq", ar.result().seq()).put("epoch", ar.result().epoch()));
+          }
+        });
+  }
+
+  /** Writes each frame of a bundle to the local sockets of its room; the bytes were encoded once by the owner. */
+  private void deliver(Bundle bundle) {
+    int delivered = 0;
+    int dropped = 0;
+    for (Bundle.Frame f : bundle.frames()) {
+      ObjectArrayList<RtSession> members = rooms.get(f.roomId());
+      if (members == null) {
+        continue;
+      }
+      // text, not a Buffer: SockJS's raw WebSocket transport writes Buffers as binary frames
+      String text = f.bytes().toString(StandardCharsets.UTF_8);
+      for (int i = 0, n = members.size(); i < n; i++) {
+        RtSession s = members.get(i);
+        if (f.priority() == 0 && s.socket.writeQueueFull()) {
+          dropped++;
+          continue;
+        }
+        s.socket.write(text);
+        delivered++;
+      }
+    }
+    if (delivered > 0) {
+      node.metrics().deliveries(delivered);
+    }
+    if (dropped > 0) {
+      node.metrics().dropped("slow_consumer", dropped);
+    }
+  }
+
+  /** Tells owners how many members this edge has in each room (soft state that heals after failures). */
+  private void refresh() {
+    rooms.forEach((room, members) -> shards.request(RtRequest.refresh(room, edgeKey, members.size())));
+  }
+
+  private void closeIdle() {
+    long before = System.currentTimeMillis() - cfg.idleTimeoutMs();
+    for (RtSession s : sessions.toArray(new RtSession[0])) {
+      if (s.lastSeen < before) {
+        bye(s, "IDLE_TIMEOUT");
+      }
+    }
+  }
+
+  private void onClose(RtSession s) {
+    if (!sessions.remove(s)) {
+      return;
+    }
+    s.closed = true;
+    for (String room : s.rooms) {
+      if (removeLocal(room, s)) {
+        shards.request(RtRequest.leave(room, edgeKey));
+      }
+    }
+    s.rooms.clear();
+  }
+
+  private boolean removeLocal(String room, RtSession s) {
+    ObjectArrayList<RtSession> members = rooms.get(room);
+    if (members == null || !members.remove(s)) {
+      return false;
+    }
+    if (members.isEmpty()) {
+      rooms.remove(room);
+    }
+    return true;
+  }
+
+  private void violation(RtSession s) {
+    if (++s.violations >= cfg.maxViolations()) {
+      bye(s, "ABUSE");
+    }
+  }
+
+  private void bye(RtSession s, String reason) {
+    if (s.closed) {
+      return;
+    }
+    s.socket.write(new JsonObject().put("push", "bye").put("reason", reason).encode())
+        .onComplete(ar -> s.socket.close());
+    onClose(s);
+  }
+
+  private static String roomOf(JsonObject cmd) {
+    if (!(cmd.getValue("room") instanceof String room)) {
+      throw LiveroomException.badRequest("room is required");
+    }
+    return RoomRules.requireId(room, "room");
+  }
+
+  private static void ok(RtSession s, Long id, JsonObject fields) {
+    if (s.closed) {
+      return;
+    }
+    JsonObject reply = new JsonObject().put("id", id).put("ok", true);
+    fields.forEach(e -> reply.put(e.getKey(), e.getValue()));
+    s.socket.write(reply.encode());
+  }
+
+  private static void fail(RtSession s, Long id, Throwable t) {
+    if (s.closed) {
+      return;
+    }
+    LiveroomException e = t instanceof LiveroomException le ? le : new LiveroomException(ErrorCode.INTERNAL, "internal error");
+    if (!(t instanceof LiveroomException)) {
+      LOG.error("real-time command failed", t);
+    }
+    JsonObject error = new JsonObject().put("code", e.code().name()).put("message", e.getMessage());
+    s.socket.write(new JsonObject().put("id", id).put("ok", false).put("error", error).encode());
+  }
+
+  /** Trims and drops control characters (newlines included: danmaku are one line). */
+  static String normalise(String raw) {
+    StringBuilder sb = new StringBuilder(raw.length());
+    for (int i = 0; i < raw.length(); i++) {
+      char c = raw.charAt(i);
+      if (!Character.isISOControl(c) && !(c >= '\u202A' && c <= '\u202E') && !(c >= '\u2066' && c <= '\u2069')) {
+        sb.append(c);
+      }
+    }
+    return sb.toString().strip();
+  }
+
+  private static String truncate(String s, int max) {
+    return s.length() <= max ? s : s.substring(0, max);
+  }
+
+  private static String randomId(int n) {
+    char[] c = new char[n];
+    for (int i = 0; i < n; i++) {
+      c[i] = ALPHABET[RANDOM.nextInt(ALPHABET.length)];
+    }
+    return new String(c);
+  }
+}

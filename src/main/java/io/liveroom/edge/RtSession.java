@@ -1,0 +1,43 @@
+package io.liveroom.edge;
+
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.handler.sockjs.SockJSSocket;
+import it.unimi.dsi.fastutil.objects.ObjectArrayList;
+
+/** One real-time connection on an edge: who it is, the rooms it is in, and its abuse count. */
+final class RtSession {
+  final SockJSSocket socket;
+  String userId;
+  String userName;
+  /** The token's {@code rooms} claim (room id or {@code *} to role), null for none. */
+  JsonObject roles;
+  boolean guest;
+  boolean hello;
+  boolean closed;
+  /** Rooms joined or being joined. */
+  final ObjectArrayList<String> rooms = new ObjectArrayList<>(2);
+  long lastSeen;
+  int violations;
+
+  RtSession(SockJSSocket socket, long now) {
+    this.socket = socket;
+    this.lastSeen = now;
+  }
+
+  /** This user's role in a room: guest, or the token's role for the room or {@code *}, else viewer. */
+  String role(String roomId) {
+    if (guest) {
+      return "guest";
+    }
+    if (roles != null) {
+      Object r = roles.getValue(roomId);
+      if (r == null) {
+        r = roles.getValue("*");
+      }
+      if (r instanceof String s) {
+        return s;
+      }
+    }
+    return "viewer";
+  }
+}

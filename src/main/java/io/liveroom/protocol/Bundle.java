@@ -1,0 +1,16 @@
+package io.liveroom.protocol;
+
+import io.vertx.core.buffer.Buffer;
+import java.util.List;
+
+/**
+ * One fan-out tick of one owner for one edge node: for each room with news, the push frame
+ * already encoded once by the owner; edges write the same bytes to every socket in the room.
+ * {@code priority} is the highest priority of the frame's items (1 is never shed).
+ */
+public record Bundle(List<Frame> frames) {
+
+  /** A room's push frame. */
+  public record Frame(String roomId, int priority, Buffer bytes) {
+  }
+}

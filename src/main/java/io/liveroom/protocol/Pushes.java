@@ -1,0 +1,49 @@
+package io.liveroom.protocol;
+
+import io.liveroom.room.Danmaku;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+
+/** JSON of the real-time channel's items and pushes (PROTOCOL.md section 1). */
+public final class Pushes {
+  private Pushes() {
+  }
+
+  /** A danmaku item; {@code withEpoch} adds the item's epoch (history items may predate the room's epoch). */
+  public static JsonObject item(Danmaku d, boolean withEpoch) {
+    JsonObject o = new JsonObject()
+        .put("seq", d.seq())
+        .put("user", new JsonObject().put("id", d.userId()).put("name", d.userName()))
+        .put("text", d.text())
+        .put("color", d.color())
+        .put("mode", d.mode());
+    if (d.progress() >= 0) {
+      o.put("progress", d.progress());
+    }
+    o.put("ts", d.ts()).put("priority", d.priority());
+    if (withEpoch) {
+      o.put("epoch", d.epoch());
+    }
+    return o;
+  }
+
+  public static JsonArray items(List<Danmaku> items, boolean withEpoch) {
+    JsonArray a = new JsonArray();
+    for (Danmaku d : items) {
+      a.add(item(d, withEpoch));
+    }
+    return a;
+  }
+
+  /** The {@code danmaku} push of one tick's items of a room, encoded once for all its members. */
+  public static Buffer danmaku(String roomId, long epoch, List<Danmaku> items) {
+    return new JsonObject().put("push", "danmaku").put("room", roomId).put("epoch", epoch)
+        .put("items", items(items, false)).toBuffer();
+  }
+
+  public static Buffer presence(String roomId, int online) {
+    return new JsonObject().put("push", "presence").put("room", roomId).put("online", online).toBuffer();
+  }
+}

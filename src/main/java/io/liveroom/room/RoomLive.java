@@ -1,0 +1,228 @@
+package io.liveroom.room;
+
+import it.unimi.dsi.fastutil.objects.Object2IntOpenHashMap;
+import it.unimi.dsi.fastutil.objects.Object2LongOpenHashMap;
+import it.unimi.dsi.fastutil.objects.ObjectArrayList;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+
+/**
+ * The real-time state of a hot room, allocated on first join or send: the sequence counter of
+ * the owner's epoch, a bounded history ring, the items sequenced since the last fan-out tick,
+ * the edges with members (as soft state that expires unless refreshed), and idempotency keys.
+ * Plain Java, touched only on the owner's event loop.
+ */
+public final class RoomLive {
+  /** What a join gets: the items to send and whether they are exactly the missed ones. */
+  public record Recovery(List<Danmaku> items, boolean recovered) {
+  }
+
+  private final long epoch;
+  private long seq;
+  private final Danmaku[] ring;
+  private int head;
+  private int size;
+  private ObjectArrayList<Danmaku> pending;
+  private final Object2IntOpenHashMap<String> edgeMembers = new Object2IntOpenHashMap<>(4);
+  private final Object2LongOpenHashMap<String> edgeSeen = new Object2LongOpenHashMap<>(4);
+  private LinkedHashMap<String, long[]> keys;
+  private int online;
+  private int presenceSentOnline;
+  private long presenceSentAt = Long.MIN_VALUE / 2;
+
+  public RoomLive(long epoch, int historySize) {
+    this.epoch = epoch;
+    this.ring = new Danmaku[historySize];
+  }
+
+  public long epoch() {
+    return epoch;
+  }
+
+  public long seq() {
+    return seq;
+  }
+
+  public int online() {
+    return online;
+  }
+
+  /** Puts items of earlier epochs (loaded from Redis) into history, oldest first. */
+  public void preload(List<Danmaku> older) {
+    for (Danmaku d : older) {
+      append(d);
+    }
+  }
+
+  /** Sequences a new item in this epoch; it joins history and the pending fan-out batch. */
+  public Danmaku sequence(String userId, String userName, String text, String color, String mode, long progress,
+                          long now, int priority) {
+    Danmaku d = new Danmaku(epoch, ++seq, userId, userName, text, color, mode, progress, now, priority);
+    append(d);
+    if (pending == null) {
+      pending = new ObjectArrayList<>(4);
+    }
+    pending.add(d);
+    return d;
+  }
+
+  /** The items sequenced since the last call, in seq order; null when there are none. */
+  public List<Danmaku> drainPending() {
+    List<Danmaku> p = pending;
+    pending = null;
+    return p;
+  }
+
+  public boolean hasPending() {
+    return pending != null;
+  }
+
+  /**
+   * Recovery for a join: with {@code since} in this epoch and its successor still in history,
+   * exactly the items after it; otherwise the latest {@code latest} items.
+   */
+  public Recovery recover(boolean hasSince, long sinceEpoch, long sinceSeq, int latest) {
+    if (hasSince && sinceEpoch == epoch && sinceSeq <= seq && sinceSeq >= 0) {
+      long oldest = oldestSeqOfEpoch();
+      if (sinceSeq == seq || (oldest > 0 && sinceSeq >= oldest - 1)) {
+        List<Danmaku> out = new ArrayList<>((int) (seq - sinceSeq));
+        forEachNewest(Integer.MAX_VALUE, d -> {
+          if (d.epoch() == epoch && d.seq() > sinceSeq) {
+            out.add(d);
+          }
+        });
+        return new Recovery(out, true);
+      }
+    }
+    List<Danmaku> out = new ArrayList<>(Math.min(latest, size));
+    forEachNewest(latest, out::add);
+    return new Recovery(out, false);
+  }
+
+  /** The seq a retried send with this key got, or -1; keys live {@code ttlMs}. */
+  public long seqOfKey(String key, long now, long ttlMs) {
+    if (keys == null) {
+      return -1;
+    }
+    expireKeys(now, ttlMs);
+    long[] v = keys.get(key);
+    return v == null ? -1 : v[0];
+  }
+
+  /** Remembers a send's key, keeping at most {@code max} keys (the oldest go first). */
+  public void rememberKey(String key, long seq, long now, int max) {
+    if (keys == null) {
+      keys = new LinkedHashMap<>();
+    }
+    keys.put(key, new long[] {seq, now});
+    while (keys.size() > max) {
+      Iterator<String> it = keys.keySet().iterator();
+      it.next();
+      it.remove();
+    }
+  }
+
+  /** A join (+1) or leave (-1) of a member on an edge. */
+  public void memberDelta(String edge, int delta, long now) {
+    int n = Math.max(0, edgeMembers.getInt(edge) + delta);
+    setMembers(edge, n, now);
+  }
+
+  /** An edge's full count for this room (soft-state refresh). */
+  public void setMembers(String edge, int count, long now) {
+    int before = edgeMembers.getInt(edge);
+    if (count <= 0) {
+      edgeMembers.removeInt(edge);
+      edgeSeen.removeLong(edge);
+    } else {
+      edgeMembers.put(edge, count);
+      edgeSeen.put(edge, now);
+    }
+    online += Math.max(0, count) - before;
+  }
+
+  /** Forgets edges not heard from since {@code before} (a crashed edge); returns how many. */
+  public int expireEdges(long before) {
+    int removed = 0;
+    for (var it = edgeSeen.object2LongEntrySet().iterator(); it.hasNext(); ) {
+      var e = it.next();
+      if (e.getLongValue() < before) {
+        online -= edgeMembers.removeInt(e.getKey());
+        it.remove();
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /** The edges with members, as given to {@link #memberDelta}. */
+  public Iterable<String> edges() {
+    return edgeMembers.keySet();
+  }
+
+  public boolean hasMembers() {
+    return online > 0;
+  }
+
+  /** Whether the online count differs from the last one pushed to members. */
+  public boolean presenceChanged() {
+    return online != presenceSentOnline;
+  }
+
+  /** Whether a presence push may go out now (at most one per {@code minIntervalMs}). */
+  public boolean presenceDue(long now, long minIntervalMs) {
+    return now - presenceSentAt >= minIntervalMs;
+  }
+
+  public void presenceSent(long now) {
+    presenceSentOnline = online;
+    presenceSentAt = now;
+  }
+
+  public int historySize() {
+    return size;
+  }
+
+  private long oldestSeqOfEpoch() {
+    for (int i = 0; i < size; i++) {
+      Danmaku d = ring[(head + i) % ring.length];
+      if (d.epoch() == epoch) {
+        return d.seq();
+      }
+    }
+    return 0;
+  }
+
+  /** Visits up to {@code n} newest items, oldest first. */
+  private void forEachNewest(int n, java.util.function.Consumer<Danmaku> visit) {
+    int count = Math.min(n, size);
+    for (int i = size - count; i < size; i++) {
+      visit.accept(ring[(head + i) % ring.length]);
+    }
+  }
+
+  private void append(Danmaku d) {
+    if (ring.length == 0) {
+      return;
+    }
+    if (size < ring.length) {
+      ring[(head + size) % ring.length] = d;
+      size++;
+    } else {
+      ring[head] = d;
+      head = (head + 1) % ring.length;
+    }
+  }
+
+  private void expireKeys(long now, long ttlMs) {
+    for (Iterator<long[]> it = keys.values().iterator(); it.hasNext(); ) {
+      if (it.next()[1] < now - ttlMs) {
+        it.remove();
+      } else {
+        break;
+      }
+    }
+  }
+}

@@ -1,0 +1,129 @@
+package io.liveroom.testing;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * A test client of the real-time channel over SockJS's raw WebSocket transport
+ * ({@code /rt/websocket}): blocking calls from the test thread, replies matched by id, pushes
+ * queued in arrival order.
+ */
+public final class RtClient implements AutoCloseable {
+  private final WebSocketClient client;
+  private final WebSocket ws;
+  private final LinkedBlockingQueue<JsonObject> replies = new LinkedBlockingQueue<>();
+  private final LinkedBlockingQueue<JsonObject> pushes = new LinkedBlockingQueue<>();
+  private volatile boolean closed;
+  private long nextId = 1;
+
+  private RtClient(WebSocketClient client, WebSocket ws) {
+    this.client = client;
+    this.ws = ws;
+    ws.textMessageHandler(text -> {
+      JsonObject o = new JsonObject(text);
+      (o.containsKey("push") ? pushes : replies).add(o);
+    });
+    ws.closeHandler(v -> closed = true);
+  }
+
+  public static RtClient connect(Vertx vertx, int port) {
+    return connect(vertx, port, null);
+  }
+
+  public static RtClient connect(Vertx vertx, int port, String origin) {
+    WebSocketClient c = vertx.createWebSocketClient();
+    WebSocketConnectOptions o = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI("/rt/websocket");
+    if (origin != null) {
+      o.addHeader("Origin", origin);
+    }
+    return new RtClient(c, c.connect(o).await());
+  }
+
+  /** Sends a command with the next id and waits for its reply. */
+  public JsonObject call(JsonObject cmd) {
+    long id = nextId++;
+    ws.writeTextMessage(cmd.copy().put("id", id).encode());
+    return awaitReply(r -> Long.valueOf(id).equals(r.getLong("id")), "reply to " + cmd.encode());
+  }
+
+  /** Sends raw text (for malformed input) and waits for the next reply with a null id. */
+  public JsonObject raw(String text) {
+    ws.writeTextMessage(text);
+    return awaitReply(r -> r.getValue("id") == null, "reply to " + text);
+  }
+
+  public JsonObject hello(String token) {
+    JsonObject cmd = new JsonObject().put("op", "hello").put("v", 1);
+    if (token != null) {
+      cmd.put("token", token);
+    }
+    return call(cmd);
+  }
+
+  public JsonObject join(String room) {
+    return call(new JsonObject().put("op", "join").put("room", room));
+  }
+
+  public JsonObject send(String room, String text) {
+    return call(new JsonObject().put("op", "send").put("room", room).put("body", new JsonObject().put("text", text)));
+  }
+
+  private JsonObject awaitReply(Predicate<JsonObject> match, String what) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    List<JsonObject> skipped = new ArrayList<>();
+    try {
+      while (System.nanoTime() < deadline) {
+        JsonObject r = replies.poll(100, TimeUnit.MILLISECONDS);
+        if (r != null && match.test(r)) {
+          replies.addAll(skipped);
+          return r;
+        }
+        if (r != null) {
+          skipped.add(r);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    throw new AssertionError("no " + what + " within 10 s");
+  }
+
+  /** The next push matching {@code match}, skipping others; null when none comes within {@code ms}. */
+  public JsonObject awaitPush(Predicate<JsonObject> match, long ms) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+    while (System.nanoTime() < deadline) {
+      JsonObject p = pushes.poll(50, TimeUnit.MILLISECONDS);
+      if (p != null && match.test(p)) {
+        return p;
+      }
+    }
+    return null;
+  }
+
+  /** Pushes received so far, removed from the queue. */
+  public List<JsonObject> drainPushes() {
+    List<JsonObject> out = new ArrayList<>();
+    pushes.drainTo(out);
+    return out;
+  }
+
+  public boolean isClosed() {
+    return closed;
+  }
+
+  @Override
+  public void close() {
+    if (!closed) {
+      ws.close().await();
+    }
+    client.close();
+  }
+}
