@@ -11,6 +11,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 
 /**
@@ -18,6 +19,9 @@ import io.vertx.micrometer.PrometheusScrapingHandler;
  * and metrics. Room commands go to their owner shard through {@link ShardClient}.
  */
 public final class EdgeVerticle extends VerticleBase {
+  /** Inside the org.webjars.npm:sockjs-client jar; the version is pom.xml's sockjs-client.version. */
+  private static final String SOCKJS_CLIENT_DIST = "META-INF/resources/webjars/sockjs-client/1.6.1/dist";
+
   private final NodeServices node;
   private final int instance;
   private HttpServer server;
@@ -46,6 +50,9 @@ public final class EdgeVerticle extends VerticleBase {
     realtime = new Realtime(vertx, node, shards, instance);
     Future<Void> rt = realtime.start(router);
     new RoomApi(vertx, node, shards).mount(router);
+    router.route("/vendor/sockjs/*").handler(StaticHandler.create(SOCKJS_CLIENT_DIST).setMaxAgeSeconds(86_400));
+    // the demo page (/) and the JS client (/liveroom.js)
+    router.route("/*").handler(StaticHandler.create("webroot").setIndexPage("index.html"));
     router.route().last().handler(ctx -> ApiErrors.send(ctx,
         new LiveroomException(ErrorCode.NOT_FOUND, "not found: " + ctx.request().path())));
     server = vertx.createHttpServer(new HttpServerOptions()

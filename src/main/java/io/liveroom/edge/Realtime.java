@@ -30,7 +30,9 @@ import it.unimi.dsi.fastutil.objects.ObjectOpenHashSet;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -373,6 +375,7 @@ final class Realtime {
   private void deliver(Bundle bundle) {
     int delivered = 0;
     int dropped = 0;
+    List<RtSession> dead = null;
     for (Bundle.Frame f : bundle.frames()) {
       ObjectArrayList<RtSession> members = rooms.get(f.roomId());
       if (members == null) {
@@ -382,13 +385,24 @@ final class Realtime {
       String text = f.bytes().toString(StandardCharsets.UTF_8);
       for (int i = 0, n = members.size(); i < n; i++) {
         RtSession s = members.get(i);
-        if (f.priority() == 0 && s.socket.writeQueueFull()) {
-          dropped++;
-          continue;
+        try {
+          if (f.priority() == 0 && s.socket.writeQueueFull()) {
+            dropped++;
+            continue;
+          }
+          s.socket.write(text);
+          delivered++;
+        } catch (IllegalStateException closing) {
+          // closed by the peer, its close handler not yet run: one socket must not stop the others
+          if (dead == null) {
+            dead = new ArrayList<>();
+          }
+          dead.add(s);
         }
-        s.socket.write(text);
-        delivered++;
       }
+    }
+    if (dead != null) {
+      dead.forEach(this::onClose);
     }
     if (delivered > 0) {
       node.metrics().deliveries(delivered);
@@ -446,8 +460,12 @@ final class Realtime {
     if (s.closed) {
       return;
     }
-    s.socket.write(new JsonObject().put("push", "bye").put("reason", reason).encode())
-        .onComplete(ar -> s.socket.close());
+    try {
+      s.socket.write(new JsonObject().put("push", "bye").put("reason", reason).encode())
+          .onComplete(ar -> s.socket.close());
+    } catch (IllegalStateException closed) {
+      // already gone
+    }
     onClose(s);
   }
 
@@ -464,7 +482,7 @@ final class Realtime {
     }
     JsonObject reply = new JsonObject().put("id", id).put("ok", true);
     fields.forEach(e -> reply.put(e.getKey(), e.getValue()));
-    s.socket.write(reply.encode());
+    write(s, reply.encode());
   }
 
   private static void fail(RtSession s, Long id, Throwable t) {
@@ -476,7 +494,16 @@ final class Realtime {
       LOG.error("real-time command failed", t);
     }
     JsonObject error = new JsonObject().put("code", e.code().name()).put("message", e.getMessage());
-    s.socket.write(new JsonObject().put("id", id).put("ok", false).put("error", error).encode());
+    write(s, new JsonObject().put("id", id).put("ok", false).put("error", error).encode());
+  }
+
+  /** Writes to a socket that may have closed under us; a closed socket just misses the write. */
+  private static void write(RtSession s, String text) {
+    try {
+      s.socket.write(text);
+    } catch (IllegalStateException closed) {
+      s.closed = true;
+    }
   }
 
   /** Trims and drops control characters (newlines included: danmaku are one line). */
