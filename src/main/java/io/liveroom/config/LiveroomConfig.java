@@ -72,7 +72,14 @@ public record LiveroomConfig(
       long idempotencyTtlMs,
       int maxKeysPerRoom,
       long presenceRefreshMs,
-      int writeQueueMaxBytes) {
+      int writeQueueMaxBytes,
+      long slowConsumerMs,
+      int sendRatePerSec,
+      int sendBurst,
+      int ipConnectRatePerSec,
+      int ipConnectBurst,
+      int roomMessagesPerSec,
+      int roomMessagesBurst) {
   }
 
   /** Maps and validates the merged config JSON. */
@@ -142,7 +149,14 @@ public record LiveroomConfig(
         r.longIn("rt.idempotencyTtlMs", 1000, 3_600_000),
         r.intIn("rt.maxKeysPerRoom", 1, 10_000_000),
         r.longIn("rt.presenceRefreshMs", 100, 600_000),
-        r.intIn("rt.writeQueueMaxBytes", 1024, 64 * 1024 * 1024));
+        r.intIn("rt.writeQueueMaxBytes", 1024, 64 * 1024 * 1024),
+        r.longIn("rt.slowConsumerMs", 100, 600_000),
+        r.intIn("rt.sendRatePerSec", 1, 100_000),
+        r.intIn("rt.sendBurst", 1, 100_000),
+        r.intIn("rt.ipConnectRatePerSec", 1, 1_000_000),
+        r.intIn("rt.ipConnectBurst", 1, 1_000_000),
+        r.intIn("rt.roomMessagesPerSec", 1, 10_000_000),
+        r.intIn("rt.roomMessagesBurst", 1, 10_000_000));
     if (rt.joinHistory() > rt.historySize()) {
       throw new ConfigException("rt.joinHistory must not exceed rt.historySize");
     }

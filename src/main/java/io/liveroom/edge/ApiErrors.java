@@ -26,8 +26,12 @@ final class ApiErrors {
     if (ctx.response().ended() || ctx.response().closed()) {
       return;
     }
-    JsonObject body = new JsonObject().put("error",
-        new JsonObject().put("code", e.code().name()).put("message", e.getMessage()));
+    JsonObject error = new JsonObject().put("code", e.code().name()).put("message", e.getMessage());
+    if (e.retryAfterMs() >= 0) {
+      error.put("retryAfterMs", e.retryAfterMs());
+      ctx.response().putHeader("Retry-After", Long.toString(Math.max(1, (e.retryAfterMs() + 999) / 1000)));
+    }
+    JsonObject body = new JsonObject().put("error", error);
     ctx.response().setStatusCode(e.httpStatus())
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .end(body.encode());

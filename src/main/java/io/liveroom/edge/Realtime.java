@@ -2,6 +2,7 @@ package io.liveroom.edge;
 
 import io.liveroom.NodeServices;
 import io.liveroom.config.LiveroomConfig;
+import io.liveroom.limit.TokenBucket;
 import io.liveroom.protocol.Bundle;
 import io.liveroom.protocol.ErrorCode;
 import io.liveroom.protocol.LiveroomException;
@@ -49,6 +50,7 @@ final class Realtime {
   private static final Pattern COLOR = Pattern.compile("^#[0-9a-fA-F]{6}$");
   private static final char[] ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz".toCharArray();
   private static final SecureRandom RANDOM = new SecureRandom();
+  private static final int MAX_TRACKED_IPS = 100_000;
 
   private final Vertx vertx;
   private final NodeServices node;
@@ -59,6 +61,8 @@ final class Realtime {
   /** Local sockets per room. */
   private final Map<String, ObjectArrayList<RtSession>> rooms = new HashMap<>();
   private final ObjectOpenHashSet<RtSession> sessions = new ObjectOpenHashSet<>();
+  /** New connections per remote address; full (idle) buckets are pruned by the sweep timer. */
+  private final Map<String, TokenBucket> connectsByIp = new HashMap<>();
   private MessageConsumer<Bundle> bundles;
   private long refreshTimer = -1;
   private long idleTimer = -1;
@@ -129,7 +133,19 @@ final class Realtime {
   }
 
   private void onSocket(SockJSSocket socket) {
-    RtSession s = new RtSession(socket, System.currentTimeMillis());
+    long now = System.currentTimeMillis();
+    String ip = socket.remoteAddress() == null ? "unknown" : socket.remoteAddress().hostAddress();
+    if (connectsByIp.size() < MAX_TRACKED_IPS || connectsByIp.containsKey(ip)) {
+      TokenBucket bucket = connectsByIp.computeIfAbsent(ip,
+          k -> new TokenBucket(cfg.ipConnectRatePerSec(), cfg.ipConnectBurst(), now));
+      if (bucket.tryTake(now) > 0) {
+        node.metrics().rejectedConnection("ip_rate");
+        socket.write(new JsonObject().put("push", "bye").put("reason", "RATE_LIMITED").encode())
+            .onComplete(ar -> socket.close());
+        return;
+      }
+    }
+    RtSession s = new RtSession(socket, now);
     sessions.add(s);
     socket.setWriteQueueMaxSize(cfg.writeQueueMaxBytes());
     socket.handler(buf -> onFrame(s, buf));
@@ -317,6 +333,16 @@ final class Realtime {
     if (!s.rooms.contains(room)) {
       throw new LiveroomException(ErrorCode.FORBIDDEN, "join room " + room + " before sending to it");
     }
+    long now = System.currentTimeMillis();
+    if (s.sends == null) {
+      s.sends = new TokenBucket(cfg.sendRatePerSec(), cfg.sendBurst(), now);
+    }
+    long wait = s.sends.tryTake(now);
+    if (wait > 0) {
+      node.metrics().dropped("send_rate", 1);
+      throw LiveroomException.retryAfter(ErrorCode.RATE_LIMITED,
+          "at most " + cfg.sendRatePerSec() + " messages a second per connection", wait);
+    }
     if (!(cmd.getValue("body") instanceof JsonObject body)) {
       throw LiveroomException.badRequest("body must be an object with text");
     }
@@ -375,7 +401,9 @@ final class Realtime {
   private void deliver(Bundle bundle) {
     int delivered = 0;
     int dropped = 0;
+    long now = System.currentTimeMillis();
     List<RtSession> dead = null;
+    List<RtSession> slow = null;
     for (Bundle.Frame f : bundle.frames()) {
       ObjectArrayList<RtSession> members = rooms.get(f.roomId());
       if (members == null) {
@@ -386,9 +414,20 @@ final class Realtime {
       for (int i = 0, n = members.size(); i < n; i++) {
         RtSession s = members.get(i);
         try {
-          if (f.priority() == 0 && s.socket.writeQueueFull()) {
-            dropped++;
-            continue;
+          if (s.socket.writeQueueFull()) {
+            if (s.fullSince == 0) {
+              s.fullSince = now;
+            } else if (now - s.fullSince > cfg.slowConsumerMs()) {
+              slow = slow == null ? new ArrayList<>() : slow;
+              slow.add(s);
+              continue;
+            }
+            if (f.priority() == 0) {
+              dropped++;
+              continue;
+            }
+          } else {
+            s.fullSince = 0;
           }
           s.socket.write(text);
           delivered++;
@@ -404,6 +443,12 @@ final class Realtime {
     if (dead != null) {
       dead.forEach(this::onClose);
     }
+    if (slow != null) {
+      for (RtSession s : slow) {
+        node.metrics().rejectedConnection("slow_consumer");
+        bye(s, "SLOW_CONSUMER");
+      }
+    }
     if (delivered > 0) {
       node.metrics().deliveries(delivered);
     }
@@ -417,13 +462,23 @@ final class Realtime {
     rooms.forEach((room, members) -> shards.request(RtRequest.refresh(room, edgeKey, members.size())));
   }
 
+  /** Closes connections idle past {@code rt.idleTimeoutMs} or full past {@code rt.slowConsumerMs}. */
   private void closeIdle() {
-    long before = System.currentTimeMillis() - cfg.idleTimeoutMs();
+    long now = System.currentTimeMillis();
+    long before = now - cfg.idleTimeoutMs();
     for (RtSession s : sessions.toArray(new RtSession[0])) {
       if (s.lastSeen < before) {
         bye(s, "IDLE_TIMEOUT");
+      } else if (s.fullSince > 0 && now - s.fullSince > cfg.slowConsumerMs()) {
+        if (s.socket.writeQueueFull()) {
+          node.metrics().rejectedConnection("slow_consumer");
+          bye(s, "SLOW_CONSUMER");
+        } else {
+          s.fullSince = 0;
+        }
       }
     }
+    connectsByIp.values().removeIf(b -> b.full(now));
   }
 
   private void onClose(RtSession s) {
@@ -494,6 +549,9 @@ final class Realtime {
       LOG.error("real-time command failed", t);
     }
     JsonObject error = new JsonObject().put("code", e.code().name()).put("message", e.getMessage());
+    if (e.retryAfterMs() >= 0) {
+      error.put("retryAfterMs", e.retryAfterMs());
+    }
     write(s, new JsonObject().put("id", id).put("ok", false).put("error", error).encode());
   }
 

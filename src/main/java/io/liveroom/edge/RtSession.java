@@ -1,5 +1,6 @@
 package io.liveroom.edge;
 
+import io.liveroom.limit.TokenBucket;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 import it.unimi.dsi.fastutil.objects.ObjectArrayList;
@@ -18,6 +19,10 @@ final class RtSession {
   final ObjectArrayList<String> rooms = new ObjectArrayList<>(2);
   long lastSeen;
   int violations;
+  /** When the socket's write queue was first seen full in a row of full checks, 0 when it is not. */
+  long fullSince;
+  /** The send rate limit, allocated on the first send. */
+  TokenBucket sends;
 
   RtSession(SockJSSocket socket, long now) {
     this.socket = socket;

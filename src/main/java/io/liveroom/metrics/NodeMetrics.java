@@ -81,6 +81,11 @@ public final class NodeMetrics {
     counter("liveroom.messages.dropped", "reason", reason, null, null).increment(n);
   }
 
+  /** Connections refused or cut: reason ip_rate or slow_consumer. */
+  public void rejectedConnection(String reason) {
+    count("liveroom.connections.rejected", "reason", reason, null, null);
+  }
+
   /** Fan-out bundles sent by owners to edge nodes. */
   public void bundleSent(int frames) {
     count("liveroom.fanout.bundles", null, null, null, null);

@@ -15,7 +15,7 @@ public final class BusErrors {
   public static void fail(Message<?> msg, Throwable t) {
     if (t instanceof LiveroomException e) {
       int code = e.httpStatus() == 409 && e.code() == ErrorCode.BAD_REQUEST ? EXISTS_BUS_CODE : e.code().busCode();
-      msg.fail(code, e.getMessage());
+      msg.fail(code, e.retryAfterMs() >= 0 ? "@" + e.retryAfterMs() + " " + e.getMessage() : e.getMessage());
     } else {
       msg.fail(ErrorCode.INTERNAL.busCode(), "internal error");
     }
@@ -33,8 +33,18 @@ public final class BusErrors {
       return new LiveroomException(ErrorCode.BAD_REQUEST, 409, e.getMessage());
     }
     ErrorCode code = ErrorCode.fromBusCode(e.failureCode());
-    return code == null
-        ? new LiveroomException(ErrorCode.INTERNAL, "internal error")
-        : new LiveroomException(code, e.getMessage());
+    if (code == null) {
+      return new LiveroomException(ErrorCode.INTERNAL, "internal error");
+    }
+    String text = e.getMessage() == null ? "" : e.getMessage();
+    int space = text.indexOf(' ');
+    if (text.startsWith("@") && space > 1) {
+      try {
+        return LiveroomException.retryAfter(code, text.substring(space + 1), Long.parseLong(text.substring(1, space)));
+      } catch (NumberFormatException ignored) {
+        // not our prefix: keep the text as it is
+      }
+    }
+    return new LiveroomException(code, text);
   }
 }

@@ -8,15 +8,31 @@ package io.liveroom.protocol;
 public final class LiveroomException extends RuntimeException {
   private final ErrorCode code;
   private final int httpStatus;
+  private final long retryAfterMs;
 
   public LiveroomException(ErrorCode code, String message) {
     this(code, code.httpStatus(), message);
   }
 
   public LiveroomException(ErrorCode code, int httpStatus, String message) {
+    this(code, httpStatus, message, -1);
+  }
+
+  private LiveroomException(ErrorCode code, int httpStatus, String message, long retryAfterMs) {
     super(message, null, false, false);
     this.code = code;
     this.httpStatus = httpStatus;
+    this.retryAfterMs = retryAfterMs;
+  }
+
+  /** A refusal the client may retry after {@code retryAfterMs} (RATE_LIMITED, SLOW_MODE, MUTED). */
+  public static LiveroomException retryAfter(ErrorCode code, String message, long retryAfterMs) {
+    return new LiveroomException(code, code.httpStatus(), message, retryAfterMs);
+  }
+
+  /** Milliseconds after which a retry may succeed, or -1 when not applicable. */
+  public long retryAfterMs() {
+    return retryAfterMs;
   }
 
   public ErrorCode code() {

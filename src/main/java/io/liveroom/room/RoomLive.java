@@ -29,6 +29,7 @@ public final class RoomLive {
   private final Object2LongOpenHashMap<String> edgeSeen = new Object2LongOpenHashMap<>(4);
   private LinkedHashMap<String, long[]> keys;
   private int online;
+  private io.liveroom.limit.TokenBucket accepted;
   private int presenceSentOnline;
   private long presenceSentAt = Long.MIN_VALUE / 2;
 
@@ -164,6 +165,18 @@ public final class RoomLive {
 
   public boolean hasMembers() {
     return online > 0;
+  }
+
+  /**
+   * The room's message cap: 0 when an item may be accepted, else milliseconds to wait. Priority-1
+   * items are never refused (they take a token when there is one).
+   */
+  public long admit(int priority, double ratePerSec, double burst, long now) {
+    if (accepted == null) {
+      accepted = new io.liveroom.limit.TokenBucket(ratePerSec, burst, now);
+    }
+    long wait = accepted.tryTake(now);
+    return priority > 0 ? 0 : wait;
   }
 
   /** Whether the online count differs from the last one pushed to members. */

@@ -255,6 +255,11 @@ public final class ShardVerticle extends VerticleBase {
     }
     boolean high = r.userId().equals(d.ownerId()) || "host".equals(r.role()) || "moderator".equals(r.role())
         || "admin".equals(r.role());
+    long wait = l.admit(high ? 1 : 0, rt.roomMessagesPerSec(), rt.roomMessagesBurst(), now);
+    if (wait > 0) {
+      node.metrics().dropped("room_cap", 1);
+      throw LiveroomException.retryAfter(ErrorCode.RATE_LIMITED, "room " + d.id() + " is at its message cap", wait);
+    }
     Danmaku item = l.sequence(r.userId(), r.userName(), r.text(), r.color(), r.mode(), r.progress(), now,
         high ? 1 : 0);
     if (r.key() != null) {

@@ -27,11 +27,15 @@ public final class RtClient implements AutoCloseable {
   private RtClient(WebSocketClient client, WebSocket ws) {
     this.client = client;
     this.ws = ws;
-    ws.textMessageHandler(text -> {
-      JsonObject o = new JsonObject(text);
-      (o.containsKey("push") ? pushes : replies).add(o);
-    });
-    ws.closeHandler(v -> closed = true);
+    try {
+      ws.textMessageHandler(text -> {
+        JsonObject o = new JsonObject(text);
+        (o.containsKey("push") ? pushes : replies).add(o);
+      });
+      ws.closeHandler(v -> closed = true);
+    } catch (IllegalStateException alreadyClosed) {
+      closed = true;
+    }
   }
 
   public static RtClient connect(Vertx vertx, int port) {
@@ -39,7 +43,16 @@ public final class RtClient implements AutoCloseable {
   }
 
   public static RtClient connect(Vertx vertx, int port, String origin) {
-    WebSocketClient c = vertx.createWebSocketClient();
+    return connect(vertx, port, origin, 0);
+  }
+
+  /** With {@code receiveBufferBytes} > 0 the kernel buffers little, so a paused client backs up the server fast. */
+  public static RtClient connect(Vertx vertx, int port, String origin, int receiveBufferBytes) {
+    io.vertx.core.http.WebSocketClientOptions opts = new io.vertx.core.http.WebSocketClientOptions();
+    if (receiveBufferBytes > 0) {
+      opts.setReceiveBufferSize(receiveBufferBytes);
+    }
+    WebSocketClient c = vertx.createWebSocketClient(opts);
     WebSocketConnectOptions o = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI("/rt/websocket");
     if (origin != null) {
       o.addHeader("Origin", origin);
@@ -52,6 +65,23 @@ public final class RtClient implements AutoCloseable {
     long id = nextId++;
     ws.writeTextMessage(cmd.copy().put("id", id).encode());
     return awaitReply(r -> Long.valueOf(id).equals(r.getLong("id")), "reply to " + cmd.encode());
+  }
+
+  /** Sends a command without waiting for its reply (replies are kept and can be counted). */
+  public void fire(JsonObject cmd) {
+    ws.writeTextMessage(cmd.copy().put("id", nextId++).encode());
+  }
+
+  /** Replies received so far, removed from the queue. */
+  public List<JsonObject> drainReplies() {
+    List<JsonObject> out = new ArrayList<>();
+    replies.drainTo(out);
+    return out;
+  }
+
+  /** Stops reading from the socket, like a client that hangs; the server's writes back up. */
+  public void stopReading() {
+    ws.pause();
   }
 
   /** Sends raw text (for malformed input) and waits for the next reply with a null id. */
@@ -122,7 +152,12 @@ public final class RtClient implements AutoCloseable {
   @Override
   public void close() {
     if (!closed) {
-      ws.close().await();
+      try {
+        ws.resume();
+        ws.close().await();
+      } catch (RuntimeException alreadyClosed) {
+        // the server closed it first
+      }
     }
     client.close();
   }

@@ -1,0 +1,134 @@
+package io.liveroom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.liveroom.testing.RedisServer;
+import io.liveroom.testing.RtClient;
+import io.liveroom.testing.TestCluster;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.JWTOptions;
+import io.vertx.ext.auth.PubSecKeyOptions;
+import io.vertx.ext.auth.jwt.JWTAuth;
+import io.vertx.ext.auth.jwt.JWTAuthOptions;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Limits of the real-time channel on real nodes: per-connection send rate, per-room message cap
+ * (priority-aware) and new connections per address. Slow consumers: {@link SlowConsumerIT}.
+ */
+class LimitsIT {
+  private static RedisServer redis;
+  private static TestCluster cluster;
+  private static JWTAuth jwt;
+
+  @BeforeAll
+  static void up() throws Exception {
+    redis = RedisServer.started();
+    cluster = new TestCluster(redis, 2);
+    cluster.start(0, new JsonObject().put("rt", new JsonObject()
+        .put("sendRatePerSec", 2).put("sendBurst", 3)
+        .put("roomMessagesPerSec", 1).put("roomMessagesBurst", 5)));
+    cluster.start(1, new JsonObject().put("http", new JsonObject().put("instances", 1)).put("rt", new JsonObject()
+        .put("ipConnectRatePerSec", 1).put("ipConnectBurst", 3)));
+    cluster.awaitClusterSafe();
+    jwt = JWTAuth.create(cluster.client(), new JWTAuthOptions()
+        .addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(TestCluster.JWT_SECRET)));
+  }
+
+  @AfterAll
+  static void down() throws Exception {
+    if (cluster != null) {
+      cluster.close();
+    }
+    if (redis != null) {
+      redis.close();
+    }
+  }
+
+  private static RtClient member(int node, String user, String room) {
+    RtClient c = RtClient.connect(cluster.client(), cluster.node(node).httpPort());
+    assertTrue(c.hello(jwt.generateToken(new JsonObject().put("sub", user), new JWTOptions().setExpiresInSeconds(300)))
+        .getBoolean("ok"));
+    assertTrue(c.join(room).getBoolean("ok"));
+    return c;
+  }
+
+  private static void createRoom(String id) {
+    assertEquals(201, cluster.http(0).post("/api/v1/rooms",
+        new JsonObject().put("id", id).put("title", id).put("ownerId", "host-1")).status());
+  }
+
+  @Test
+  void aConnectionOverItsSendRateIsRateLimitedWithRetryAfter() {
+    createRoom("rate-1");
+    RtClient c = member(0, "fast", "rate-1");
+    for (int i = 0; i < 3; i++) {
+      assertTrue(c.send("rate-1", "burst " + i).getBoolean("ok"));
+    }
+    JsonObject limited = c.send("rate-1", "one too many");
+    assertFalse(limited.getBoolean("ok"));
+    assertEquals("RATE_LIMITED", limited.getJsonObject("error").getString("code"));
+    long retry = limited.getJsonObject("error").getLong("retryAfterMs");
+    assertTrue(retry > 0 && retry <= 500, "retryAfterMs " + retry);
+    c.close();
+  }
+
+  @Test
+  void aRoomOverItsCapShedsNormalItemsButNeverTheHosts() {
+    createRoom("cap-1");
+    List<RtClient> senders = new ArrayList<>();
+    int accepted = 0;
+    int limited = 0;
+    for (int i = 0; i < 8; i++) {
+      RtClient s = member(0, "viewer-" + i, "cap-1");
+      senders.add(s);
+      JsonObject r = s.send("cap-1", "hello " + i);
+      if (r.getBoolean("ok")) {
+        accepted++;
+      } else {
+        assertEquals("RATE_LIMITED", r.getJsonObject("error").getString("code"));
+        assertTrue(r.getJsonObject("error").getLong("retryAfterMs") > 0);
+        limited++;
+      }
+    }
+    assertTrue(accepted >= 5 && accepted <= 6, "the burst of 5 (plus refill) got through: " + accepted);
+    assertEquals(8 - accepted, limited);
+    RtClient host = member(0, "host-1", "cap-1");
+    for (int i = 0; i < 3; i++) {
+      JsonObject r = host.send("cap-1", "announcement " + i);
+      assertTrue(r.getBoolean("ok"), "priority-1 items are never shed: " + r.encode());
+    }
+    host.close();
+    senders.forEach(RtClient::close);
+  }
+
+  @Test
+  void oneAddressOpeningConnectionsTooFastIsTurnedAway() throws Exception {
+    List<RtClient> clients = new ArrayList<>();
+    int refused = 0;
+    for (int i = 0; i < 6; i++) {
+      RtClient c = RtClient.connect(cluster.client(), cluster.node(1).httpPort());
+      clients.add(c);
+      JsonObject bye = c.awaitPush(x -> "bye".equals(x.getString("push")), 300);
+      if (bye != null) {
+        assertEquals("RATE_LIMITED", bye.getString("reason"));
+        refused++;
+      } else if (c.isClosed()) {
+        refused++; // closed before this client saw the bye
+      }
+    }
+    assertTrue(refused >= 2, "the burst is 3 at 1/s, so of 6 quick connections at least 2 are refused: " + refused);
+    clients.forEach(RtClient::close);
+    // a second later the address may connect again
+    cluster.client().timer(1100).await();
+    RtClient later = RtClient.connect(cluster.client(), cluster.node(1).httpPort());
+    assertTrue(later.hello(null).getBoolean("ok"));
+    later.close();
+  }
+}

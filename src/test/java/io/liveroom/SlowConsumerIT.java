@@ -1,0 +1,115 @@
+package io.liveroom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.liveroom.testing.RedisServer;
+import io.liveroom.testing.RtClient;
+import io.liveroom.testing.TestCluster;
+import io.micrometer.core.instrument.Counter;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.JWTOptions;
+import io.vertx.ext.auth.PubSecKeyOptions;
+import io.vertx.ext.auth.jwt.JWTAuth;
+import io.vertx.ext.auth.jwt.JWTAuthOptions;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** A client that stops reading misses priority-0 items, then is cut off; the others keep receiving. */
+class SlowConsumerIT {
+  private static RedisServer redis;
+  private static TestCluster cluster;
+  private static JWTAuth jwt;
+
+  @BeforeAll
+  static void up() throws Exception {
+    redis = RedisServer.started();
+    cluster = new TestCluster(redis, 1);
+    cluster.start(0, new JsonObject().put("rt", new JsonObject()
+        .put("sendRatePerSec", 100_000).put("sendBurst", 100_000)
+        .put("roomMessagesPerSec", 1_000_000).put("roomMessagesBurst", 1_000_000)
+        .put("writeQueueMaxBytes", 1024).put("slowConsumerMs", 300)));
+    jwt = JWTAuth.create(cluster.client(), new JWTAuthOptions()
+        .addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(TestCluster.JWT_SECRET)));
+  }
+
+  @AfterAll
+  static void down() throws Exception {
+    if (cluster != null) {
+      cluster.close();
+    }
+    if (redis != null) {
+      redis.close();
+    }
+  }
+
+  private static RtClient member(int node, String user, String room) {
+    RtClient c = RtClient.connect(cluster.client(), cluster.node(node).httpPort());
+    assertTrue(c.hello(jwt.generateToken(new JsonObject().put("sub", user), new JWTOptions().setExpiresInSeconds(300)))
+        .getBoolean("ok"));
+    assertTrue(c.join(room).getBoolean("ok"));
+    return c;
+  }
+
+  private static void createRoom(String id) {
+    assertEquals(201, cluster.http(0).post("/api/v1/rooms",
+        new JsonObject().put("id", id).put("title", id).put("ownerId", "host-1")).status());
+  }
+
+  @Test
+  void aClientThatStopsReadingIsCutOffWhileOthersKeepReceiving() throws Exception {
+    createRoom("slow-1");
+    RtClient healthy = member(0, "healthy", "slow-1");
+    RtClient slow = RtClient.connect(cluster.client(), cluster.node(0).httpPort(), null, 4096);
+    assertTrue(slow.hello(jwt.generateToken(new JsonObject().put("sub", "slow"), new JWTOptions().setExpiresInSeconds(300)))
+        .getBoolean("ok"));
+    assertTrue(slow.join("slow-1").getBoolean("ok"));
+    RtClient sender = member(0, "flooder", "slow-1");
+    slow.stopReading();
+    String text = "x".repeat(190);
+    int n = 60_000;
+    JsonObject cmd = new JsonObject().put("op", "send").put("room", "slow-1").put("body", new JsonObject().put("text", text));
+    Counter cut = null;
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    for (int i = 0; i < n && System.nanoTime() < deadline; i++) {
+      sender.fire(cmd);
+      if (i % 500 == 499) {
+        cluster.client().timer(20).await();
+        cut = cluster.node(0).services().metrics().registry().find("liveroom.connections.rejected")
+            .tag("reason", "slow_consumer").counter();
+        if (cut != null && cut.count() >= 1) {
+          break;
+        }
+      }
+    }
+    cluster.until(() -> {
+      Counter c = cluster.node(0).services().metrics().registry().find("liveroom.connections.rejected")
+          .tag("reason", "slow_consumer").counter();
+      return c != null && c.count() >= 1;
+    }, Duration.ofSeconds(20), "the slow consumer is cut off");
+    // the healthy client is still connected and still receives
+    assertFalse(healthy.isClosed());
+    healthy.drainPushes();
+    JsonObject after = new JsonObject().put("op", "send").put("room", "slow-1").put("body", new JsonObject().put("text", "still here?"));
+    cluster.until(() -> {
+      sender.fire(after);
+      try {
+        JsonObject p = healthy.awaitPush(x -> "danmaku".equals(x.getString("push"))
+            && x.getJsonArray("items").stream().anyMatch(o -> "still here?".equals(((JsonObject) o).getString("text"))), 500);
+        return p != null;
+      } catch (InterruptedException e) {
+        return false;
+      }
+    }, Duration.ofSeconds(30), "the healthy client receives after the cut");
+    Counter drops = cluster.node(0).services().metrics().registry().find("liveroom.messages.dropped")
+        .tag("reason", "slow_consumer").counter();
+    assertNotNull(drops, "priority-0 items for the full socket were counted as dropped");
+    sender.close();
+    healthy.close();
+    slow.close();
+  }
+}
