@@ -32,7 +32,8 @@ class RealtimeIT {
   static void up() throws Exception {
     redis = RedisServer.started();
     cluster = new TestCluster(redis, 3);
-    JsonObject rt = new JsonObject().put("rt", new JsonObject().put("historySize", 20).put("joinHistory", 5));
+    JsonObject rt = new JsonObject().put("rt", new JsonObject().put("historySize", 20).put("joinHistory", 5)
+        .put("sendRatePerSec", 10_000).put("sendBurst", 10_000));
     for (int i = 0; i < 3; i++) {
       cluster.start(i, rt);
     }

@@ -25,6 +25,7 @@ import io.liveroom.room.RoomData;
 import io.liveroom.store.RoomStore;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -50,6 +51,7 @@ public final class ShardVerticle extends VerticleBase {
   private static final int WRITES_IN_FLIGHT = 256;
   private static final long WRITE_RETRY_MS = 500;
   private static final long PRESENCE_MIN_INTERVAL_MS = 1000;
+  private static final long DRAIN_ON_STOP_MS = 5000;
 
   private final NodeServices node;
   private final int instance;
@@ -101,10 +103,30 @@ public final class ShardVerticle extends VerticleBase {
     vertx.cancelTimer(expiryTimer);
     vertx.cancelTimer(backoffTimer);
     tick();
-    node.metrics().roomsHot(-hotCount);
-    hotCount = 0;
-    rooms.clear();
-    return Future.succeededFuture();
+    // acknowledged items still queued for Redis: give them a bounded time to get there
+    writeBackoff = false;
+    drainWrites();
+    Promise<Void> drained = Promise.promise();
+    awaitDrain(drained, System.currentTimeMillis() + DRAIN_ON_STOP_MS);
+    return drained.future().onComplete(ar -> {
+      if (!writeBehind.isEmpty()) {
+        LOG.warn("node {}: {} history items not written to Redis at stop", node.nodeId(), writeBehind.size());
+      }
+      node.metrics().roomsHot(-hotCount);
+      hotCount = 0;
+      rooms.clear();
+    });
+  }
+
+  private void awaitDrain(Promise<Void> done, long deadline) {
+    if (writeBehind.isEmpty() && writesInFlight == 0 || System.currentTimeMillis() > deadline) {
+      done.tryComplete();
+      return;
+    }
+    if (!writeBackoff) {
+      drainWrites();
+    }
+    vertx.setTimer(20, id -> awaitDrain(done, deadline));
   }
 
   private void onMessage(Message<Object> msg) {
