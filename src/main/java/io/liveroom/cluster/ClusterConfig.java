@@ -34,8 +34,16 @@ public final class ClusterConfig {
     JoinConfig join = hz.getNetworkConfig().getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);
-    join.getTcpIpConfig().setEnabled(true).setMembers(c.members())
-        .setConnectionTimeoutSeconds(5);
+    if (c.discovery().equals("kubernetes")) {
+      // DNS lookup of a headless service: needs no Kubernetes API permissions
+      join.getTcpIpConfig().setEnabled(false);
+      join.getKubernetesConfig().setEnabled(true)
+          .setProperty("service-dns", c.kubernetesServiceDns())
+          .setProperty("service-port", Integer.toString(c.port()));
+    } else {
+      join.getTcpIpConfig().setEnabled(true).setMembers(c.members())
+          .setConnectionTimeoutSeconds(5);
+    }
     boolean shard = cfg.node().has(Role.SHARD);
     hz.setLiteMember(!shard);
     hz.getMemberAttributeConfig().setAttribute(SHARDS_ATTRIBUTE,

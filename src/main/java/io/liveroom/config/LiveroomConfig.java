@@ -31,8 +31,12 @@ public record LiveroomConfig(
     }
   }
 
-  public record Cluster(String name, String host, int port, List<String> members, String configFile,
-                        long joinTimeoutMs) {
+  /**
+   * Hazelcast membership: {@code discovery} is {@code tcp-ip} (the {@code members} list) or
+   * {@code kubernetes} (DNS lookup of the headless service {@code kubernetesServiceDns}).
+   */
+  public record Cluster(String name, String host, int port, List<String> members, String discovery,
+                        String kubernetesServiceDns, String configFile, long joinTimeoutMs) {
   }
 
   public record Http(String host, int port, int instances, int maxBodyBytes) {
@@ -92,8 +96,20 @@ public record LiveroomConfig(
         r.string("cluster.host", true),
         r.intIn("cluster.port", 1, 65535),
         r.strings("cluster.members", false),
+        r.string("cluster.discovery", true),
+        r.string("cluster.kubernetesServiceDns", false),
         r.string("cluster.configFile", true),
         r.longIn("cluster.joinTimeoutMs", 1000, 600_000));
+    if (!cluster.discovery().equals("tcp-ip") && !cluster.discovery().equals("kubernetes")) {
+      throw new ConfigException("cluster.discovery must be tcp-ip or kubernetes, got '" + cluster.discovery() + "'");
+    }
+    if (cluster.discovery().equals("kubernetes") && cluster.kubernetesServiceDns().isEmpty()) {
+      throw new ConfigException("cluster.kubernetesServiceDns must name the headless service "
+          + "(e.g. liveroom-hz.default.svc.cluster.local) when cluster.discovery is kubernetes");
+    }
+    if (cluster.discovery().equals("tcp-ip") && cluster.members().isEmpty()) {
+      throw new ConfigException("cluster.members must list at least one member when cluster.discovery is tcp-ip");
+    }
     int cores = Runtime.getRuntime().availableProcessors();
     Http http = new Http(
         r.string("http.host", true),
