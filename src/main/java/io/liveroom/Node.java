@@ -60,6 +60,7 @@ public final class Node {
     this.services = new NodeServices(config, cm.getNodeId(), hazelcast, new Ownership(hazelcast),
         new RoomStore(vertx, config.redis(), registry), new RoomRules(config.rooms().limits()), metrics,
         new NodeHealth());
+    metrics.partitionsOwned(services.ownership()::ownedCount);
   }
 
   /** Joins the cluster and deploys the configured roles; fails if any of it fails. */
@@ -147,7 +148,8 @@ public final class Node {
             services.health().clusterSafe(ar.succeeded() && ar.result());
           });
     }
-    services.store().ping()
+    services.store().count()
+        .onSuccess(n -> services.metrics().roomsStored(n))
         .onSuccess(v -> services.health().redis(null))
         .onFailure(e -> services.health().redis(e.getMessage()))
         .onComplete(ar -> healthRunning = false);
@@ -162,6 +164,7 @@ public final class Node {
         .put("liteMember", hazelcast.getCluster().getLocalMember().isLiteMember())
         .put("partitionsOwned", services.ownership().ownedCount())
         .put("roomsHot", services.metrics().roomsHot())
+        .put("connections", services.metrics().connections())
         .put("shardInstances", config.node().has(Role.SHARD) ? config.shard().instances() : 0)
         .put("ready", services.health().ready())
         .put("uptimeMs", System.currentTimeMillis() - startedAt);

@@ -174,7 +174,8 @@ class ApiIT {
     api.get("/api/v1/rooms/no-such-room");
     String metrics = api.withToken(null).get("/metrics").body();
     for (String meter : new String[] {"liveroom_rooms_hot", "liveroom_shard_commands_total", "liveroom_redis_requests_seconds",
-        "jvm_memory_used_bytes", "vertx_http_server_requests_total", "vertx_eventbus_processed_total"}) {
+        "jvm_memory_used_bytes", "vertx_http_server_requests_total", "vertx_eventbus_processed_total",
+        "liveroom_connections", "liveroom_partitions_owned 271", "liveroom_rooms_stored"}) {
       assertTrue(metrics.contains(meter), "missing meter " + meter);
     }
     assertFalse(metrics.contains("no-such-room"), "a room id must never be a label");

@@ -147,6 +147,7 @@ final class Realtime {
     }
     RtSession s = new RtSession(socket, now);
     sessions.add(s);
+    node.metrics().connections(1);
     socket.setWriteQueueMaxSize(cfg.writeQueueMaxBytes());
     socket.handler(buf -> onFrame(s, buf));
     socket.closeHandler(v -> onClose(s));
@@ -485,6 +486,7 @@ final class Realtime {
     if (!sessions.remove(s)) {
       return;
     }
+    node.metrics().connections(-1);
     s.closed = true;
     for (String room : s.rooms) {
       if (removeLocal(room, s)) {

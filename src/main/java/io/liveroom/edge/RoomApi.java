@@ -168,11 +168,13 @@ final class RoomApi {
     Future.join(all).onComplete(ar -> {
       JsonArray nodes = new JsonArray();
       long hot = 0;
+      long connections = 0;
       int partitions = 0;
       for (String id : nodeIds) {
         JsonObject s = perNode.get(id).result();
         nodes.add(s);
         hot += s.getLong("roomsHot", 0L);
+        connections += s.getLong("connections", 0L);
         partitions += s.getInteger("partitionsOwned", 0);
       }
       Long rooms = total.result();
@@ -181,6 +183,7 @@ final class RoomApi {
           .put("partitions", node.ownership().partitionCount())
           .put("partitionsOwned", partitions)
           .put("roomsHot", hot)
+          .put("connections", connections)
           .put("rooms", rooms)
           .put("roomsCold", rooms == null ? null : Math.max(0, rooms - hot))
           .put("nodes", nodes);

@@ -14,6 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class NodeMetrics {
   private final MeterRegistry registry;
   private final AtomicLong roomsHot = new AtomicLong();
+  private final AtomicLong connections = new AtomicLong();
+  private final AtomicLong roomsStored = new AtomicLong(-1);
   private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
   private final Timer hydrationLatency;
 
@@ -21,6 +23,10 @@ public final class NodeMetrics {
     this.registry = registry;
     Gauge.builder("liveroom.rooms.hot", roomsHot, AtomicLong::get)
         .description("Rooms held in memory by this node's shards").register(registry);
+    Gauge.builder("liveroom.connections", connections, AtomicLong::get)
+        .description("Real-time connections open on this node").register(registry);
+    Gauge.builder("liveroom.rooms.stored", roomsStored, AtomicLong::get)
+        .description("Rooms in Redis, hot or cold, cluster-wide (-1 until Redis answered)").register(registry);
     hydrationLatency = Timer.builder("liveroom.rooms.hydration.latency")
         .description("Time to load a cold room from Redis").publishPercentileHistogram().register(registry);
   }
@@ -35,6 +41,24 @@ public final class NodeMetrics {
 
   public void roomsHot(int delta) {
     roomsHot.addAndGet(delta);
+  }
+
+  /** Registers the partitions-owned gauge, read from the partition table at scrape time. */
+  public void partitionsOwned(java.util.function.IntSupplier owned) {
+    Gauge.builder("liveroom.partitions.owned", owned::getAsInt)
+        .description("Hazelcast partitions (room shards) this node owns").register(registry);
+  }
+
+  public void connections(int delta) {
+    connections.addAndGet(delta);
+  }
+
+  public long connections() {
+    return connections.get();
+  }
+
+  public void roomsStored(long n) {
+    roomsStored.set(n);
   }
 
   public Timer hydrationLatency() {
