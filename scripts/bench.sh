@@ -27,7 +27,10 @@ HZ_FLAGS="--add-modules java.se --add-exports java.base/jdk.internal.ref=ALL-UNN
 --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED"
 export JAVA_OPTS="${BENCH_JAVA_OPTS:--Xms2g -Xmx2g -XX:+UseG1GC} $HZ_FLAGS"
 export REDIS_PORT=${REDIS_PORT:-6390}
-export LIVEROOM_RT_SEND_RATE_PER_SEC=1000000 LIVEROOM_RT_SEND_BURST=1000000
+# its own ports and state folder, so a dev cluster on 8080.. can keep running
+export DEV_HTTP_BASE=${BENCH_HTTP_BASE:-18080} DEV_CLUSTER_BASE=${BENCH_CLUSTER_BASE:-15701}
+export DEV_STATE=target/bench/cluster
+export LIVEROOM_RT_SEND_RATE_PER_SEC=100000 LIVEROOM_RT_SEND_BURST=100000
 export LIVEROOM_RT_IP_CONNECT_RATE_PER_SEC=1000000 LIVEROOM_RT_IP_CONNECT_BURST=1000000
 export LIVEROOM_RT_ROOM_MESSAGES_PER_SEC=1000000 LIVEROOM_RT_ROOM_MESSAGES_BURST=1000000
 export LIVEROOM_ROOMS_MAX_MEMBERS_LIMIT=100000000
@@ -44,10 +47,10 @@ cleanup() {
 trap cleanup EXIT
 
 cluster_up() { # N nodes
-  if compgen -G "target/dev-cluster/node-*.pid" >/dev/null; then
-    for f in target/dev-cluster/node-*.pid; do
+  if compgen -G "$DEV_STATE/node-*.pid" >/dev/null; then
+    for f in "$DEV_STATE"/node-*.pid; do
       if kill -0 "$(cat "$f")" 2>/dev/null; then
-        die "a dev cluster is running (scripts/dev-cluster.sh status); stop it first so that the benchmark owns its nodes"
+        die "benchmark nodes from an earlier run are still up ($DEV_STATE); stop them with DEV_STATE=$DEV_STATE scripts/dev-cluster.sh stop"
       fi
     done
   fi
@@ -60,11 +63,12 @@ cluster_down() {
   started=0
 }
 
-server_pids() { cat target/dev-cluster/node-*.pid | paste -sd, -; }
+server_pids() { cat "$DEV_STATE"/node-*.pid | paste -sd, -; }
+port() { printf '%s' $((DEV_HTTP_BASE + $1 - 1)); }
 
 metrics_urls() { # N nodes
   local urls=() i
-  for ((i = 0; i < $1; i++)); do urls+=("http://127.0.0.1:$((8080 + i))/metrics"); done
+  for ((i = 1; i <= $1; i++)); do urls+=("http://127.0.0.1:$(port "$i")/metrics"); done
   (IFS=,; printf '%s' "${urls[*]}")
 }
 
@@ -76,24 +80,23 @@ loadgen() { # scenario nodes args...
     --server-pids "$(server_pids)" --metrics-urls "$(metrics_urls "$nodes")" \
     --server-flags "$JAVA_OPTS" --command "scripts/bench.sh $scenario" \
     --jwt-secret "${LIVEROOM_JWT_SECRET:-dev-secret}" --api-key "${LIVEROOM_API_KEY:-dev-key}" \
-    "$@" | tee -a "$OUT/$scenario.log"
+    "$@" 2>&1 | tee -a "$OUT/$scenario.log"
 }
 
-# latency: two nodes, subscribers on node 2, a publisher on node 1 at a modest rate: the
-# cross-node end-to-end latency of a message (publisher send -> subscriber receipt).
+# latency: two nodes, subscribers on both, the publisher on node 1 at a modest rate: end-to-end
+# latency (publisher send -> subscriber receipt) where the room's owner is one of the nodes, so
+# half of the subscribers get every item across nodes.
 scenario_latency() {
   cluster_up 2
-  loadgen latency 2 --targets 127.0.0.1:8081 --room lat-$$ --subscribers 100 --publishers 0 --duration 1 --warmup 0 \
-    >/dev/null 2>&1 || true
-  loadgen latency 2 --targets 127.0.0.1:8080 --room lat-$$ --subscribers 100 --publishers 1 --rate 50 \
-    --warmup 5 --duration 30 --expect "p99Ms<=75"
+  loadgen latency 2 --targets "127.0.0.1:$(port 1),127.0.0.1:$(port 2)" --pub-targets "127.0.0.1:$(port 1)" --room "lat-$$" \
+    --subscribers 100 --publishers 1 --rate 50 --warmup 5 --duration 30 --expect "p99Ms<=75"
   cluster_down
 }
 
 # fanout-hot: one room, 10,000 subscribers on one node, one publisher at 200 messages/s.
 scenario_fanout-hot() {
   cluster_up 1
-  loadgen fanout-hot 1 --targets 127.0.0.1:8080 --room hot-$$ --subscribers "${FANOUT_SUBSCRIBERS:-10000}" \
+  loadgen fanout-hot 1 --targets "127.0.0.1:$(port 1)" --room hot-$$ --subscribers "${FANOUT_SUBSCRIBERS:-10000}" \
     --publishers 1 --rate 200 --warmup 10 --duration 30 --connect-batch 500 \
     --expect "p99Ms<=75" --expect "deliveriesPerSecond>=2000000" --expect "gaps<=0" --expect "duplicates<=0"
   cluster_down

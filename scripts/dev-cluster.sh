@@ -10,16 +10,17 @@
 # (Maven Central) is used. State, logs and pid files live in target/dev-cluster/.
 #
 # Environment: REDIS_PORT (6379, or the port of the last start), LIVEROOM_API_KEY (dev-key),
-# LIVEROOM_JWT_SECRET (dev-secret), JAVA_OPTS (-Xmx512m and the module flags Hazelcast asks for).
+# LIVEROOM_JWT_SECRET (dev-secret), JAVA_OPTS (-Xmx512m and the module flags Hazelcast asks for),
+# DEV_HTTP_BASE (8080) and DEV_CLUSTER_BASE (5701): first ports; DEV_STATE (target/dev-cluster).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-STATE="target/dev-cluster"
+STATE="${DEV_STATE:-target/dev-cluster}"
 JAR="target/liveroom.jar"
-HTTP_BASE=8080
-CLUSTER_BASE=5701
+HTTP_BASE=${DEV_HTTP_BASE:-8080}
+CLUSTER_BASE=${DEV_CLUSTER_BASE:-5701}
 READY_TIMEOUT=90
 STOP_TIMEOUT=30
 API_KEY="${LIVEROOM_API_KEY:-dev-key}"

@@ -49,6 +49,8 @@ public final class LoadGen {
   private final Map<String, AtomicLong> maxAckedSeq = new HashMap<>();
   private volatile boolean measuring;
   private int clientIndex;
+  /** One client per source address, kept referenced: Vert.x closes clients that become garbage. */
+  private final Map<String, WebSocketClient> clients = new HashMap<>();
 
   private LoadGen(Options o) {
     this.o = o;
@@ -75,8 +77,13 @@ public final class LoadGen {
         Files.writeString(out, result.encodePrettily());
       }
     } finally {
-      g.vertx.close().await(10, TimeUnit.SECONDS);
+      try {
+        g.vertx.close().await(10, TimeUnit.SECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        // thousands of sockets closing: the process ends anyway
+      }
     }
+    System.exit(0);
   }
 
   private JsonObject run() throws Exception {
@@ -207,7 +214,7 @@ public final class LoadGen {
   }
 
   private void collect(List<Future<Conn>> pending) {
-    Future.join(pending).await();
+    Future.join(pending).otherwiseEmpty().await();
     for (Future<Conn> f : pending) {
       if (f.succeeded()) {
         (f.result().publisher ? publishers : subscribers).add(f.result());
@@ -220,13 +227,18 @@ public final class LoadGen {
 
   private Future<Conn> connect(String room, boolean publisher) {
     int i = clientIndex++;
-    String target = o.targets.get(i % o.targets.size());
+    List<String> targets = publisher ? o.pubTargets : o.targets;
+    String target = targets.get(i % targets.size());
     String[] hp = target.split(":");
-    WebSocketClientOptions wo = new WebSocketClientOptions().setTryUsePerMessageCompression(false);
-    if (!o.sourceIps.isEmpty()) {
-      wo.setLocalAddress(o.sourceIps.get(i % o.sourceIps.size()));
-    }
-    WebSocketClient client = vertx.createWebSocketClient(wo);
+    String source = o.sourceIps.isEmpty() ? "" : o.sourceIps.get(i % o.sourceIps.size());
+    WebSocketClient client = clients.computeIfAbsent(source, src -> {
+      WebSocketClientOptions wo = new WebSocketClientOptions().setTryUsePerMessageCompression(false)
+          .setMaxConnections(1_000_000);
+      if (!src.isEmpty()) {
+        wo.setLocalAddress(src);
+      }
+      return vertx.createWebSocketClient(wo);
+    });
     Conn c = new Conn(room, publisher, "lg-" + (publisher ? "p" : "s") + i);
     return client.connect(new WebSocketConnectOptions().setHost(hp[0]).setPort(Integer.parseInt(hp[1]))
             .setURI("/rt/websocket").setTimeout(30_000))
@@ -362,7 +374,8 @@ public final class LoadGen {
   static final class Options {
     static final String USAGE = """
         usage: java -cp liveroom.jar io.liveroom.loadgen.LoadGen [options]
-          --targets h:p,h:p      edges to connect to, round-robin (default 127.0.0.1:8080)
+          --targets h:p,h:p      edges subscribers connect to, round-robin (default 127.0.0.1:8080)
+          --pub-targets h:p,..   edges publishers connect to (default: --targets)
           --room ID              room id, or prefix with --rooms > 1 (default lg-room)
           --rooms N              rooms (default 1)
           --subscribers N        subscribing connections (default 100)
@@ -383,6 +396,7 @@ public final class LoadGen {
           --out FILE             JSON result file
         """;
     List<String> targets = List.of("127.0.0.1:8080");
+    List<String> pubTargets;
     String room = "lg-room";
     int rooms = 1;
     int subscribers = 100;
@@ -415,6 +429,7 @@ public final class LoadGen {
         String v = args[++i];
         switch (a) {
           case "--targets" -> o.targets = List.of(v.split(","));
+          case "--pub-targets" -> o.pubTargets = List.of(v.split(","));
           case "--room" -> o.room = v;
           case "--rooms" -> o.rooms = Integer.parseInt(v);
           case "--subscribers" -> o.subscribers = Integer.parseInt(v);
@@ -437,6 +452,9 @@ public final class LoadGen {
           default -> throw new IllegalArgumentException("unknown option " + a + "\n" + USAGE);
         }
       }
+      if (o.pubTargets == null) {
+        o.pubTargets = o.targets;
+      }
       if (o.durationSeconds < 1 || o.durationSeconds > 3600 || o.subscribers < 0 || o.rooms < 1) {
         throw new IllegalArgumentException("duration must be 1..3600 s, rooms >= 1, subscribers >= 0");
       }
@@ -444,7 +462,8 @@ public final class LoadGen {
     }
 
     JsonObject describe() {
-      return new JsonObject().put("targets", String.join(",", targets)).put("rooms", rooms)
+      return new JsonObject().put("targets", String.join(",", targets)).put("pubTargets", String.join(",", pubTargets))
+          .put("rooms", rooms)
           .put("subscribers", subscribers).put("publishers", publishers).put("rate", rate)
           .put("warmupSeconds", warmupSeconds).put("durationSeconds", durationSeconds)
           .put("sourceIps", String.join(",", sourceIps));
