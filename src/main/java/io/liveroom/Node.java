@@ -48,6 +48,9 @@ public final class Node {
   private final PrometheusMeterRegistry registry;
   private final long startedAt = System.currentTimeMillis();
   private long healthTimer = -1;
+  private final java.util.List<String> edgeDeployments = new java.util.ArrayList<>();
+  private final java.util.List<String> otherDeployments = new java.util.ArrayList<>();
+  private java.util.UUID handOverListener;
   private boolean healthRunning;
   private boolean safeCheckRunning;
 
@@ -92,15 +95,15 @@ public final class Node {
       if (!config.node().has(Role.SHARD)) {
         return Future.succeededFuture();
       }
-      hazelcast.getPartitionService().addMigrationListener(new HandOver());
+      handOverListener = hazelcast.getPartitionService().addMigrationListener(new HandOver());
       return vertx.deployVerticle(new Indexed(i -> new ShardVerticle(services, i)),
-          new DeploymentOptions().setInstances(config.shard().instances())).mapEmpty();
+          new DeploymentOptions().setInstances(config.shard().instances())).onSuccess(otherDeployments::add).mapEmpty();
     }).compose(v -> config.node().has(Role.SWEEPER)
-        ? vertx.deployVerticle(new SweeperVerticle(services)).mapEmpty()
+        ? vertx.deployVerticle(new SweeperVerticle(services)).onSuccess(id -> otherDeployments.add(0, id)).mapEmpty()
         : Future.succeededFuture()
     ).compose(v -> config.node().has(Role.EDGE)
         ? vertx.deployVerticle(new Indexed(i -> new EdgeVerticle(services, i)),
-            new DeploymentOptions().setInstances(config.http().instances())).mapEmpty()
+            new DeploymentOptions().setInstances(config.http().instances())).onSuccess(edgeDeployments::add).mapEmpty()
         : Future.<Void>succeededFuture()
     ).onSuccess(v -> {
       checkHealth();
@@ -151,7 +154,7 @@ public final class Node {
     services.store().count()
         .onSuccess(n -> services.metrics().roomsStored(n))
         .onSuccess(v -> services.health().redis(null))
-        .onFailure(e -> services.health().redis(e.getMessage()))
+        .onFailure(e -> services.health().redis("store unavailable (" + services.store().lastError() + ")"))
         .onComplete(ar -> healthRunning = false);
   }
 
@@ -170,14 +173,33 @@ public final class Node {
         .put("uptimeMs", System.currentTimeMillis() - startedAt);
   }
 
-  /** Graceful stop: readiness goes down, verticles stop, the node leaves the cluster. */
+  /**
+   * Graceful stop, in order: readiness goes down; the edges stop (clients get {@code bye}); the
+   * sweeper, then the shards stop (last fan-out tick, write-behind drained); then the node leaves
+   * the cluster and Hazelcast hands its partitions to the survivors.
+   */
   public Future<Void> close() {
     services.health().stopping();
     vertx.cancelTimer(healthTimer);
-    return vertx.close().eventually(() -> {
-      registry.close();
-      return Future.succeededFuture();
-    });
+    if (handOverListener != null) {
+      hazelcast.getPartitionService().removeMigrationListener(handOverListener);
+    }
+    Future<Void> undeployed = undeployAll(edgeDeployments).compose(v -> undeployAll(otherDeployments));
+    return undeployed.otherwiseEmpty()
+        .compose(v -> services.store().close())
+        .compose(v -> vertx.close())
+        .eventually(() -> {
+          registry.close();
+          return Future.succeededFuture();
+        });
+  }
+
+  private Future<Void> undeployAll(java.util.List<String> ids) {
+    Future<Void> chain = Future.succeededFuture();
+    for (String id : ids) {
+      chain = chain.compose(v -> vertx.undeploy(id).otherwiseEmpty());
+    }
+    return chain;
   }
 
   /** Closes within {@code node.shutdownGraceMs}, for the SIGTERM hook; returns whether it finished. */

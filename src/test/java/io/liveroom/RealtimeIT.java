@@ -280,6 +280,94 @@ class RealtimeIT {
     abuser.close();
   }
 
+  @Test
+  void aLeaveWhileJoiningNeitherBreaksCountsNorLosesTheReply() throws Exception {
+    String room = "leave-race-1";
+    createRoom(room, true);
+    RtClient a = member(0, "racer-a", room);
+    RtClient b = RtClient.connect(cluster.client(), cluster.node(0).httpPort());
+    b.hello(token("racer-b"));
+    b.fire(new JsonObject().put("op", "join").put("room", room));
+    JsonObject left = b.call(new JsonObject().put("op", "leave").put("room", room));
+    assertTrue(left.getBoolean("ok"));
+    cluster.until(() -> !b.drainReplies().isEmpty() || true, java.time.Duration.ofSeconds(1), "join answered");
+    // a, still joined, keeps receiving, and the room counts only a
+    assertTrue(a.send(room, "after the race").getBoolean("ok"));
+    assertEquals(1, items(a, room, 1).size());
+    cluster.until(() -> cluster.http(1).get("/api/v1/rooms/" + room).json().getInteger("online") == 1,
+        java.time.Duration.ofSeconds(5), "online is 1");
+    a.close();
+    b.close();
+  }
+
+  @Test
+  void roomChangesAndTheEndReachMembers() throws Exception {
+    String room = "life-1";
+    createRoom(room, true);
+    RtClient viewer = member(2, "viewer-l", room);
+    assertEquals(200, cluster.http(0).patch("/api/v1/rooms/" + room,
+        new JsonObject().put("title", "new title").put("state", "live")).status());
+    JsonObject changed = viewer.awaitPush(x -> "room".equals(x.getString("push")), 3000);
+    assertNotNull(changed);
+    assertEquals("new title", changed.getJsonObject("room").getString("title"));
+    assertEquals("live", changed.getJsonObject("room").getString("state"));
+
+    assertEquals(200, cluster.http(1).delete("/api/v1/rooms/" + room).status());
+    JsonObject closed = viewer.awaitPush(x -> "closed".equals(x.getString("push")), 3000);
+    assertNotNull(closed);
+    assertEquals(room, closed.getString("room"));
+    assertEquals("FORBIDDEN", code(viewer.send(room, "still here?")), "no longer in the room");
+    assertEquals("ROOM_CLOSED", code(viewer.join(room)));
+    viewer.close();
+  }
+
+  @Test
+  void slowModeHoldsViewersButNotTheHost() throws Exception {
+    String room = "slow-mode-1";
+    assertEquals(201, cluster.http(0).post("/api/v1/rooms", new JsonObject().put("id", room).put("title", "slow")
+        .put("ownerId", "host-s").put("slowModeSec", 30)).status());
+    RtClient viewer = member(1, "viewer-s", room);
+    assertTrue(viewer.send(room, "first").getBoolean("ok"));
+    JsonObject second = viewer.send(room, "second");
+    assertEquals("SLOW_MODE", code(second));
+    long retry = second.getJsonObject("error").getLong("retryAfterMs");
+    assertTrue(retry > 25_000 && retry <= 30_000, "retryAfterMs " + retry);
+    RtClient host = member(1, "host-s", room);
+    assertTrue(host.send(room, "one").getBoolean("ok"));
+    assertTrue(host.send(room, "two").getBoolean("ok"), "the host is not held by slow mode");
+    viewer.close();
+    host.close();
+  }
+
+  @Test
+  void idempotencyKeysBelongToTheirSender() throws Exception {
+    String room = "idem-2";
+    createRoom(room, true);
+    RtClient a = member(0, "key-a", room);
+    RtClient b = member(1, "key-b", room);
+    JsonObject cmd = new JsonObject().put("op", "send").put("room", room).put("key", "1")
+        .put("body", new JsonObject().put("text", "same key"));
+    long sa = a.call(cmd).getLong("seq");
+    long sb = b.call(cmd).getLong("seq");
+    assertTrue(sb != sa, "another user's equal key does not swallow this message");
+    a.close();
+    b.close();
+  }
+
+  @Test
+  void theFramedSockJsTransportCarriesTheSameProtocol() throws Exception {
+    String room = "framed-1";
+    createRoom(room, true);
+    RtClient framed = RtClient.connectFramed(cluster.client(), cluster.node(1).httpPort(), 0);
+    assertTrue(framed.hello(token("framed-u")).getBoolean("ok"));
+    assertTrue(framed.join(room).getBoolean("ok"));
+    RtClient raw = member(2, "raw-u", room);
+    assertTrue(raw.send(room, "to the framed one").getBoolean("ok"));
+    assertEquals("to the framed one", items(framed, room, 1).get(0).getString("text"));
+    framed.close();
+    raw.close();
+  }
+
   private static String code(JsonObject reply) {
     assertFalse(reply.getBoolean("ok"), reply.encode());
     return reply.getJsonObject("error").getString("code");

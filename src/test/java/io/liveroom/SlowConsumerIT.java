@@ -112,4 +112,37 @@ class SlowConsumerIT {
     healthy.close();
     slow.close();
   }
+
+  @Test
+  void aStuckClientOnTheFramedSockJsTransportIsCutOffToo() throws Exception {
+    createRoom("slow-2");
+    RtClient healthy = member(0, "healthy-2", "slow-2");
+    RtClient slow = RtClient.connectFramed(cluster.client(), cluster.node(0).httpPort(), 4096);
+    assertTrue(slow.hello(jwt.generateToken(new JsonObject().put("sub", "slow-2"), new JWTOptions().setExpiresInSeconds(300)))
+        .getBoolean("ok"));
+    assertTrue(slow.join("slow-2").getBoolean("ok"));
+    RtClient sender = member(0, "flooder-2", "slow-2");
+    double before = cuts();
+    slow.stopReading();
+    JsonObject cmd = new JsonObject().put("op", "send").put("room", "slow-2")
+        .put("body", new JsonObject().put("text", "y".repeat(190)));
+    for (int i = 0; i < 60_000 && cuts() == before; i++) {
+      sender.fire(cmd);
+      if (i % 500 == 499) {
+        cluster.client().timer(20).await();
+      }
+    }
+    cluster.until(() -> cuts() > before, Duration.ofSeconds(20), "the framed slow consumer is cut off");
+    assertEquals(before + 1, cuts(), 0.0, "one cut per connection, however many frames it missed");
+    assertFalse(healthy.isClosed());
+    sender.close();
+    healthy.close();
+    slow.close();
+  }
+
+  private static double cuts() {
+    Counter c = cluster.node(0).services().metrics().registry().find("liveroom.connections.rejected")
+        .tag("reason", "slow_consumer").counter();
+    return c == null ? 0 : c.count();
+  }
 }

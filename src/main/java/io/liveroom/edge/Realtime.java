@@ -26,7 +26,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.sockjs.SockJSHandler;
 import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
-import it.unimi.dsi.fastutil.objects.ObjectArrayList;
+import it.unimi.dsi.fastutil.objects.ObjectLinkedOpenHashSet;
 import it.unimi.dsi.fastutil.objects.ObjectOpenHashSet;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -58,8 +58,8 @@ final class Realtime {
   private final LiveroomConfig.Rt cfg;
   private final JWTAuth jwt;
   private final String edgeKey;
-  /** Local sockets per room. */
-  private final Map<String, ObjectArrayList<RtSession>> rooms = new HashMap<>();
+  /** Local sockets per room (a linked set: removal of one of 50,000 members is O(1)). */
+  private final Map<String, ObjectLinkedOpenHashSet<RtSession>> rooms = new HashMap<>();
   private final ObjectOpenHashSet<RtSession> sessions = new ObjectOpenHashSet<>();
   /** New connections per remote address; full (idle) buckets are pruned by the sweep timer. */
   private final Map<String, TokenBucket> connectsByIp = new HashMap<>();
@@ -135,6 +135,9 @@ final class Realtime {
   private void onSocket(SockJSSocket socket) {
     long now = System.currentTimeMillis();
     String ip = socket.remoteAddress() == null ? "unknown" : socket.remoteAddress().hostAddress();
+    if (connectsByIp.size() >= MAX_TRACKED_IPS) {
+      pruneConnectBuckets(now);
+    }
     if (connectsByIp.size() < MAX_TRACKED_IPS || connectsByIp.containsKey(ip)) {
       TokenBucket bucket = connectsByIp.computeIfAbsent(ip,
           k -> new TokenBucket(cfg.ipConnectRatePerSec(), cfg.ipConnectBurst(), now));
@@ -268,7 +271,10 @@ final class Realtime {
   private void join(RtSession s, Long id, JsonObject cmd) {
     String room = roomOf(cmd);
     boolean already = s.rooms.contains(room);
-    if (!already && s.rooms.size() >= cfg.maxRoomsPerConnection()) {
+    if (s.joining.contains(room)) {
+      throw LiveroomException.badRequest("a join of room " + room + " is already in progress");
+    }
+    if (!already && s.rooms.size() + s.joining.size() >= cfg.maxRoomsPerConnection()) {
       throw LiveroomException.badRequest("a connection may be in at most " + cfg.maxRoomsPerConnection() + " rooms");
     }
     boolean hasSince = false;
@@ -285,26 +291,32 @@ final class Realtime {
       sinceSeq = q.longValue();
     }
     if (!already) {
-      s.rooms.add(room);
+      s.joining.add(room);
     }
     shards.request(RtRequest.join(room, edgeKey, s.userId, s.userName, s.role(room), !already, hasSince, sinceEpoch,
         sinceSeq)).onComplete(ar -> {
+          boolean cancelled = false;
+          if (!already) {
+            s.joining.remove(room);
+            cancelled = s.cancelled.remove(room);
+          }
           if (ar.failed()) {
-            if (!already) {
-              s.rooms.remove(room);
-            }
             fail(s, id, ar.cause());
             return;
           }
-          if (s.closed || !s.rooms.contains(room)) {
-            // gone while joining: the owner counted this member, so take it back
-            if (!already) {
-              shards.request(RtRequest.leave(room, edgeKey));
-            }
+          if (!already && (s.closed || cancelled)) {
+            // left while joining: the owner counted this member, so take it back
+            shards.request(RtRequest.leave(room, edgeKey));
+            fail(s, id, LiveroomException.badRequest("left room " + room + " while joining it"));
+            return;
+          }
+          if (already && !s.rooms.contains(room)) {
+            fail(s, id, LiveroomException.badRequest("left room " + room + " while re-joining it"));
             return;
           }
           if (!already) {
-            rooms.computeIfAbsent(room, k -> new ObjectArrayList<>(4)).add(s);
+            s.rooms.add(room);
+            rooms.computeIfAbsent(room, k -> new ObjectLinkedOpenHashSet<>()).add(s);
           }
           RtReply r = ar.result();
           ok(s, id, new JsonObject()
@@ -320,8 +332,11 @@ final class Realtime {
   private void leave(RtSession s, Long id, JsonObject cmd) {
     String room = roomOf(cmd);
     if (s.rooms.remove(room)) {
-      removeLocal(room, s);
-      shards.request(RtRequest.leave(room, edgeKey));
+      if (removeLocal(room, s)) {
+        shards.request(RtRequest.leave(room, edgeKey));
+      }
+    } else if (s.joining.contains(room) && !s.cancelled.contains(room)) {
+      s.cancelled.add(room);
     }
     ok(s, id, new JsonObject());
   }
@@ -398,56 +413,48 @@ final class Realtime {
         });
   }
 
-  /** Writes each frame of a bundle to the local sockets of its room; the bytes were encoded once by the owner. */
+  /**
+   * Writes each frame of a bundle to the local sockets of its room; the bytes were encoded once by
+   * the owner. A socket whose queue is over {@code rt.writeQueueMaxBytes} misses priority-0 frames,
+   * and one that stays so for {@code rt.slowConsumerMs} is cut off.
+   */
   private void deliver(Bundle bundle) {
     int delivered = 0;
     int dropped = 0;
     long now = System.currentTimeMillis();
-    List<RtSession> dead = null;
-    List<RtSession> slow = null;
+    ObjectLinkedOpenHashSet<RtSession> slow = null;
     for (Bundle.Frame f : bundle.frames()) {
-      ObjectArrayList<RtSession> members = rooms.get(f.roomId());
+      ObjectLinkedOpenHashSet<RtSession> members = rooms.get(f.roomId());
       if (members == null) {
         continue;
       }
       // text, not a Buffer: SockJS's raw WebSocket transport writes Buffers as binary frames
       String text = f.bytes().toString(StandardCharsets.UTF_8);
-      for (int i = 0, n = members.size(); i < n; i++) {
-        RtSession s = members.get(i);
-        try {
-          if (s.socket.writeQueueFull()) {
-            if (s.fullSince == 0) {
-              s.fullSince = now;
-            } else if (now - s.fullSince > cfg.slowConsumerMs()) {
-              slow = slow == null ? new ArrayList<>() : slow;
-              slow.add(s);
-              continue;
-            }
-            if (f.priority() == 0) {
-              dropped++;
-              continue;
-            }
-          } else {
-            s.fullSince = 0;
+      for (RtSession s : members) {
+        if (full(s)) {
+          if (s.fullSince == 0) {
+            s.fullSince = now;
+          } else if (now - s.fullSince > cfg.slowConsumerMs()) {
+            slow = slow == null ? new ObjectLinkedOpenHashSet<>() : slow;
+            slow.add(s);
+            continue;
           }
-          s.socket.write(text);
-          delivered++;
-        } catch (IllegalStateException closing) {
-          // closed by the peer, its close handler not yet run: one socket must not stop the others
-          if (dead == null) {
-            dead = new ArrayList<>();
+          if (f.priority() == 0) {
+            dropped++;
+            continue;
           }
-          dead.add(s);
+        } else {
+          s.fullSince = 0;
         }
+        write(s, text);
+        delivered++;
       }
-    }
-    if (dead != null) {
-      dead.forEach(this::onClose);
-    }
-    if (slow != null) {
-      for (RtSession s : slow) {
-        node.metrics().rejectedConnection("slow_consumer");
-        bye(s, "SLOW_CONSUMER");
+      if (f.closesRoom()) {
+        // the room ended: its members are no longer in it, and the owner has already forgotten them
+        rooms.remove(f.roomId());
+        for (RtSession s : members) {
+          s.rooms.remove(f.roomId());
+        }
       }
     }
     if (delivered > 0) {
@@ -455,6 +462,23 @@ final class Realtime {
     }
     if (dropped > 0) {
       node.metrics().dropped("slow_consumer", dropped);
+    }
+    if (slow != null) {
+      for (RtSession s : slow) {
+        node.metrics().rejectedConnection("slow_consumer");
+        bye(s, "SLOW_CONSUMER");
+      }
+    }
+  }
+
+  private boolean full(RtSession s) {
+    if (s.pending > cfg.writeQueueMaxBytes()) {
+      return true;
+    }
+    try {
+      return s.socket.writeQueueFull();
+    } catch (IllegalStateException closed) {
+      return false;
     }
   }
 
@@ -471,7 +495,7 @@ final class Realtime {
       if (s.lastSeen < before) {
         bye(s, "IDLE_TIMEOUT");
       } else if (s.fullSince > 0 && now - s.fullSince > cfg.slowConsumerMs()) {
-        if (s.socket.writeQueueFull()) {
+        if (full(s)) {
           node.metrics().rejectedConnection("slow_consumer");
           bye(s, "SLOW_CONSUMER");
         } else {
@@ -479,6 +503,10 @@ final class Realtime {
         }
       }
     }
+    pruneConnectBuckets(now);
+  }
+
+  private void pruneConnectBuckets(long now) {
     connectsByIp.values().removeIf(b -> b.full(now));
   }
 
@@ -497,7 +525,7 @@ final class Realtime {
   }
 
   private boolean removeLocal(String room, RtSession s) {
-    ObjectArrayList<RtSession> members = rooms.get(room);
+    ObjectLinkedOpenHashSet<RtSession> members = rooms.get(room);
     if (members == null || !members.remove(s)) {
       return false;
     }
@@ -517,9 +545,10 @@ final class Realtime {
     if (s.closed) {
       return;
     }
+    write(s, new JsonObject().put("push", "bye").put("reason", reason).encode());
     try {
-      s.socket.write(new JsonObject().put("push", "bye").put("reason", reason).encode())
-          .onComplete(ar -> s.socket.close());
+      // right away: for a slow consumer the bye may never be flushed, and the socket must go anyway
+      s.socket.close();
     } catch (IllegalStateException closed) {
       // already gone
     }
@@ -557,11 +586,17 @@ final class Realtime {
     write(s, new JsonObject().put("id", id).put("ok", false).put("error", error).encode());
   }
 
-  /** Writes to a socket that may have closed under us; a closed socket just misses the write. */
+  /**
+   * Writes to a socket that may have closed under us (a closed socket just misses the write), and
+   * counts the characters until the transport has taken them.
+   */
   private static void write(RtSession s, String text) {
+    int n = text.length();
     try {
-      s.socket.write(text);
+      s.pending += n;
+      s.socket.write(text).onComplete(ar -> s.pending -= n);
     } catch (IllegalStateException closed) {
+      s.pending -= n;
       s.closed = true;
     }
   }

@@ -15,8 +15,16 @@ final class RtSession {
   boolean guest;
   boolean hello;
   boolean closed;
-  /** Rooms joined or being joined. */
+  /** Rooms joined (the owner answered). */
   final ObjectArrayList<String> rooms = new ObjectArrayList<>(2);
+  /** Rooms whose join is in flight; a leave meanwhile moves the room to {@link #cancelled}. */
+  final ObjectArrayList<String> joining = new ObjectArrayList<>(1);
+  final ObjectArrayList<String> cancelled = new ObjectArrayList<>(1);
+  /**
+   * Characters written and not yet handed to the transport: SockJS sessions reset their own
+   * queue size whenever they flush to the transport, so this is what tells a stuck client.
+   */
+  long pending;
   long lastSeen;
   int violations;
   /** When the socket's write queue was first seen full in a row of full checks, 0 when it is not. */

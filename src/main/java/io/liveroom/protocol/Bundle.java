@@ -10,7 +10,10 @@ import java.util.List;
  */
 public record Bundle(List<Frame> frames) {
 
-  /** A room's push frame. */
-  public record Frame(String roomId, int priority, Buffer bytes) {
+  /** A room's push frame; {@code closesRoom} when the room ended and its members are out of it. */
+  public record Frame(String roomId, int priority, Buffer bytes, boolean closesRoom) {
+    public Frame(String roomId, int priority, Buffer bytes) {
+      this(roomId, priority, bytes, false);
+    }
   }
 }

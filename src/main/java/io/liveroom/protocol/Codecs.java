@@ -130,7 +130,7 @@ public final class Codecs {
       b.appendInt(bundle.frames().size());
       for (Bundle.Frame f : bundle.frames()) {
         Wire.writeString(b, f.roomId());
-        b.appendByte((byte) f.priority());
+        b.appendByte((byte) (f.priority() | (f.closesRoom() ? 0x10 : 0)));
         b.appendInt(f.bytes().length()).appendBuffer(f.bytes());
       }
       Wire.end(b, at);
@@ -143,9 +143,9 @@ public final class Codecs {
       List<Bundle.Frame> frames = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
         String roomId = Wire.readString(b, pos);
-        int priority = Wire.readByte(b, pos);
+        int flags = Wire.readByte(b, pos);
         int len = Wire.readInt(b, pos);
-        frames.add(new Bundle.Frame(roomId, priority, b.getBuffer(pos[0], pos[0] + len)));
+        frames.add(new Bundle.Frame(roomId, flags & 0x0f, b.getBuffer(pos[0], pos[0] + len), (flags & 0x10) != 0));
         pos[0] += len;
       }
       return new Bundle(frames);

@@ -43,6 +43,34 @@ public final class Pushes {
         .put("items", items(items, false)).toBuffer();
   }
 
+  /** The {@code room} push: the room object after a change. */
+  public static Buffer room(RoomView v) {
+    return new JsonObject().put("push", "room").put("room", roomObject(v)).toBuffer();
+  }
+
+  /** The {@code closed} push: the room ended or was deleted; the connection is no longer in it. */
+  public static Buffer closed(String roomId, String reason) {
+    return new JsonObject().put("push", "closed").put("room", roomId).put("reason", reason).toBuffer();
+  }
+
+  /** The room object of PROTOCOL.md. */
+  public static JsonObject roomObject(RoomView v) {
+    io.liveroom.room.RoomData d = v.data();
+    return new JsonObject()
+        .put("id", d.id())
+        .put("title", d.title())
+        .put("ownerId", d.ownerId())
+        .put("state", d.state().wire())
+        .put("createdAt", d.createdAt())
+        .put("updatedAt", d.updatedAt())
+        .put("maxMembers", d.maxMembers())
+        .put("guestsCanRead", d.guestsCanRead())
+        .put("slowModeSec", d.slowModeSec())
+        .put("metadata", new JsonObject(d.metadata()))
+        .put("online", v.online())
+        .put("hot", v.hot());
+  }
+
   public static Buffer presence(String roomId, int online) {
     return new JsonObject().put("push", "presence").put("room", roomId).put("online", online).toBuffer();
   }

@@ -28,6 +28,7 @@ public final class RoomLive {
   private final Object2IntOpenHashMap<String> edgeMembers = new Object2IntOpenHashMap<>(4);
   private final Object2LongOpenHashMap<String> edgeSeen = new Object2LongOpenHashMap<>(4);
   private LinkedHashMap<String, long[]> keys;
+  private Object2LongOpenHashMap<String> lastSend;
   private int online;
   private io.liveroom.limit.TokenBucket accepted;
   private int presenceSentOnline;
@@ -50,10 +51,19 @@ public final class RoomLive {
     return online;
   }
 
-  /** Puts items of earlier epochs (loaded from Redis) into history, oldest first. */
+  /**
+   * Puts items of earlier epochs (loaded from Redis) into history in (epoch, seq) order, once
+   * each: a retried write-behind may have stored an item twice or out of order.
+   */
   public void preload(List<Danmaku> older) {
-    for (Danmaku d : older) {
-      append(d);
+    List<Danmaku> sorted = new ArrayList<>(older);
+    sorted.sort(java.util.Comparator.comparingLong(Danmaku::epoch).thenComparingLong(Danmaku::seq));
+    Danmaku last = null;
+    for (Danmaku d : sorted) {
+      if (last == null || d.epoch() != last.epoch() || d.seq() != last.seq()) {
+        append(d);
+      }
+      last = d;
     }
   }
 
@@ -123,6 +133,33 @@ public final class RoomLive {
       it.next();
       it.remove();
     }
+  }
+
+  /** Milliseconds until {@code userId} may send again in slow mode, 0 when now. */
+  public long slowModeWait(String userId, long intervalMs, long now) {
+    if (lastSend == null) {
+      return 0;
+    }
+    long last = lastSend.getLong(userId);
+    return last == 0 ? 0 : Math.max(0, last + intervalMs - now);
+  }
+
+  /** Records a send for slow mode; entries older than the interval are dropped now and then. */
+  public void sentAt(String userId, long now, long intervalMs) {
+    if (lastSend == null) {
+      lastSend = new Object2LongOpenHashMap<>(4);
+    }
+    lastSend.put(userId, now);
+    if (lastSend.size() > 1024) {
+      lastSend.values().removeIf(t -> t < now - intervalMs);
+    }
+  }
+
+  /** The room ended: no edge has members in it any more. */
+  public void clearMembers() {
+    edgeMembers.clear();
+    edgeSeen.clear();
+    online = 0;
   }
 
   /** A join (+1) or leave (-1) of a member on an edge. */

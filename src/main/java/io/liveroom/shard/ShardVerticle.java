@@ -48,7 +48,7 @@ import org.slf4j.LoggerFactory;
 public final class ShardVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ShardVerticle.class);
   private static final int WRITE_BEHIND_MAX = 50_000;
-  private static final int WRITES_IN_FLIGHT = 256;
+  private static final int WRITES_IN_FLIGHT = 128;
   private static final long WRITE_RETRY_MS = 500;
   private static final long PRESENCE_MIN_INTERVAL_MS = 1000;
   private static final long DRAIN_ON_STOP_MS = 5000;
@@ -74,6 +74,8 @@ public final class ShardVerticle extends VerticleBase {
   private int sweepCursor;
   private Thread loop;
   private long tickTimer = -1;
+  private MessageConsumer<Object> commands;
+  private RoomStore.HistoryWriter history;
   private long expiryTimer = -1;
   private long backoffTimer = -1;
 
@@ -88,8 +90,8 @@ public final class ShardVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     loop = Thread.currentThread();
-    MessageConsumer<Object> commands = vertx.eventBus()
-        .consumer(Addresses.shard(node.nodeId(), instance), this::onMessage);
+    history = store.historyWriter();
+    commands = vertx.eventBus().consumer(Addresses.shard(node.nodeId(), instance), this::onMessage);
     tickTimer = vertx.setPeriodic(rt.batchMs(), id -> tick());
     expiryTimer = vertx.setPeriodic(rt.presenceRefreshMs(), id -> expireEdges());
     MessageConsumer<JsonObject> control = vertx.eventBus()
@@ -99,6 +101,8 @@ public final class ShardVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    // no new commands (edges re-route them), then the last tick and the write-behind drain
+    Future<Void> unregistered = commands == null ? Future.succeededFuture() : commands.unregister();
     vertx.cancelTimer(tickTimer);
     vertx.cancelTimer(expiryTimer);
     vertx.cancelTimer(backoffTimer);
@@ -108,13 +112,14 @@ public final class ShardVerticle extends VerticleBase {
     drainWrites();
     Promise<Void> drained = Promise.promise();
     awaitDrain(drained, System.currentTimeMillis() + DRAIN_ON_STOP_MS);
-    return drained.future().onComplete(ar -> {
+    return Future.all(unregistered.otherwiseEmpty(), drained.future()).onComplete(ar -> {
       if (!writeBehind.isEmpty()) {
         LOG.warn("node {}: {} history items not written to Redis at stop", node.nodeId(), writeBehind.size());
       }
       node.metrics().roomsHot(-hotCount);
       hotCount = 0;
       rooms.clear();
+      history.close();
     });
   }
 
@@ -185,9 +190,9 @@ public final class ShardVerticle extends VerticleBase {
         Room hot = find(pid, id);
         yield hot != null && hot.live() != null
             ? Future.succeededFuture(sequence(hot, r))
-            : serial(id, () -> load(pid, id).compose(this::ensureLive).map(room -> sequence(room, r)));
+            : serial(id, () -> load(pid, id).compose(room -> ensureLive(pid, room)).map(room -> sequence(room, r)));
       }
-      case JOIN -> serial(id, () -> load(pid, id).compose(this::ensureLive).map(room -> join(room, r)));
+      case JOIN -> serial(id, () -> load(pid, id).compose(room -> ensureLive(pid, room)).map(room -> join(room, r)));
       case LEAVE -> {
         Room hot = find(pid, id);
         if (hot != null && hot.live() != null) {
@@ -201,7 +206,7 @@ public final class ShardVerticle extends VerticleBase {
         if (hot == null && r.count() <= 0) {
           yield Future.succeededFuture(RtReply.position(0, 0));
         }
-        yield serial(id, () -> load(pid, id).compose(this::ensureLive).map(room -> {
+        yield serial(id, () -> load(pid, id).compose(room -> ensureLive(pid, room)).map(room -> {
           int before = room.live().online();
           room.live().setMembers(r.edge(), r.count(), System.currentTimeMillis());
           if (room.live().online() != before) {
@@ -214,7 +219,7 @@ public final class ShardVerticle extends VerticleBase {
   }
 
   /** Gives a room its real-time state on first use, with recent history from Redis when it answers. */
-  private Future<Room> ensureLive(Room room) {
+  private Future<Room> ensureLive(int pid, Room room) {
     if (room.live() != null) {
       return Future.succeededFuture(room);
     }
@@ -223,14 +228,18 @@ public final class ShardVerticle extends VerticleBase {
           LOG.warn("room {}: history not loaded ({}); starting with an empty one", room.id(), e.getMessage());
           return Future.succeededFuture(List.of());
         })
-        .map(history -> {
+        .compose(history -> {
+          if (find(pid, room.id()) != room) {
+            // dropped (partition handed over, or fenced) while history loaded
+            return Future.failedFuture(new Moved("room " + room.id() + " left this node while loading"));
+          }
           if (room.live() == null) {
             RoomLive l = new RoomLive(room.epoch(), rt.historySize());
             l.preload(history);
             room.live(l);
             live.add(room);
           }
-          return room;
+          return Future.succeededFuture(room);
         });
   }
 
@@ -265,8 +274,10 @@ public final class ShardVerticle extends VerticleBase {
     }
     RoomLive l = room.live();
     long now = System.currentTimeMillis();
-    if (r.key() != null) {
-      long seq = l.seqOfKey(r.key(), now, rt.idempotencyTtlMs());
+    // keys are per user, so one user's key never swallows another's message
+    String key = r.key() == null ? null : r.userId() + '\u0000' + r.key();
+    if (key != null) {
+      long seq = l.seqOfKey(key, now, rt.idempotencyTtlMs());
       if (seq >= 0) {
         return RtReply.position(l.epoch(), seq);
       }
@@ -277,6 +288,13 @@ public final class ShardVerticle extends VerticleBase {
     }
     boolean high = r.userId().equals(d.ownerId()) || "host".equals(r.role()) || "moderator".equals(r.role())
         || "admin".equals(r.role());
+    if (!high && d.slowModeSec() > 0) {
+      long wait = l.slowModeWait(r.userId(), d.slowModeSec() * 1000L, now);
+      if (wait > 0) {
+        throw LiveroomException.retryAfter(ErrorCode.SLOW_MODE,
+            "slow mode: one message every " + d.slowModeSec() + " s", wait);
+      }
+    }
     long wait = l.admit(high ? 1 : 0, rt.roomMessagesPerSec(), rt.roomMessagesBurst(), now);
     if (wait > 0) {
       node.metrics().dropped("room_cap", 1);
@@ -284,8 +302,11 @@ public final class ShardVerticle extends VerticleBase {
     }
     Danmaku item = l.sequence(r.userId(), r.userName(), r.text(), r.color(), r.mode(), r.progress(), now,
         high ? 1 : 0);
-    if (r.key() != null) {
-      l.rememberKey(r.key(), item.seq(), now, rt.maxKeysPerRoom());
+    if (!high && d.slowModeSec() > 0) {
+      l.sentAt(r.userId(), now, d.slowModeSec() * 1000L);
+    }
+    if (key != null) {
+      l.rememberKey(key, item.seq(), now, rt.maxKeysPerRoom());
     }
     room.touch(now);
     dirty.add(room);
@@ -300,7 +321,7 @@ public final class ShardVerticle extends VerticleBase {
     while (!writeBackoff && writesInFlight < WRITES_IN_FLIGHT && !writeBehind.isEmpty()) {
       Object[] w = writeBehind.poll();
       writesInFlight++;
-      store.appendHistory((String) w[0], (Danmaku) w[1], rt.historySize()).onComplete(ar -> {
+      history.append((String) w[0], (Danmaku) w[1], rt.historySize()).onComplete(ar -> {
         writesInFlight--;
         if (ar.succeeded()) {
           node.metrics().historyWrite("ok");
@@ -354,23 +375,60 @@ public final class ShardVerticle extends VerticleBase {
           dirty.add(room);
         }
       }
-      if (frames.isEmpty()) {
-        continue;
-      }
-      for (String edge : l.edges()) {
-        perNode.computeIfAbsent(Addresses.nodeOfEdgeKey(edge), k -> new ArrayList<>()).addAll(frames);
-      }
+      addFrames(perNode, l, frames);
     }
+    publish(perNode);
+  }
+
+  /** Adds a room's frames once for each edge node with members in it. */
+  private static void addFrames(Map<String, List<Bundle.Frame>> perNode, RoomLive l, List<Bundle.Frame> frames) {
+    if (frames.isEmpty()) {
+      return;
+    }
+    java.util.Set<String> nodes = new java.util.HashSet<>(4);
+    for (String edge : l.edges()) {
+      nodes.add(Addresses.nodeOfEdgeKey(edge));
+    }
+    for (String n : nodes) {
+      perNode.computeIfAbsent(n, k -> new ArrayList<>()).addAll(frames);
+    }
+  }
+
+  private void publish(Map<String, List<Bundle.Frame>> perNode) {
     perNode.forEach((nodeId, frames) -> {
-      // several instances of one node share frames: send each frame once per node
-      List<Bundle.Frame> unique = new ArrayList<>(new java.util.LinkedHashSet<>(frames));
-      vertx.eventBus().publish(Addresses.edge(nodeId), new Bundle(unique));
-      node.metrics().bundleSent(unique.size());
+      vertx.eventBus().publish(Addresses.edge(nodeId), new Bundle(frames));
+      node.metrics().bundleSent(frames.size());
     });
+  }
+
+  /**
+   * Tells a room's members about a committed change: {@code room} with the new room object, or
+   * {@code closed} when it ended (they are then out of it).
+   */
+  private void announce(Room room, RoomData before) {
+    RoomLive l = room.live();
+    if (l == null || !l.hasMembers()) {
+      return;
+    }
+    flush(List.of(room), System.currentTimeMillis());
+    Map<String, List<Bundle.Frame>> perNode = new HashMap<>();
+    if (room.data().state() == RoomState.ENDED && before.state() != RoomState.ENDED) {
+      addFrames(perNode, l, List.of(new Bundle.Frame(room.id(), 1, Pushes.closed(room.id(), "ended"), true)));
+      l.clearMembers();
+    } else {
+      addFrames(perNode, l, List.of(new Bundle.Frame(room.id(), 1, Pushes.room(view(room)), false)));
+    }
+    publish(perNode);
   }
 
   /** Forgets edges that stopped refreshing (a crashed or partitioned edge node). */
   private void expireEdges() {
+    // a hand-over whose migration event found the table not yet updated is caught here
+    for (int pid : rooms.keySet().toIntArray()) {
+      if (!ownership.ownsLocally(pid)) {
+        dropPartition(pid, "migrated");
+      }
+    }
     long before = System.currentTimeMillis() - 3 * rt.presenceRefreshMs();
     for (Room room : live) {
       if (room.live().expireEdges(before) > 0) {
@@ -421,9 +479,16 @@ public final class ShardVerticle extends VerticleBase {
       if (after.equals(before)) {
         return Future.succeededFuture(view(room));
       }
-      return store.write(after, before.state(), room.epoch()).compose(w -> switch (w) {
+      return store.write(after, before.state(), room.epoch()).recover(e -> {
+        // the write may or may not have been applied: reload from Redis on the next use
+        if (remove(pid, id) != null) {
+          node.metrics().roomsDropped("write_failed", 1);
+        }
+        return Future.failedFuture(e);
+      }).compose(w -> switch (w) {
         case OK -> {
           room.commit(after, System.currentTimeMillis());
+          announce(room, before);
           yield Future.succeededFuture(view(room));
         }
         case STALE -> {
@@ -449,6 +514,10 @@ public final class ShardVerticle extends VerticleBase {
     if (hot != null) {
       hot.touch(System.currentTimeMillis());
       return Future.succeededFuture(hot);
+    }
+    if (!ownership.ownsLocally(pid)) {
+      // a load takes a new epoch, which would fence out the real owner
+      return Future.failedFuture(new Moved("partition " + pid + " is not owned here"));
     }
     Timer.Sample sample = Timer.start(node.metrics().registry());
     return store.hydrate(id).compose(h -> {
@@ -527,7 +596,8 @@ public final class ShardVerticle extends VerticleBase {
       int pid = pids.getInt((start + i) % pids.size());
       sweepCursor = (start + i + 1) % Math.max(1, pids.size());
       Object2ObjectOpenHashMap<String, Room> part = rooms.get(pid);
-      for (Iterator<Room> it = part.values().iterator(); it.hasNext() && visited < max; ) {
+      // a partition is scanned whole, so rooms behind busy ones in a big partition are reached too
+      for (Iterator<Room> it = part.values().iterator(); it.hasNext(); ) {
         Room r = it.next();
         visited++;
         if (r.idleSince(idleBefore) && !tails.containsKey(r.id())) {

@@ -17,6 +17,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.ProtocolVersion;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
@@ -82,7 +83,11 @@ public final class RoomStore {
   public record Page(List<String> ids, boolean more) {
   }
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RoomStore.class);
+
   private final Redis redis;
+  private final Redis historyRedis;
+  private volatile String lastError = "none";
   private final long timeoutMs;
   private final MeterRegistry registry;
 
@@ -91,6 +96,13 @@ public final class RoomStore {
         .setConnectionString(cfg.url())
         .setMaxPoolSize(cfg.poolSize())
         .setMaxPoolWaiting(cfg.maxWaiting())
+        .setMaxWaitingHandlers(cfg.maxWaiting())
+        .setPreferredProtocolVersion(ProtocolVersion.RESP2));
+    // history write-behind holds one pipelined connection per shard instance, apart from the pool
+    // that serves requests, so a burst of sends can never starve loads, creates and updates
+    this.historyRedis = Redis.createClient(vertx, new RedisOptions()
+        .setConnectionString(cfg.url())
+        .setMaxPoolSize(64)
         .setMaxWaitingHandlers(cfg.maxWaiting())
         .setPreferredProtocolVersion(ProtocolVersion.RESP2));
     this.timeoutMs = cfg.timeoutMs();
@@ -179,11 +191,48 @@ public final class RoomStore {
     return "lr:h:" + id;
   }
 
-  /** Appends an item to the room's history stream; the send is acknowledged only after this. */
-  public Future<Void> appendHistory(String roomId, Danmaku d, int cap) {
-    Request req = Request.cmd(Command.XADD).arg(historyKey(roomId)).arg("MAXLEN").arg("~").arg(cap).arg("*")
-        .arg("j").arg(Pushes.item(d, true).encode());
-    return send("xadd", req).mapEmpty();
+  /** A writer of history items over its own pipelined connection: one per shard instance. */
+  public HistoryWriter historyWriter() {
+    return new HistoryWriter();
+  }
+
+  /**
+   * Appends history items to rooms' streams over one long-lived connection (commands are
+   * pipelined on it), reconnecting after a failure. Its calls may take up to 10x
+   * {@code redis.timeoutMs}: a timed-out XADD may still be applied, and a retry then stores the
+   * item twice, which readers of history drop by (epoch, seq).
+   */
+  public final class HistoryWriter {
+    private Future<RedisConnection> connection;
+
+    public Future<Void> append(String roomId, Danmaku d, int cap) {
+      Request req = Request.cmd(Command.XADD).arg(historyKey(roomId)).arg("MAXLEN").arg("~").arg(cap).arg("*")
+          .arg("j").arg(Pushes.item(d, true).encode());
+      Timer.Sample sample = Timer.start(registry);
+      Future<Response> sent = connection().compose(c -> c.send(req)).onFailure(e -> reset());
+      return guard("xadd", sample, sent, timeoutMs * 10).mapEmpty();
+    }
+
+    private Future<RedisConnection> connection() {
+      if (connection == null || connection.failed()) {
+        Future<RedisConnection> f = historyRedis.connect();
+        connection = f;
+        f.onSuccess(c -> c.exceptionHandler(e -> reset()).endHandler(v -> reset()));
+      }
+      return connection;
+    }
+
+    private void reset() {
+      Future<RedisConnection> c = connection;
+      connection = null;
+      if (c != null && c.succeeded()) {
+        c.result().close();
+      }
+    }
+
+    public void close() {
+      reset();
+    }
   }
 
   /** The newest {@code n} items of a room's history, oldest first (items of earlier epochs too). */
@@ -218,13 +267,17 @@ public final class RoomStore {
     return send("count", Request.cmd(Command.ZCARD).arg(ALL)).map(Response::toLong);
   }
 
+  /** The kind of the last Redis failure (an exception class name), for readiness reports. */
+  public String lastError() {
+    return lastError;
+  }
+
   public Future<Void> ping() {
     return send("ping", Request.cmd(Command.PING)).mapEmpty();
   }
 
   public Future<Void> close() {
-    redis.close();
-    return Future.succeededFuture();
+    return Future.join(redis.close(), historyRedis.close()).mapEmpty();
   }
 
   private static Hydrated decode(String id, Response r) {
@@ -287,18 +340,24 @@ public final class RoomStore {
    * connection it used, which may be another verticle's event loop.
    */
   private <T> Future<T> guard(String op, Timer.Sample sample, Future<T> f) {
+    return guard(op, sample, f, timeoutMs);
+  }
+
+  private <T> Future<T> guard(String op, Timer.Sample sample, Future<T> f, long limitMs) {
     Context caller = Vertx.currentContext();
     Thread callerThread = Thread.currentThread();
     Promise<T> result = Promise.promise();
-    f.timeout(timeoutMs, TimeUnit.MILLISECONDS).onComplete(ar -> {
+    f.timeout(limitMs, TimeUnit.MILLISECONDS).onComplete(ar -> {
       sample.stop(Timer.builder("liveroom.redis.requests").tag("op", op)
           .tag("outcome", ar.succeeded() ? "ok" : "error").register(registry));
       Runnable complete = () -> {
         if (ar.succeeded()) {
           result.complete(ar.result());
         } else {
-          result.fail(new LiveroomException(ErrorCode.UNAVAILABLE,
-              "store unavailable (" + op + "): " + ar.cause().getMessage()));
+          // clients get a fixed text; the cause (addresses, Redis errors) stays in the server log
+          LOG.debug("redis {} failed: {}", op, ar.cause().toString());
+          lastError = ar.cause().getClass().getSimpleName();
+          result.fail(new LiveroomException(ErrorCode.UNAVAILABLE, "store unavailable (" + op + ")"));
         }
       };
       if (caller == null || Thread.currentThread() == callerThread) {

@@ -24,18 +24,49 @@ public final class RtClient implements AutoCloseable {
   private volatile boolean closed;
   private long nextId = 1;
 
-  private RtClient(WebSocketClient client, WebSocket ws) {
+  /** SockJS framing (o, h, a[...], c[...]) on the session WebSocket transport, else raw frames. */
+  private final boolean framed;
+
+  private RtClient(WebSocketClient client, WebSocket ws, boolean framed) {
     this.client = client;
     this.ws = ws;
+    this.framed = framed;
     try {
       ws.textMessageHandler(text -> {
-        JsonObject o = new JsonObject(text);
-        (o.containsKey("push") ? pushes : replies).add(o);
+        if (!framed) {
+          accept(text);
+        } else if (text.startsWith("a")) {
+          new io.vertx.core.json.JsonArray(text.substring(1)).forEach(m -> accept((String) m));
+        } else if (text.startsWith("c")) {
+          closed = true;
+        }
       });
       ws.closeHandler(v -> closed = true);
     } catch (IllegalStateException alreadyClosed) {
       closed = true;
     }
+  }
+
+  private void accept(String text) {
+    JsonObject o = new JsonObject(text);
+    (o.containsKey("push") ? pushes : replies).add(o);
+  }
+
+  private void write(String json) {
+    ws.writeTextMessage(framed ? new io.vertx.core.json.JsonArray().add(json).encode() : json);
+  }
+
+  /** Over SockJS's framed WebSocket transport ({@code /rt/<server>/<session>/websocket}), as sockjs-client uses. */
+  public static RtClient connectFramed(Vertx vertx, int port, int receiveBufferBytes) {
+    io.vertx.core.http.WebSocketClientOptions opts = new io.vertx.core.http.WebSocketClientOptions();
+    if (receiveBufferBytes > 0) {
+      opts.setReceiveBufferSize(receiveBufferBytes);
+    }
+    WebSocketClient c = vertx.createWebSocketClient(opts);
+    String session = java.util.UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+    WebSocketConnectOptions o = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
+        .setURI("/rt/000/" + session + "/websocket");
+    return new RtClient(c, c.connect(o).await(), true);
   }
 
   public static RtClient connect(Vertx vertx, int port) {
@@ -57,19 +88,19 @@ public final class RtClient implements AutoCloseable {
     if (origin != null) {
       o.addHeader("Origin", origin);
     }
-    return new RtClient(c, c.connect(o).await());
+    return new RtClient(c, c.connect(o).await(), false);
   }
 
   /** Sends a command with the next id and waits for its reply. */
   public JsonObject call(JsonObject cmd) {
     long id = nextId++;
-    ws.writeTextMessage(cmd.copy().put("id", id).encode());
+    write(cmd.copy().put("id", id).encode());
     return awaitReply(r -> Long.valueOf(id).equals(r.getLong("id")), "reply to " + cmd.encode());
   }
 
   /** Sends a command without waiting for its reply (replies are kept and can be counted). */
   public void fire(JsonObject cmd) {
-    ws.writeTextMessage(cmd.copy().put("id", nextId++).encode());
+    write(cmd.copy().put("id", nextId++).encode());
   }
 
   /** Replies received so far, removed from the queue. */
@@ -86,7 +117,7 @@ public final class RtClient implements AutoCloseable {
 
   /** Sends raw text (for malformed input) and waits for the next reply with a null id. */
   public JsonObject raw(String text) {
-    ws.writeTextMessage(text);
+    write(text);
     return awaitReply(r -> r.getValue("id") == null, "reply to " + text);
   }
 
