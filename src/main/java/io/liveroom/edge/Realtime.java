@@ -105,6 +105,10 @@ final class Realtime {
 
   /** The SockJS handshake checks {@code Origin}: same origin, localhost, or {@code rt.allowedOrigins}. */
   private void checkOrigin(RoutingContext ctx) {
+    if (ctx.request().path().endsWith("/xhr")) {
+      // vertx-web closes the connection after each xhr poll: say so, or keep-alive clients reuse a dead socket
+      ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+    }
     String origin = ctx.request().getHeader(HttpHeaders.ORIGIN);
     if (origin == null || originAllowed(origin, ctx.request().getHeader(HttpHeaders.HOST))) {
       ctx.next();

@@ -1,0 +1,94 @@
+package io.liveroom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.liveroom.testing.NodeScripts;
+import io.liveroom.testing.RedisServer;
+import io.liveroom.testing.TestCluster;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The browser side end to end, on a real 2-node cluster with a real redis-server: the demo page in
+ * Debian's Chromium driven by Playwright (two pages, one per node, chat with each other), and the
+ * Node tests of liveroom.js with sockjs-client. The scripts are in src/test/browser; their npm
+ * packages come from {@code npm ci} there, which .ci/run does (as it installs Chromium).
+ */
+class BrowserIT {
+  private static final int IDLE_MS = 3000;
+  private static RedisServer redis;
+  private static TestCluster cluster;
+
+  /** Starts the cluster on first use, after a test checked what it needs (so a skip costs nothing). */
+  private static synchronized void up() throws Exception {
+    if (cluster != null) {
+      return;
+    }
+    redis = RedisServer.started();
+    cluster = new TestCluster(redis, 2);
+    // short heartbeat and idle timeout, so the Node tests see the client's pings keep it open
+    JsonObject rt = new JsonObject().put("rt", new JsonObject().put("heartbeatMs", 1000).put("idleTimeoutMs", IDLE_MS));
+    cluster.start(0, rt);
+    cluster.start(1, rt);
+    cluster.awaitClusterSafe();
+  }
+
+  @AfterAll
+  static void down() throws Exception {
+    if (cluster != null) {
+      cluster.close();
+    }
+    if (redis != null) {
+      redis.close();
+    }
+  }
+
+  private static String base(int node) {
+    return "http://127.0.0.1:" + cluster.node(node).httpPort();
+  }
+
+  private static void createLiveRoom(String id) {
+    var created = cluster.http(0).post("/api/v1/rooms", new JsonObject().put("id", id).put("title", "Browser test room")
+        .put("ownerId", "host-1").put("guestsCanRead", true));
+    assertEquals(201, created.status(), created.toString());
+    var live = cluster.http(1).patch("/api/v1/rooms/" + id, new JsonObject().put("state", "live"));
+    assertEquals(200, live.status(), live.toString());
+  }
+
+  @Test
+  void twoPagesOnTwoNodesChatThroughTheDemoPage() throws Exception {
+    NodeScripts.require(Files.isExecutable(NodeScripts.chromium()), NodeScripts.chromium().toString(),
+        "apt-get install chromium");
+    NodeScripts.requireNodeAnd("playwright-core");
+    up();
+    String room = "browser-" + Long.toString(System.currentTimeMillis(), 36);
+    createLiveRoom(room);
+    Path shot = NodeScripts.OUT.resolve("two-pages.png").toAbsolutePath();
+    Files.deleteIfExists(shot);
+
+    NodeScripts.Result r = NodeScripts.run("two-pages",
+        List.of("two-pages.mjs", base(0), base(1), room, TestCluster.JWT_SECRET, shot.toString()), Map.of(), 90);
+    System.out.println(r.output());
+    assertEquals(0, r.exitCode(), "two-pages.mjs failed (log " + r.log() + "):\n" + r.output());
+    assertTrue(Files.size(shot) > 10_000, "no screenshot at " + shot);
+    System.out.printf("two-pages.mjs passed in %d ms%n", r.millis());
+  }
+
+  @Test
+  void theJsClientPassesItsNodeTestsAgainstTheCluster() throws Exception {
+    NodeScripts.requireNodeAnd("sockjs-client");
+    up();
+    NodeScripts.Result r = NodeScripts.run("client-test", List.of("--test", "--test-reporter=spec", "client.test.mjs"),
+        Map.of("LR_URL1", base(0), "LR_URL2", base(1), "LR_API_KEY", TestCluster.API_KEY,
+            "LR_JWT_SECRET", TestCluster.JWT_SECRET, "LR_IDLE_TIMEOUT_MS", Integer.toString(IDLE_MS)), 120);
+    System.out.println(r.output());
+    assertEquals(0, r.exitCode(), "node --test client.test.mjs failed (log " + r.log() + "):\n" + r.output());
+    assertTrue(!r.output().contains("is not set"), "some live Node tests were skipped:\n" + r.output());
+  }
+}
