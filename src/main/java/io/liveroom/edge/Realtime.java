@@ -51,6 +51,7 @@ final class Realtime {
   private static final char[] ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz".toCharArray();
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final int MAX_TRACKED_IPS = 100_000;
+  private static final long BYE_FLUSH_MS = 1000;
 
   private final Vertx vertx;
   private final NodeServices node;
@@ -549,12 +550,16 @@ final class Realtime {
     if (s.closed) {
       return;
     }
-    write(s, new JsonObject().put("push", "bye").put("reason", reason).encode());
-    try {
-      // right away: for a slow consumer the bye may never be flushed, and the socket must go anyway
-      s.socket.close();
-    } catch (IllegalStateException closed) {
-      // already gone
+    Future<Void> written = write(s, new JsonObject().put("push", "bye").put("reason", reason).encode());
+    if (reason.equals("SLOW_CONSUMER")) {
+      closeSocket(s); // its queue is stuck: the bye may never be flushed, and the socket must go anyway
+    } else {
+      // SockJS sessions drop what is still queued when they close: let the bye out first, briefly
+      long timer = vertx.setTimer(BYE_FLUSH_MS, id -> closeSocket(s));
+      written.onComplete(ar -> {
+        vertx.cancelTimer(timer);
+        closeSocket(s);
+      });
     }
     onClose(s);
   }
@@ -594,14 +599,23 @@ final class Realtime {
    * Writes to a socket that may have closed under us (a closed socket just misses the write), and
    * counts the characters until the transport has taken them.
    */
-  private static void write(RtSession s, String text) {
+  private static Future<Void> write(RtSession s, String text) {
     int n = text.length();
     try {
       s.pending += n;
-      s.socket.write(text).onComplete(ar -> s.pending -= n);
+      return s.socket.write(text).onComplete(ar -> s.pending -= n);
     } catch (IllegalStateException closed) {
       s.pending -= n;
       s.closed = true;
+      return Future.failedFuture(closed);
+    }
+  }
+
+  private static void closeSocket(RtSession s) {
+    try {
+      s.socket.close();
+    } catch (IllegalStateException closed) {
+      // already gone
     }
   }
 

@@ -19,10 +19,22 @@ public final class LiveroomException extends RuntimeException {
   }
 
   private LiveroomException(ErrorCode code, int httpStatus, String message, long retryAfterMs) {
-    super(message, null, false, false);
+    this(code, httpStatus, message, retryAfterMs, null);
+  }
+
+  private LiveroomException(ErrorCode code, int httpStatus, String message, long retryAfterMs, Throwable cause) {
+    super(message, cause, false, false);
     this.code = code;
     this.httpStatus = httpStatus;
     this.retryAfterMs = retryAfterMs;
+  }
+
+  /**
+   * A failure of a dependency (Redis): the client sees {@code message}; {@code cause} stays on the
+   * server, where it tells e.g. a timeout (the write may have happened) from a refused connection.
+   */
+  public static LiveroomException unavailable(String message, Throwable cause) {
+    return new LiveroomException(ErrorCode.UNAVAILABLE, ErrorCode.UNAVAILABLE.httpStatus(), message, -1, cause);
   }
 
   /** A refusal the client may retry after {@code retryAfterMs} (RATE_LIMITED, SLOW_MODE, MUTED). */

@@ -480,9 +480,10 @@ public final class ShardVerticle extends VerticleBase {
         return Future.succeededFuture(view(room));
       }
       return store.write(after, before.state(), room.epoch()).recover(e -> {
-        // the write may or may not have been applied: reload from Redis on the next use
-        if (remove(pid, id) != null) {
-          node.metrics().roomsDropped("write_failed", 1);
+        // a timed-out write may have been applied: reload from Redis on the next use (a refused
+        // connection applied nothing, and the hot copy keeps serving reads while Redis is away)
+        if (e.getCause() instanceof java.util.concurrent.TimeoutException && remove(pid, id) != null) {
+          node.metrics().roomsDropped("write_uncertain", 1);
         }
         return Future.failedFuture(e);
       }).compose(w -> switch (w) {

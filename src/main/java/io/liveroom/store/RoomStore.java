@@ -357,7 +357,7 @@ public final class RoomStore {
           // clients get a fixed text; the cause (addresses, Redis errors) stays in the server log
           LOG.debug("redis {} failed: {}", op, ar.cause().toString());
           lastError = ar.cause().getClass().getSimpleName();
-          result.fail(new LiveroomException(ErrorCode.UNAVAILABLE, "store unavailable (" + op + ")"));
+          result.fail(LiveroomException.unavailable("store unavailable (" + op + ")", ar.cause()));
         }
       };
       if (caller == null || Thread.currentThread() == callerThread) {
