@@ -382,6 +382,10 @@
     var bound = Math.min(this.backoffMaxMs, this.backoffBaseMs * Math.pow(2, this._attempt));
     this._attempt = Math.min(this._attempt + 1, 30);
     var delay = Math.floor(Math.random() * bound); // full jitter
+    if (this._hintMs) {
+      delay = Math.max(delay, this._hintMs);
+      this._hintMs = 0;
+    }
     this._retryTimer = setTimeout(function () { self._open(); }, delay);
   };
 
@@ -743,7 +747,10 @@
         this._emit(msg.push, { room: msg.room, reason: msg.reason });
         break;
       case 'bye':
-        this._emit('bye', { reason: msg.reason });
+        if (typeof msg.reconnectAfterMs === 'number' && msg.reconnectAfterMs >= 0) {
+          this._hintMs = Math.min(msg.reconnectAfterMs, this.backoffMaxMs); // a draining server spreads us out
+        }
+        this._emit('bye', { reason: msg.reason, reconnectAfterMs: msg.reconnectAfterMs });
         if (FINAL_BYE[msg.reason]) {
           this.close();
         }

@@ -52,6 +52,7 @@ final class Realtime {
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final int MAX_TRACKED_IPS = 100_000;
   private static final long BYE_FLUSH_MS = 1000;
+  private static final long SHUTDOWN_RECONNECT_SPREAD_MS = 2000;
 
   private final Vertx vertx;
   private final NodeServices node;
@@ -95,7 +96,9 @@ final class Realtime {
     vertx.cancelTimer(refreshTimer);
     vertx.cancelTimer(idleTimer);
     for (RtSession s : sessions.toArray(new RtSession[0])) {
-      bye(s, "SHUTDOWN");
+      // a reconnect hint with jitter, so the clients of a draining node do not all come back at once
+      bye(s, "SHUTDOWN", new JsonObject().put("reconnect", true)
+          .put("reconnectAfterMs", RANDOM.nextInt((int) SHUTDOWN_RECONNECT_SPREAD_MS)));
     }
     return bundles == null ? Future.succeededFuture() : bundles.unregister();
   }
@@ -547,10 +550,18 @@ final class Realtime {
   }
 
   private void bye(RtSession s, String reason) {
+    bye(s, reason, null);
+  }
+
+  private void bye(RtSession s, String reason, JsonObject hint) {
     if (s.closed) {
       return;
     }
-    Future<Void> written = write(s, new JsonObject().put("push", "bye").put("reason", reason).encode());
+    JsonObject push = new JsonObject().put("push", "bye").put("reason", reason);
+    if (hint != null) {
+      push.mergeIn(hint);
+    }
+    Future<Void> written = write(s, push.encode());
     if (reason.equals("SLOW_CONSUMER")) {
       closeSocket(s); // its queue is stuck: the bye may never be flushed, and the socket must go anyway
     } else {
