@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 OUT=target/bench
-SCENARIOS=(latency fanout-hot)
+SCENARIOS=(rooms-memory latency fanout-hot)
 BENCH_JDK=${BENCH_JDK:-/usr/lib/jvm/temurin-25-jdk-amd64}
 if [[ -x $BENCH_JDK/bin/java ]]; then
   export PATH="$BENCH_JDK/bin:$PATH"
@@ -81,6 +81,23 @@ loadgen() { # scenario nodes args...
     --server-flags "$JAVA_OPTS" --command "scripts/bench.sh $scenario" \
     --jwt-secret "${LIVEROOM_JWT_SECRET:-dev-secret}" --api-key "${LIVEROOM_API_KEY:-dev-key}" \
     "$@" 2>&1 | tee -a "$OUT/$scenario.log"
+}
+
+# rooms-memory: 1,000,000 hot idle rooms through the shard's code path in one JVM (no HTTP, no
+# Redis), on JDK 17 (the target), JDK 25, and JDK 25 with compact object headers.
+JDK17=${JDK17_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}
+scenario_rooms-memory() {
+  local java17=java
+  [[ -x $JDK17/bin/java ]] && java17=$JDK17/bin/java
+  [[ -f target/liveroom.jar ]] || ./mvnw -B -q -DskipTests package
+  "$java17" -Xms3g -Xmx3g -XX:+UseG1GC -cp target/liveroom.jar io.liveroom.bench.RoomsMemory 1000000 \
+    "$OUT/rooms-memory.json" | tee -a "$OUT/rooms-memory.log"
+  if [[ -x $BENCH_JDK/bin/java ]]; then
+    "$BENCH_JDK/bin/java" -Xms3g -Xmx3g -XX:+UseG1GC -cp target/liveroom.jar io.liveroom.bench.RoomsMemory 1000000 \
+      "$OUT/rooms-memory-jdk25.json" | tee -a "$OUT/rooms-memory.log"
+    "$BENCH_JDK/bin/java" -Xms3g -Xmx3g -XX:+UseG1GC -XX:+UseCompactObjectHeaders -cp target/liveroom.jar \
+      io.liveroom.bench.RoomsMemory 1000000 "$OUT/rooms-memory-jdk25-coh.json" | tee -a "$OUT/rooms-memory.log"
+  fi
 }
 
 # latency: two nodes, subscribers on both, the publisher on node 1 at a modest rate: end-to-end

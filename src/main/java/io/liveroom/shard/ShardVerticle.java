@@ -9,6 +9,7 @@ import io.liveroom.protocol.RtRequest;
 import io.liveroom.room.Danmaku;
 import io.liveroom.room.RoomLive;
 import io.liveroom.room.RoomState;
+import io.liveroom.room.RoomTable;
 import it.unimi.dsi.fastutil.objects.ObjectOpenHashSet;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -30,8 +31,6 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
-import it.unimi.dsi.fastutil.ints.Int2ObjectOpenHashMap;
-import it.unimi.dsi.fastutil.ints.IntArrayList;
 import it.unimi.dsi.fastutil.objects.Object2ObjectOpenHashMap;
 import java.util.Iterator;
 import java.util.function.Supplier;
@@ -59,7 +58,7 @@ public final class ShardVerticle extends VerticleBase {
   private final RoomStore store;
   private final LiveroomConfig.Rt rt;
   /** Hot rooms by partition, so a partition handed over is dropped in one step. */
-  private final Int2ObjectOpenHashMap<Object2ObjectOpenHashMap<String, Room>> rooms = new Int2ObjectOpenHashMap<>();
+  private final RoomTable rooms = new RoomTable();
   /** The last pending operation of each room that has one. */
   private final Object2ObjectOpenHashMap<String, Future<?>> tails = new Object2ObjectOpenHashMap<>();
   /** Rooms with items or a presence change to push at the next tick. */
@@ -244,18 +243,17 @@ public final class ShardVerticle extends VerticleBase {
   }
 
   private RtReply join(Room room, RtRequest r) {
-    RoomData d = room.data();
-    if (d.state() == RoomState.ENDED) {
-      throw new LiveroomException(ErrorCode.ROOM_CLOSED, "room " + d.id() + " has ended");
+    if (room.state() == RoomState.ENDED) {
+      throw new LiveroomException(ErrorCode.ROOM_CLOSED, "room " + r.roomId() + " has ended");
     }
-    if ("guest".equals(r.role()) && !d.guestsCanRead()) {
-      throw new LiveroomException(ErrorCode.FORBIDDEN, "room " + d.id() + " is not open to guests; sign in");
+    if ("guest".equals(r.role()) && !room.guestsCanRead()) {
+      throw new LiveroomException(ErrorCode.FORBIDDEN, "room " + r.roomId() + " is not open to guests; sign in");
     }
     RoomLive l = room.live();
     long now = System.currentTimeMillis();
     if (r.newMember()) {
-      if (l.online() >= d.maxMembers()) {
-        throw new LiveroomException(ErrorCode.ROOM_FULL, "room " + d.id() + " has " + d.maxMembers() + " members");
+      if (l.online() >= room.maxMembers()) {
+        throw new LiveroomException(ErrorCode.ROOM_FULL, "room " + r.roomId() + " has " + room.maxMembers() + " members");
       }
       // items sequenced before this member counted go out now, to the edges that had members then
       flush(List.of(room), now);
@@ -268,12 +266,12 @@ public final class ShardVerticle extends VerticleBase {
   }
 
   private RtReply sequence(Room room, RtRequest r) {
-    RoomData d = room.data();
-    if (d.state() == RoomState.ENDED) {
-      throw new LiveroomException(ErrorCode.ROOM_CLOSED, "room " + d.id() + " has ended");
+    if (room.state() == RoomState.ENDED) {
+      throw new LiveroomException(ErrorCode.ROOM_CLOSED, "room " + r.roomId() + " has ended");
     }
     RoomLive l = room.live();
     long now = System.currentTimeMillis();
+    int slowModeSec = room.slowModeSec();
     // keys are per user, so one user's key never swallows another's message
     String key = r.key() == null ? null : r.userId() + '\u0000' + r.key();
     if (key != null) {
@@ -286,24 +284,24 @@ public final class ShardVerticle extends VerticleBase {
       node.metrics().dropped("backlog", 1);
       throw new LiveroomException(ErrorCode.UNAVAILABLE, "the history store is behind; retry shortly");
     }
-    boolean high = r.userId().equals(d.ownerId()) || "host".equals(r.role()) || "moderator".equals(r.role())
+    boolean high = room.ownedBy(r.userId()) || "host".equals(r.role()) || "moderator".equals(r.role())
         || "admin".equals(r.role());
-    if (!high && d.slowModeSec() > 0) {
-      long wait = l.slowModeWait(r.userId(), d.slowModeSec() * 1000L, now);
+    if (!high && slowModeSec > 0) {
+      long wait = l.slowModeWait(r.userId(), slowModeSec * 1000L, now);
       if (wait > 0) {
         throw LiveroomException.retryAfter(ErrorCode.SLOW_MODE,
-            "slow mode: one message every " + d.slowModeSec() + " s", wait);
+            "slow mode: one message every " + slowModeSec + " s", wait);
       }
     }
     long wait = l.admit(high ? 1 : 0, rt.roomMessagesPerSec(), rt.roomMessagesBurst(), now);
     if (wait > 0) {
       node.metrics().dropped("room_cap", 1);
-      throw LiveroomException.retryAfter(ErrorCode.RATE_LIMITED, "room " + d.id() + " is at its message cap", wait);
+      throw LiveroomException.retryAfter(ErrorCode.RATE_LIMITED, "room " + r.roomId() + " is at its message cap", wait);
     }
     Danmaku item = l.sequence(r.userId(), r.userName(), r.text(), r.color(), r.mode(), r.progress(), now,
         high ? 1 : 0);
-    if (!high && d.slowModeSec() > 0) {
-      l.sentAt(r.userId(), now, d.slowModeSec() * 1000L);
+    if (!high && slowModeSec > 0) {
+      l.sentAt(r.userId(), now, slowModeSec * 1000L);
     }
     if (key != null) {
       l.rememberKey(key, item.seq(), now, rt.maxKeysPerRoom());
@@ -412,7 +410,7 @@ public final class ShardVerticle extends VerticleBase {
     }
     flush(List.of(room), System.currentTimeMillis());
     Map<String, List<Bundle.Frame>> perNode = new HashMap<>();
-    if (room.data().state() == RoomState.ENDED && before.state() != RoomState.ENDED) {
+    if (room.state() == RoomState.ENDED && before.state() != RoomState.ENDED) {
       addFrames(perNode, l, List.of(new Bundle.Frame(room.id(), 1, Pushes.closed(room.id(), "ended"), true)));
       l.clearMembers();
     } else {
@@ -424,7 +422,7 @@ public final class ShardVerticle extends VerticleBase {
   /** Forgets edges that stopped refreshing (a crashed or partitioned edge node). */
   private void expireEdges() {
     // a hand-over whose migration event found the table not yet updated is caught here
-    for (int pid : rooms.keySet().toIntArray()) {
+    for (int pid : rooms.partitions()) {
       if (!ownership.ownsLocally(pid)) {
         dropPartition(pid, "migrated");
       }
@@ -574,7 +572,7 @@ public final class ShardVerticle extends VerticleBase {
       }
       case "sweep" -> msg.reply(new JsonObject().put("demoted",
           sweep(body.getLong("idleBefore"), body.getInteger("max"))));
-      case "stats" -> msg.reply(new JsonObject().put("rooms", hotCount).put("partitions", rooms.size()));
+      case "stats" -> msg.reply(new JsonObject().put("rooms", hotCount).put("partitions", rooms.partitionCount()));
       default -> msg.fail(ErrorCode.BAD_REQUEST.busCode(), "unknown control op");
     }
   }
@@ -588,28 +586,27 @@ public final class ShardVerticle extends VerticleBase {
     if (rooms.isEmpty()) {
       return 0;
     }
-    IntArrayList pids = new IntArrayList(rooms.keySet());
-    pids.sort(null);
+    int[] pids = rooms.partitions();
+    java.util.Arrays.sort(pids);
     int demoted = 0;
     int visited = 0;
     int start = sweepCursor;
-    for (int i = 0; i < pids.size() && visited < max; i++) {
-      int pid = pids.getInt((start + i) % pids.size());
-      sweepCursor = (start + i + 1) % Math.max(1, pids.size());
-      Object2ObjectOpenHashMap<String, Room> part = rooms.get(pid);
+    for (int i = 0; i < pids.length && visited < max; i++) {
+      int pid = pids[(start + i) % pids.length];
+      sweepCursor = (start + i + 1) % pids.length;
+      int removed = 0;
       // a partition is scanned whole, so rooms behind busy ones in a big partition are reached too
-      for (Iterator<Room> it = part.values().iterator(); it.hasNext(); ) {
+      for (Iterator<Room> it = rooms.partition(pid).iterator(); it.hasNext(); ) {
         Room r = it.next();
         visited++;
-        if (r.idleSince(idleBefore) && !tails.containsKey(r.id())) {
+        if (r.idleSince(idleBefore) && (tails.isEmpty() || !tails.containsKey(r.id()))) {
           it.remove();
           forget(r);
-          demoted++;
+          removed++;
         }
       }
-      if (part.isEmpty()) {
-        rooms.remove(pid);
-      }
+      rooms.removedDuringScan(pid, removed);
+      demoted += removed;
     }
     hotCount -= demoted;
     node.metrics().roomsHot(-demoted);
@@ -618,9 +615,9 @@ public final class ShardVerticle extends VerticleBase {
   }
 
   private void dropPartition(int pid, String reason) {
-    Object2ObjectOpenHashMap<String, Room> part = rooms.remove(pid);
-    if (part != null) {
-      part.values().forEach(this::forget);
+    java.util.Collection<Room> part = rooms.removePartition(pid);
+    if (!part.isEmpty()) {
+      part.forEach(this::forget);
       hotCount -= part.size();
       node.metrics().roomsHot(-part.size());
       node.metrics().roomsDropped(reason, part.size());
@@ -629,32 +626,22 @@ public final class ShardVerticle extends VerticleBase {
   }
 
   private Room find(int pid, String id) {
-    Object2ObjectOpenHashMap<String, Room> part = rooms.get(pid);
-    return part == null ? null : part.get(id);
+    return rooms.find(pid, id);
   }
 
   private void put(int pid, Room room) {
-    Object2ObjectOpenHashMap<String, Room> part = rooms.get(pid);
-    if (part == null) {
-      part = new Object2ObjectOpenHashMap<>(4);
-      rooms.put(pid, part);
-    }
-    if (part.put(room.id(), room) == null) {
+    if (rooms.put(pid, room)) {
       hotCount++;
       node.metrics().roomsHot(1);
     }
   }
 
   private Room remove(int pid, String id) {
-    Object2ObjectOpenHashMap<String, Room> part = rooms.get(pid);
-    Room r = part == null ? null : part.remove(id);
+    Room r = rooms.remove(pid, id);
     if (r != null) {
       forget(r);
       hotCount--;
       node.metrics().roomsHot(-1);
-      if (part.isEmpty()) {
-        rooms.remove(pid);
-      }
     }
     return r;
   }

@@ -482,59 +482,127 @@ class RoomRulesTest {
 
   @Nested
   class HotRoom {
+    /** A clock well after the JVM started, as the shard's clock is. */
+    private final long now = System.currentTimeMillis() + 60_000;
+
     @Test
-    void holdsDataEpochAndLastUse() {
+    void packsAndUnpacksItsData() {
       RoomData d = room(RoomState.LIVE);
-      Room r = new Room(d, 7, 100);
-      assertSame(d, r.data());
+      Room r = new Room(d, 7, now);
+      assertEquals(d, r.data());
       assertEquals("room-1", r.id());
       assertEquals(7, r.epoch());
-      assertEquals(100, r.lastActiveAt());
+      assertEquals(RoomState.LIVE, r.state());
+      assertEquals(d.maxMembers(), r.maxMembers());
+      assertEquals(d.guestsCanRead(), r.guestsCanRead());
+      assertEquals(d.slowModeSec(), r.slowModeSec());
     }
 
     @Test
-    void touchRecordsTheLastUse() {
-      Room r = new Room(room(RoomState.LIVE), 1, 100);
-      r.touch(250);
-      assertEquals(250, r.lastActiveAt());
+    void unicodeTitlesAndMetadataSurvivePacking() {
+      RoomData d = new RoomData("r-2", "\u665a\u4e0a\u597d \uD83C\uDF89 night", "host-9", RoomState.CREATED, 1, 2, 10, true, 0,
+          "{\"lang\":\"zh\",\"emoji\":\"\uD83D\uDE00\"}");
+      assertEquals(d, new Room(d, 1, now).data());
+    }
+
+    @Test
+    void longTitlesAndBigMetadataSurvivePacking() {
+      String title = "\u00e9".repeat(900);
+      RoomData d = new RoomData("r-3", title, "host-long-owner-name", RoomState.PAUSED, 1, 2, 10, false, 9,
+          "{\"x\":\"" + "y".repeat(4000) + "\"}");
+      Room r = new Room(d, 1, now);
+      assertEquals(d, r.data());
+      assertTrue(r.ownedBy("host-long-owner-name"));
+      assertEquals("r-3", r.id());
+    }
+
+    @Test
+    void knowsItsOwnerWithoutDecoding() {
+      Room r = new Room(room(RoomState.LIVE), 1, now);
+      assertTrue(r.ownedBy("alice"));
+      assertFalse(r.ownedBy("alic"));
+      assertFalse(r.ownedBy("alice2"));
+      assertFalse(r.ownedBy("bob"));
+    }
+
+    @Test
+    void settingsAreSharedFlyweights() {
+      Room a = new Room(room(RoomState.LIVE), 1, now);
+      Room b = new Room(new RoomData("room-2", "other", "bob", RoomState.LIVE, 5, 5, 500, false, 5, "{}"), 1, now);
+      assertSame(RoomSettings.of(RoomState.LIVE, 500, false, 5), RoomSettings.of(RoomState.LIVE, 500, false, 5));
+      assertEquals(a.maxMembers(), b.maxMembers());
+    }
+
+    @Test
+    void touchRecordsTheLastUseToATenthOfASecond() {
+      Room r = new Room(room(RoomState.LIVE), 1, now);
+      r.touch(now + 2_000);
+      assertTrue(Math.abs(r.lastActiveAt() - (now + 2_000)) < 100, "within one 100 ms tick");
     }
 
     @Test
     void touchNeverMovesTheLastUseBackwards() {
-      Room r = new Room(room(RoomState.LIVE), 1, 300);
-      r.touch(250);
-      assertEquals(300, r.lastActiveAt());
+      Room r = new Room(room(RoomState.LIVE), 1, now + 5_000);
+      long before = r.lastActiveAt();
+      r.touch(now);
+      assertEquals(before, r.lastActiveAt());
     }
 
     @Test
     void commitReplacesTheDataAndTouches() {
-      Room r = new Room(room(RoomState.LIVE), 3, 100);
+      Room r = new Room(room(RoomState.LIVE), 3, now);
       RoomData next = RULES.patch(r.data(), patchState(RoomState.PAUSED), T0 + 100);
-      r.commit(next, 300);
-      assertSame(next, r.data());
-      assertEquals(300, r.lastActiveAt());
+      r.commit(next, now + 3_000);
+      assertEquals(next, r.data());
+      assertTrue(r.lastActiveAt() > now + 2_800);
       assertEquals(3, r.epoch());
     }
 
     @Test
     void commitRefusesAnotherRoomsData() {
       RoomData d = room(RoomState.LIVE);
-      Room r = new Room(d, 3, 100);
+      Room r = new Room(d, 3, now);
       RoomData other = RULES.create("room-2", create("t", "alice"), T0);
-      assertThrows(IllegalArgumentException.class, () -> r.commit(other, 300));
-      assertSame(d, r.data());
-      assertEquals(100, r.lastActiveAt());
+      assertThrows(IllegalArgumentException.class, () -> r.commit(other, now + 1000));
+      assertEquals(d, r.data());
     }
 
     @Test
-    void idleSinceIsInclusiveOfTheLastUse() {
-      Room r = new Room(room(RoomState.LIVE), 1, 100);
-      assertTrue(r.idleSince(100));
-      assertTrue(r.idleSince(101));
-      assertFalse(r.idleSince(99));
-      r.touch(200);
-      assertFalse(r.idleSince(150));
-      assertTrue(r.idleSince(200));
+    void idleSinceComparesTheLastUse() {
+      Room r = new Room(room(RoomState.LIVE), 1, now);
+      assertTrue(r.idleSince(now + 1_000));
+      assertFalse(r.idleSince(now - 1_000));
+      r.touch(now + 5_000);
+      assertFalse(r.idleSince(now + 1_000));
+    }
+
+    @Test
+    void aRoomWithMembersIsNeverIdle() {
+      Room r = new Room(room(RoomState.LIVE), 1, now);
+      RoomLive live = new RoomLive(1, 10);
+      live.memberDelta("node/0", 1, now);
+      r.live(live);
+      assertFalse(r.idleSince(now + 60_000));
+    }
+
+    @Test
+    void theTableFindsRemovesAndDropsByPartition() {
+      RoomTable t = new RoomTable();
+      assertTrue(t.put(3, new Room(room(RoomState.LIVE), 1, now)));
+      assertTrue(t.put(3, new Room(new RoomData("room-2", "b", "bob", RoomState.LIVE, 1, 1, 5, true, 0, "{}"), 1, now)));
+      assertTrue(t.put(9, new Room(new RoomData("room-9", "c", "bob", RoomState.LIVE, 1, 1, 5, true, 0, "{}"), 1, now)));
+      assertFalse(t.put(9, new Room(new RoomData("room-9", "c2", "bob", RoomState.LIVE, 1, 1, 5, true, 0, "{}"), 2, now)),
+          "a second put of an id replaces the room");
+      assertEquals(3, t.size());
+      assertEquals("c2", t.find(9, "room-9").data().title());
+      assertNull(t.find(3, "room-9"), "a room is found in its own partition only");
+      assertEquals("room-2", t.remove(3, "room-2").id());
+      assertNull(t.remove(3, "room-2"));
+      assertEquals(1, t.removePartition(9).size());
+      assertEquals(1, t.size());
+      assertEquals(1, t.partitionCount());
+      t.clear();
+      assertTrue(t.isEmpty());
     }
   }
 }
