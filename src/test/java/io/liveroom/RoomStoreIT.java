@@ -28,6 +28,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /** The Redis store against a real redis-server: epochs, the fence, the index. */
 @ExtendWith(VertxExtension.class)
 class RoomStoreIT {
+  private static final long DAY = 86_400_000;
   private static RedisServer redis;
   private RoomStore store;
 
@@ -65,12 +66,12 @@ class RoomStoreIT {
     assertEquals(3, store.hydrate("store-1").await().epoch());
 
     RoomData live = new RoomData("store-1", "renamed", "host-1", RoomState.LIVE, 1000, 2000, 100, true, 0, "{}");
-    assertEquals(RoomStore.WriteResult.STALE, store.write(live, RoomState.CREATED, 2).await(),
+    assertEquals(RoomStore.WriteResult.STALE, store.write(live, RoomState.CREATED, 2, DAY).await(),
         "a write from an older epoch is rejected");
     assertEquals(r, store.hydrate("store-1").await().data(), "and changed nothing");
-    assertEquals(RoomStore.WriteResult.OK, store.write(live, RoomState.CREATED, 4).await());
+    assertEquals(RoomStore.WriteResult.OK, store.write(live, RoomState.CREATED, 4, DAY).await());
     assertEquals(live, store.hydrate("store-1").await().data());
-    assertEquals(RoomStore.WriteResult.MISSING, store.write(room("store-none", RoomState.LIVE), RoomState.LIVE, 1).await());
+    assertEquals(RoomStore.WriteResult.MISSING, store.write(room("store-none", RoomState.LIVE), RoomState.LIVE, 1, DAY).await());
     assertNull(store.hydrate("store-none").await());
   }
 
@@ -87,7 +88,7 @@ class RoomStoreIT {
 
     RoomData live = new RoomData("page-3", "title of page-3", "host-1", RoomState.LIVE, 1000, 2000, 100, true, 0,
         "{\"a\":\"ü\"}");
-    assertEquals(RoomStore.WriteResult.OK, store.write(live, RoomState.CREATED, 1).await());
+    assertEquals(RoomStore.WriteResult.OK, store.write(live, RoomState.CREATED, 1, DAY).await());
     assertTrue(store.page(RoomState.LIVE, "page-", 10).await().ids().contains("page-3"));
     assertFalse(store.page(RoomState.LIVE, "page-", 10).await().ids().contains("page-2"));
     assertFalse(store.page(RoomState.CREATED, null, 100).await().ids().contains("page-3"));
@@ -96,6 +97,34 @@ class RoomStoreIT {
     assertEquals(2, read.size());
     assertEquals(live, read.get(1));
     assertTrue(store.count().await() >= 5);
+  }
+
+  @Test
+  void anEndedRoomAndItsHistoryExpireAfterRetentionAndLeaveTheIndex(Vertx vertx) throws Exception {
+    RoomData r = room("ret-1", RoomState.LIVE);
+    assertTrue(store.create(room("ret-1", RoomState.CREATED)).await());
+    RoomStore.HistoryWriter history = store.historyWriter();
+    history.append("ret-1", new io.liveroom.room.Danmaku(1, 1, "u", "U", "hi", "#ffffff", "scroll", -1, 1, 0), 100).await();
+    history.close();
+    RoomData ended = new RoomData("ret-1", r.title(), r.ownerId(), RoomState.ENDED, 1000, 3000, 100, true, 0, r.metadata());
+    assertEquals(RoomStore.WriteResult.OK, store.write(ended, RoomState.CREATED, 1, 300).await());
+    io.vertx.redis.client.Redis raw = io.vertx.redis.client.Redis.createClient(vertx, redis.url());
+    long ttl = raw.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.PTTL).arg("lr:r:ret-1")).await().toLong();
+    assertTrue(ttl > 0 && ttl <= 300, "room TTL " + ttl);
+    long hTtl = raw.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.PTTL).arg("lr:h:ret-1")).await().toLong();
+    assertTrue(hTtl > 0 && hTtl <= 300, "history TTL " + hTtl);
+    assertTrue(store.page(RoomState.ENDED, null, 100).await().ids().contains("ret-1"));
+    vertx.timer(600).await();
+    assertNull(store.hydrate("ret-1").await(), "expired");
+    assertTrue(store.readAll(List.of("ret-1")).await().isEmpty());
+    // the listing that found it gone removed it from the index, shortly after
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (store.page(RoomState.ENDED, null, 100).await().ids().contains("ret-1") && System.nanoTime() < deadline) {
+      vertx.timer(50).await();
+    }
+    assertFalse(store.page(RoomState.ENDED, null, 100).await().ids().contains("ret-1"));
+    assertFalse(store.page(null, null, 1000).await().ids().contains("ret-1"));
+    raw.close();
   }
 
   @Test

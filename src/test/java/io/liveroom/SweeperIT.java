@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.liveroom.testing.Http;
 import io.liveroom.testing.RedisServer;
+import io.liveroom.testing.RtClient;
 import io.liveroom.testing.TestCluster;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.json.JsonObject;
@@ -18,12 +19,16 @@ import org.junit.jupiter.api.Test;
 class SweeperIT {
   private static RedisServer redis;
   private static TestCluster cluster;
+  private static io.vertx.ext.auth.jwt.JWTAuth jwt;
 
   @BeforeAll
   static void up() throws Exception {
     redis = RedisServer.started();
     cluster = new TestCluster(redis, 1);
-    cluster.start(0, new JsonObject().put("sweeper", new JsonObject().put("idleAfterMs", 400).put("intervalMs", 100)));
+    cluster.start(0, new JsonObject().put("sweeper", new JsonObject().put("idleAfterMs", 400).put("intervalMs", 100))
+        .put("rt", new JsonObject().put("sendRatePerSec", 1000).put("sendBurst", 1000)));
+    jwt = io.vertx.ext.auth.jwt.JWTAuth.create(cluster.client(), new io.vertx.ext.auth.jwt.JWTAuthOptions()
+        .addPubSecKey(new io.vertx.ext.auth.PubSecKeyOptions().setAlgorithm("HS256").setBuffer(TestCluster.JWT_SECRET)));
   }
 
   @AfterAll
@@ -75,5 +80,100 @@ class SweeperIT {
       assertTrue(listed("busy-1").getBoolean("hot"), "a room used every 100 ms must not be demoted");
     }
     assertFalse(cluster.running().isEmpty());
+  }
+
+  private static RtClient member(String user, String room) {
+    RtClient c = RtClient.connect(cluster.client(), cluster.node(0).httpPort());
+    assertTrue(c.hello(jwt.generateToken(new JsonObject().put("sub", user),
+        new io.vertx.ext.auth.JWTOptions().setExpiresInSeconds(300))).getBoolean("ok"));
+    JsonObject joined = c.join(room);
+    assertTrue(joined.getBoolean("ok"), joined.encode());
+    return c;
+  }
+
+  private static double hydrations() {
+    Counter c = cluster.node(0).services().metrics().registry().find("liveroom.rooms.hydrations")
+        .tag("outcome", "ok").counter();
+    return c == null ? 0 : c.count();
+  }
+
+  @Test
+  void recentHistoryComesBackWithTheRoom() throws Exception {
+    Http api = cluster.http(0);
+    assertEquals(201, api.post("/api/v1/rooms", new JsonObject().put("id", "hist-1").put("title", "history")
+        .put("ownerId", "host-1")).status());
+    RtClient c = member("talker", "hist-1");
+    for (int i = 0; i < 3; i++) {
+      assertTrue(c.send("hist-1", "said " + i).getBoolean("ok"));
+    }
+    c.close();
+    cluster.until(() -> !listed("hist-1").getBoolean("hot"), Duration.ofSeconds(10), "hist-1 is demoted");
+    RtClient back = member("listener", "hist-1");
+    JsonObject joined = back.join("hist-1");
+    io.vertx.core.json.JsonArray history = joined.getJsonArray("history");
+    assertEquals(3, history.size(), joined.encode());
+    assertEquals("said 2", history.getJsonObject(2).getString("text"));
+    assertTrue(history.getJsonObject(0).getLong("epoch") < joined.getLong("epoch"), "items of the earlier epoch");
+    back.close();
+  }
+
+  @Test
+  void withRedisDownNothingIsDemotedAndTheRoomKeepsWorking() throws Exception {
+    Http api = cluster.http(0);
+    assertEquals(201, api.post("/api/v1/rooms", new JsonObject().put("id", "keep-1").put("title", "keep")
+        .put("ownerId", "host-1")).status());
+    redis.stop();
+    try {
+      cluster.until(() -> !cluster.node(0).services().health().redisUp(), Duration.ofSeconds(5), "Redis seen down");
+      long hotBefore = cluster.node(0).services().metrics().roomsHot();
+      cluster.client().timer(1500).await(); // well past idleAfterMs, many sweeps
+      assertEquals(hotBefore, cluster.node(0).services().metrics().roomsHot(), "nothing left memory");
+      Http.Reply r = api.get("/api/v1/rooms/keep-1");
+      assertEquals(200, r.status(), "the hot room still answers: " + r);
+    } finally {
+      redis.start();
+    }
+  }
+
+  @Test
+  void manyConcurrentFirstAccessesToAColdRoomLoadItOnce() throws Exception {
+    Http api = cluster.http(0);
+    assertEquals(201, api.post("/api/v1/rooms", new JsonObject().put("id", "herd-1").put("title", "herd")
+        .put("ownerId", "host-1")).status());
+    cluster.until(() -> !listed("herd-1").getBoolean("hot"), Duration.ofSeconds(10), "herd-1 is demoted");
+    double before = hydrations();
+    io.vertx.ext.web.client.WebClient web = io.vertx.ext.web.client.WebClient.create(cluster.client());
+    java.util.List<io.vertx.core.Future<?>> gets = new java.util.ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      gets.add(web.get(cluster.node(0).httpPort(), "127.0.0.1", "/api/v1/rooms/herd-1")
+          .bearerTokenAuthentication(TestCluster.API_KEY).send()
+          .map(resp -> {
+            assertEquals(200, resp.statusCode());
+            return resp;
+          }));
+    }
+    io.vertx.core.Future.all(gets).await();
+    assertEquals(before + 1, hydrations(), 0.0, "50 concurrent first accesses, one Redis load");
+  }
+
+  @Test
+  void sendsAcrossRepeatedDemotionsAreAllDeliveredAndKept() throws Exception {
+    Http api = cluster.http(0);
+    assertEquals(201, api.post("/api/v1/rooms", new JsonObject().put("id", "churn-1").put("title", "churn")
+        .put("ownerId", "host-1")).status());
+    int sent = 0;
+    for (int round = 0; round < 4; round++) {
+      RtClient c = member("churner", "churn-1");
+      for (int i = 0; i < 3; i++) {
+        assertTrue(c.send("churn-1", "round " + round + " item " + i).getBoolean("ok"));
+        sent++;
+      }
+      c.close();
+      cluster.until(() -> !listed("churn-1").getBoolean("hot"), Duration.ofSeconds(10), "churn-1 is demoted again");
+    }
+    RtClient reader = member("reader", "churn-1");
+    io.vertx.core.json.JsonArray history = reader.join("churn-1").getJsonArray("history");
+    assertEquals(sent, history.size(), "every acknowledged item is in the room's history");
+    reader.close();
   }
 }

@@ -58,7 +58,8 @@ public record LiveroomConfig(
   public record Rooms(RoomLimits limits, int pageSize, int maxPageSize) {
   }
 
-  public record Sweeper(long intervalMs, long idleAfterMs, int batchSize) {
+  /** Demotion of idle rooms, and how long ended rooms and their history are kept in Redis. */
+  public record Sweeper(long intervalMs, long idleAfterMs, int batchSize, long retentionMs) {
   }
 
   /** The real-time channel (SockJS at {@code /rt}). */
@@ -182,7 +183,8 @@ public record LiveroomConfig(
     Sweeper sweeper = new Sweeper(
         r.longIn("sweeper.intervalMs", 10, 3_600_000),
         r.longIn("sweeper.idleAfterMs", 100, 30L * 86_400_000),
-        r.intIn("sweeper.batchSize", 1, 1_000_000));
+        r.intIn("sweeper.batchSize", 1, 1_000_000),
+        r.longIn("sweeper.retentionMs", 1000, 3650L * 86_400_000));
     return new LiveroomConfig(node, cluster, http, shard, redis, auth, rooms, rt, sweeper);
   }
 

@@ -18,6 +18,7 @@ public final class NodeMetrics {
   private final AtomicLong roomsStored = new AtomicLong(-1);
   private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
   private final Timer hydrationLatency;
+  private final Timer sweepDuration;
 
   public NodeMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -29,6 +30,8 @@ public final class NodeMetrics {
         .description("Rooms in Redis, hot or cold, cluster-wide (-1 until Redis answered)").register(registry);
     hydrationLatency = Timer.builder("liveroom.rooms.hydration.latency")
         .description("Time to load a cold room from Redis").publishPercentileHistogram().register(registry);
+    sweepDuration = Timer.builder("liveroom.sweep.duration")
+        .description("One sweep over this node's shard instances").register(registry);
   }
 
   public MeterRegistry registry() {
@@ -59,6 +62,10 @@ public final class NodeMetrics {
 
   public void roomsStored(long n) {
     roomsStored.set(n);
+  }
+
+  public Timer sweepDuration() {
+    return sweepDuration;
   }
 
   public Timer hydrationLatency() {

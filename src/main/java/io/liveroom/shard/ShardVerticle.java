@@ -477,7 +477,7 @@ public final class ShardVerticle extends VerticleBase {
       if (after.equals(before)) {
         return Future.succeededFuture(view(room));
       }
-      return store.write(after, before.state(), room.epoch()).recover(e -> {
+      return store.write(after, before.state(), room.epoch(), node.config().sweeper().retentionMs()).recover(e -> {
         // a timed-out write may have been applied: reload from Redis on the next use (a refused
         // connection applied nothing, and the hot copy keeps serving reads while Redis is away)
         if (e.getCause() instanceof java.util.concurrent.TimeoutException && remove(pid, id) != null) {
@@ -583,7 +583,8 @@ public final class ShardVerticle extends VerticleBase {
    * an operation in flight stays.
    */
   private int sweep(long idleBefore, int max) {
-    if (rooms.isEmpty()) {
+    if (rooms.isEmpty() || !node.health().redisUp() || !writeBehind.isEmpty()) {
+      // demote only what Redis holds completely: not while it is away or history is queued for it
       return 0;
     }
     int[] pids = rooms.partitions();

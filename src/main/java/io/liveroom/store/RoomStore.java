@@ -69,6 +69,10 @@ public final class RoomStore {
         redis.call('ZREM', KEYS[2], ARGV[2])
         redis.call('ZADD', KEYS[3], 0, ARGV[2])
       end
+      if ARGV[4] == 'ended' then
+        redis.call('PEXPIRE', KEYS[1], ARGV[10])
+        redis.call('PEXPIRE', KEYS[4], ARGV[10])
+      end
       return 1
       """);
 
@@ -132,12 +136,16 @@ public final class RoomStore {
         .map(r -> r == null ? null : decode(id, r));
   }
 
-  /** Writes the room if {@code epoch} is still current. */
-  public Future<WriteResult> write(RoomData next, RoomState previous, long epoch) {
-    return eval("write", WRITE, List.of(roomKey(next.id()), indexKey(previous), indexKey(next.state())),
+  /**
+   * Writes the room if {@code epoch} is still current. An ended room and its history get a TTL of
+   * {@code retentionMs}; their index entries go when a listing finds them gone.
+   */
+  public Future<WriteResult> write(RoomData next, RoomState previous, long epoch, long retentionMs) {
+    return eval("write", WRITE, List.of(roomKey(next.id()), indexKey(previous), indexKey(next.state()),
+            historyKey(next.id())),
         List.of(Long.toString(epoch), next.id(), next.title(), next.state().wire(), Long.toString(next.updatedAt()),
             Integer.toString(next.maxMembers()), next.guestsCanRead() ? "1" : "0",
-            Integer.toString(next.slowModeSec()), next.metadata()))
+            Integer.toString(next.slowModeSec()), next.metadata(), Long.toString(retentionMs)))
         .map(r -> switch (r.toInteger()) {
           case 1 -> WriteResult.OK;
           case 0 -> WriteResult.STALE;
@@ -176,11 +184,17 @@ public final class RoomStore {
     Timer.Sample sample = Timer.start(registry);
     return guard("readAll", sample, redis.batch(reqs)).map(rs -> {
       List<RoomData> out = new ArrayList<>(ids.size());
+      List<String> gone = new ArrayList<>();
       for (int i = 0; i < ids.size(); i++) {
         Response r = rs.get(i);
         if (r != null && r.size() > 0) {
           out.add(decode(ids.get(i), r).data());
+        } else {
+          gone.add(ids.get(i));
         }
+      }
+      if (!gone.isEmpty()) {
+        forgetIndexed(gone);
       }
       return out;
     });
@@ -260,6 +274,19 @@ public final class RoomStore {
     return new Danmaku(o.getLong("epoch", 0L), o.getLong("seq", 0L), user.getString("id"), user.getString("name"),
         o.getString("text"), o.getString("color"), o.getString("mode"), o.getLong("progress", -1L),
         o.getLong("ts", 0L), o.getInteger("priority", 0));
+  }
+
+  /** Removes ids of expired rooms from the index sets (best effort; a later listing retries). */
+  private void forgetIndexed(List<String> ids) {
+    List<Request> reqs = new ArrayList<>();
+    reqs.add(Request.cmd(Command.ZREM).arg(ALL));
+    for (RoomState st : RoomState.values()) {
+      reqs.add(Request.cmd(Command.ZREM).arg(indexKey(st)));
+    }
+    for (Request r : reqs) {
+      ids.forEach(r::arg);
+    }
+    redis.batch(reqs).onFailure(e -> LOG.debug("index cleanup failed: {}", e.toString()));
   }
 
   /** How many rooms exist (hot or cold, any state). */

@@ -58,6 +58,10 @@ public final class SweeperVerticle extends VerticleBase {
             }
           });
     }
-    Future.join(java.util.Arrays.asList(all)).onComplete(ar -> running = false);
+    io.micrometer.core.instrument.Timer.Sample sample = io.micrometer.core.instrument.Timer.start();
+    Future.join(java.util.Arrays.asList(all)).onComplete(ar -> {
+      running = false;
+      sample.stop(node.metrics().sweepDuration());
+    });
   }
 }
