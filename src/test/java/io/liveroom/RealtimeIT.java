@@ -368,6 +368,47 @@ class RealtimeIT {
     raw.close();
   }
 
+  @Test
+  void serverSidePublishReachesMembersAndHistoryPagesBySeq() throws Exception {
+    String room = "pub-1";
+    createRoom(room, true);
+    RtClient viewer = member(2, "viewer-p", room);
+    io.liveroom.testing.Http api = cluster.http(0);
+    io.liveroom.testing.Http.Reply pub = api.post("/api/v1/rooms/" + room + "/messages",
+        new JsonObject().put("text", "Stream starts in 5 minutes").put("color", "#00FF00"));
+    assertEquals(202, pub.status(), pub.toString());
+    long seq = pub.json().getLong("seq");
+    JsonObject item = items(viewer, room, 1).get(0);
+    assertEquals("Stream starts in 5 minutes", item.getString("text"));
+    assertEquals(1, item.getInteger("priority"), "an announcement is priority 1");
+    assertEquals("server", item.getJsonObject("user").getString("id"));
+    assertEquals("#00ff00", item.getString("color"));
+
+    assertEquals(202, api.post("/api/v1/rooms/" + room + "/messages", new JsonObject().put("text", "normal")
+        .put("priority", 0).put("user", new JsonObject().put("id", "bot-1").put("name", "Bot"))).status());
+    for (int i = 0; i < 5; i++) {
+      assertEquals(202, api.post("/api/v1/rooms/" + room + "/messages", new JsonObject().put("text", "n" + i)).status());
+    }
+    JsonObject all = api.get("/api/v1/rooms/" + room + "/messages").json();
+    assertEquals(5, all.getJsonArray("items").size(), "the latest rt.joinHistory items by default");
+    JsonObject page = api.get("/api/v1/rooms/" + room + "/messages?since=" + seq + "&limit=3").json();
+    assertEquals(3, page.getJsonArray("items").size());
+    assertEquals(seq + 1, page.getJsonArray("items").getJsonObject(0).getLong("seq"));
+    assertEquals("Bot", page.getJsonArray("items").getJsonObject(0).getJsonObject("user").getString("name"));
+    assertFalse(page.getBoolean("complete"), "more follow");
+    JsonObject rest = api.get("/api/v1/rooms/" + room + "/messages?since=" + (seq + 3) + "&limit=10").json();
+    assertEquals(3, rest.getJsonArray("items").size());
+    assertTrue(rest.getBoolean("complete"));
+
+    assertEquals(400, api.post("/api/v1/rooms/" + room + "/messages", new JsonObject().put("text", "x").put("priority", 2)).status());
+    assertEquals(400, api.post("/api/v1/rooms/" + room + "/messages", new JsonObject().put("text", "  ")).status());
+    assertEquals(400, api.post("/api/v1/rooms/" + room + "/messages", new JsonObject().put("text", "x").put("user", "bad id")).status());
+    assertEquals(404, api.post("/api/v1/rooms/no-room-here/messages", new JsonObject().put("text", "x")).status());
+    assertEquals(400, api.get("/api/v1/rooms/" + room + "/messages?limit=0").status());
+    assertEquals(400, api.get("/api/v1/rooms/" + room + "/messages?since=-4").status());
+    viewer.close();
+  }
+
   private static String code(JsonObject reply) {
     assertFalse(reply.getBoolean("ok"), reply.encode());
     return reply.getJsonObject("error").getString("code");

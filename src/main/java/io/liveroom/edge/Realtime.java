@@ -4,6 +4,7 @@ import io.liveroom.NodeServices;
 import io.liveroom.config.LiveroomConfig;
 import io.liveroom.limit.TokenBucket;
 import io.liveroom.protocol.Bundle;
+import io.liveroom.protocol.DanmakuInput;
 import io.liveroom.protocol.ErrorCode;
 import io.liveroom.protocol.LiveroomException;
 import io.liveroom.protocol.Pushes;
@@ -34,9 +35,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,7 +46,6 @@ import org.slf4j.LoggerFactory;
  */
 final class Realtime {
   private static final Logger LOG = LoggerFactory.getLogger(Realtime.class);
-  private static final Pattern COLOR = Pattern.compile("^#[0-9a-fA-F]{6}$");
   private static final char[] ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz".toCharArray();
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final int MAX_TRACKED_IPS = 100_000;
@@ -370,48 +368,10 @@ final class Realtime {
     if (!(cmd.getValue("body") instanceof JsonObject body)) {
       throw LiveroomException.badRequest("body must be an object with text");
     }
-    if (!(body.getValue("text") instanceof String raw)) {
-      throw LiveroomException.badRequest("body.text must be a string");
-    }
-    String text = normalise(raw);
-    int len = text.codePointCount(0, text.length());
-    if (len == 0 || len > cfg.maxTextLength()) {
-      throw LiveroomException.badRequest("body.text must have 1 to " + cfg.maxTextLength() + " characters");
-    }
-    String color = "#ffffff";
-    Object c = body.getValue("color");
-    if (c != null) {
-      if (!(c instanceof String cs) || !COLOR.matcher(cs).matches()) {
-        throw LiveroomException.badRequest("body.color must be #rrggbb");
-      }
-      color = cs.toLowerCase(Locale.ROOT);
-    }
-    String mode = "scroll";
-    Object m = body.getValue("mode");
-    if (m != null) {
-      if (!(m instanceof String ms) || !(ms.equals("scroll") || ms.equals("top") || ms.equals("bottom"))) {
-        throw LiveroomException.badRequest("body.mode must be scroll, top or bottom");
-      }
-      mode = ms;
-    }
-    long progress = -1;
-    Object p = body.getValue("progress");
-    if (p != null) {
-      if (!(p instanceof Number pn) || pn.doubleValue() < 0 || pn.doubleValue() > 1e15
-          || pn.doubleValue() != Math.rint(pn.doubleValue())) {
-        throw LiveroomException.badRequest("body.progress must be a non-negative integer (milliseconds)");
-      }
-      progress = pn.longValue();
-    }
-    String key = null;
-    Object k = cmd.getValue("key");
-    if (k != null) {
-      if (!(k instanceof String ks) || ks.isEmpty() || ks.length() > 64) {
-        throw LiveroomException.badRequest("key must be a string of 1 to 64 characters");
-      }
-      key = ks;
-    }
-    shards.request(RtRequest.send(room, edgeKey, s.userId, s.userName, s.role(room), text, color, mode, progress, key))
+    DanmakuInput in = DanmakuInput.parse(body, cfg.maxTextLength(), "body.");
+    String key = DanmakuInput.key(cmd.getValue("key"));
+    shards.request(RtRequest.send(room, edgeKey, s.userId, s.userName, s.role(room), in.text(), in.color(), in.mode(),
+        in.progress(), key))
         .onComplete(ar -> {
           if (ar.failed()) {
             fail(s, id, ar.cause());
@@ -628,18 +588,6 @@ final class Realtime {
     } catch (IllegalStateException closed) {
       // already gone
     }
-  }
-
-  /** Trims and drops control characters (newlines included: danmaku are one line). */
-  static String normalise(String raw) {
-    StringBuilder sb = new StringBuilder(raw.length());
-    for (int i = 0; i < raw.length(); i++) {
-      char c = raw.charAt(i);
-      if (!Character.isISOControl(c) && !(c >= '\u202A' && c <= '\u202E') && !(c >= '\u2066' && c <= '\u2069')) {
-        sb.append(c);
-      }
-    }
-    return sb.toString().strip();
   }
 
   private static String truncate(String s, int max) {

@@ -1,10 +1,13 @@
 package io.liveroom.edge;
 
 import io.liveroom.NodeServices;
+import io.liveroom.protocol.DanmakuInput;
 import io.liveroom.protocol.ErrorCode;
 import io.liveroom.protocol.LiveroomException;
 import io.liveroom.protocol.RoomCommand;
+import io.liveroom.protocol.Pushes;
 import io.liveroom.protocol.RoomView;
+import io.liveroom.protocol.RtRequest;
 import io.liveroom.room.RoomData;
 import io.liveroom.room.RoomFields;
 import io.liveroom.room.RoomRules;
@@ -35,6 +38,8 @@ final class RoomApi {
       Set.of("id", "title", "ownerId", "maxMembers", "guestsCanRead", "slowModeSec", "metadata");
   private static final Set<String> PATCH_FIELDS =
       Set.of("title", "metadata", "maxMembers", "guestsCanRead", "slowModeSec", "state");
+  private static final Set<String> PUBLISH_FIELDS =
+      Set.of("text", "user", "priority", "color", "mode", "progress", "key");
   private static final long STATS_TIMEOUT_MS = 1000;
 
   private final Vertx vertx;
@@ -60,6 +65,8 @@ final class RoomApi {
     router.get(base + "/rooms/:id").handler(this::get);
     router.patch(base + "/rooms/:id").handler(this::patch);
     router.delete(base + "/rooms/:id").handler(this::end);
+    router.post(base + "/rooms/:id/messages").handler(this::publish);
+    router.get(base + "/rooms/:id/messages").handler(this::history);
     router.get(base + "/stats").handler(this::stats);
     router.route(base + "/*").handler(ctx -> ApiErrors.send(ctx,
         new LiveroomException(ErrorCode.NOT_FOUND, "no endpoint " + ctx.request().method() + " " + ctx.request().path())));
@@ -96,6 +103,83 @@ final class RoomApi {
 
   private void end(RoutingContext ctx) {
     reply(ctx, shards.request(RoomCommand.of(RoomCommand.Op.END, pathId(ctx))), 200);
+  }
+
+  /**
+   * Server-side publish: {@code {"text", "user"?, "priority"?, "color"?, "mode"?, "progress"?, "key"?}}.
+   * {@code user} is a user id or {@code {"id","name"}} (default the server), {@code priority} 1
+   * (an announcement, never shed; the default) or 0. 202 with {@code seq} and {@code epoch}.
+   */
+  private void publish(RoutingContext ctx) {
+    String id = pathId(ctx);
+    JsonObject body = jsonBody(ctx, PUBLISH_FIELDS);
+    DanmakuInput in = DanmakuInput.parse(body, node.config().rt().maxTextLength(), "");
+    String userId = "server";
+    String userName = "server";
+    Object user = body.getValue("user");
+    if (user instanceof String u) {
+      userId = RoomRules.requireId(u, "user");
+      userName = u;
+    } else if (user instanceof JsonObject u) {
+      if (!(u.getValue("id") instanceof String uid)) {
+        throw LiveroomException.badRequest("user.id must be a string");
+      }
+      userId = RoomRules.requireId(uid, "user.id");
+      Object name = u.getValue("name");
+      if (name != null && !(name instanceof String)) {
+        throw LiveroomException.badRequest("user.name must be a string");
+      }
+      userName = name == null ? uid : DanmakuInput.normalise((String) name);
+      if (userName.isEmpty() || userName.length() > 64) {
+        throw LiveroomException.badRequest("user.name must have 1 to 64 characters");
+      }
+    } else if (user != null) {
+      throw LiveroomException.badRequest("user must be a user id or {\"id\",\"name\"}");
+    }
+    Integer priority = integer(body, "priority");
+    if (priority != null && priority != 0 && priority != 1) {
+      throw LiveroomException.badRequest("priority must be 0 or 1");
+    }
+    String role = priority == null || priority == 1 ? "admin" : "viewer";
+    shards.request(RtRequest.send(id, null, userId, userName, role, in.text(), in.color(), in.mode(), in.progress(),
+            DanmakuInput.key(body.getValue("key"))))
+        .onSuccess(r -> ok(ctx, 202, new JsonObject().put("seq", r.seq()).put("epoch", r.epoch())))
+        .onFailure(t -> ApiErrors.send(ctx, t));
+  }
+
+  /** Recent history: {@code ?since=<seq of the current epoch>&limit=}; items carry their epoch. */
+  private void history(RoutingContext ctx) {
+    String id = pathId(ctx);
+    int max = node.config().rt().historySize();
+    int limit = Math.min(max, node.config().rt().joinHistory());
+    String limitParam = query(ctx, "limit");
+    if (limitParam != null) {
+      limit = parseIntOr(limitParam, -1);
+      if (limit < 1 || limit > max) {
+        throw LiveroomException.badRequest("limit must be between 1 and " + max);
+      }
+    }
+    String sinceParam = query(ctx, "since");
+    long since = -1;
+    if (sinceParam != null) {
+      since = parseIntOr(sinceParam, -1);
+      if (since < 0) {
+        throw LiveroomException.badRequest("since must be a non-negative seq of the room's current epoch");
+      }
+    }
+    boolean hasSince = since >= 0;
+    shards.request(RtRequest.history(id, hasSince, Math.max(0, since), limit))
+        .onSuccess(r -> ok(ctx, 200, new JsonObject().put("epoch", r.epoch()).put("seq", r.seq())
+            .put("items", Pushes.items(r.items(), true)).put("complete", r.recovered() || !hasSince)))
+        .onFailure(t -> ApiErrors.send(ctx, t));
+  }
+
+  private static int parseIntOr(String s, int fallback) {
+    try {
+      return Integer.parseInt(s);
+    } catch (NumberFormatException e) {
+      return fallback;
+    }
   }
 
   private void list(RoutingContext ctx) {

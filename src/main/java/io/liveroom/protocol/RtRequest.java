@@ -32,7 +32,9 @@ public record RtRequest(
     /** A connection left. */
     LEAVE,
     /** The edge's full member count for the room (soft state that expires unless refreshed). */
-    REFRESH;
+    REFRESH,
+    /** Recent history: the {@code count} newest items, or those after {@code sinceSeq} of the current epoch. */
+    HISTORY;
 
     private static final Kind[] VALUES = values();
 
@@ -55,6 +57,12 @@ public record RtRequest(
 
   public static RtRequest leave(String roomId, String edge) {
     return new RtRequest(Kind.LEAVE, roomId, edge, null, null, null, false, false, 0, 0, null, null, null, -1, null, 0);
+  }
+
+  /** Recent history over REST: after {@code sinceSeq} when {@code hasSince}, at most {@code limit} items. */
+  public static RtRequest history(String roomId, boolean hasSince, long sinceSeq, int limit) {
+    return new RtRequest(Kind.HISTORY, roomId, null, null, null, null, false, hasSince, 0, sinceSeq, null, null, null,
+        -1, null, limit);
   }
 
   public static RtRequest refresh(String roomId, String edge, int count) {

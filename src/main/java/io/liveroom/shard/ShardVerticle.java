@@ -200,6 +200,18 @@ public final class ShardVerticle extends VerticleBase {
         }
         yield Future.succeededFuture(RtReply.position(0, 0));
       }
+      case HISTORY -> serial(id, () -> load(pid, id).compose(room -> ensureLive(pid, room)).map(room -> {
+        RoomLive l = room.live();
+        RoomLive.Recovery rec = r.hasSince()
+            ? l.recover(true, l.epoch(), r.sinceSeq(), r.count())
+            : l.recover(false, 0, 0, r.count());
+        List<Danmaku> items = rec.items();
+        boolean complete = rec.recovered() && items.size() <= r.count();
+        if (items.size() > r.count()) {
+          items = new ArrayList<>(items.subList(0, r.count()));
+        }
+        return new RtReply(l.epoch(), l.seq(), null, items, complete);
+      }));
       case REFRESH -> {
         Room hot = find(pid, id);
         if (hot == null && r.count() <= 0) {
