@@ -213,7 +213,7 @@ final class Realtime {
         case "leave" -> leave(s, cid, cmd);
         case "send" -> send(s, cid, cmd);
         case "ping" -> ok(s, cid, new JsonObject().put("ts", System.currentTimeMillis()));
-        case "moderate" -> throw new LiveroomException(ErrorCode.UNAVAILABLE, "moderation is not available on this server yet");
+        case "moderate" -> moderate(s, cid, cmd);
         default -> throw LiveroomException.badRequest("unknown op '" + truncate(opName, 32) + "'");
       }
     } catch (LiveroomException e) {
@@ -381,6 +381,22 @@ final class Realtime {
         });
   }
 
+  private void moderate(RtSession s, Long id, JsonObject cmd) {
+    String room = roomOf(cmd);
+    if (!(cmd.getValue("action") instanceof String action)) {
+      throw LiveroomException.badRequest("action is required");
+    }
+    Moderation m = Moderation.parse(cmd);
+    shards.request(RtRequest.moderate(room, s.userId, s.role(room), action, m.user(), m.seq(), m.durationSec(),
+        m.reason())).onComplete(ar -> {
+          if (ar.failed()) {
+            fail(s, id, ar.cause());
+          } else {
+            ok(s, id, new JsonObject());
+          }
+        });
+  }
+
   /**
    * Writes each frame of a bundle to the local sockets of its room; the bytes were encoded once by
    * the owner. A socket whose queue is over {@code rt.writeQueueMaxBytes} misses priority-0 frames,
@@ -398,6 +414,10 @@ final class Realtime {
       }
       // text, not a Buffer: SockJS's raw WebSocket transport writes Buffers as binary frames
       String text = f.bytes().toString(StandardCharsets.UTF_8);
+      if (f.targetUser() != null) {
+        removeUser(f.roomId(), f.targetUser(), text);
+        continue;
+      }
       for (RtSession s : members) {
         if (full(s)) {
           if (s.fullSince == 0) {
@@ -435,6 +455,23 @@ final class Realtime {
       for (RtSession s : slow) {
         node.metrics().rejectedConnection("slow_consumer");
         bye(s, "SLOW_CONSUMER");
+      }
+    }
+  }
+
+  /** A kick or ban: the user's sockets here get the push and leave the room (the owner counts them out). */
+  private void removeUser(String room, String userId, String text) {
+    ObjectLinkedOpenHashSet<RtSession> members = rooms.get(room);
+    if (members == null) {
+      return;
+    }
+    for (RtSession s : members.toArray(new RtSession[0])) {
+      if (userId.equals(s.userId)) {
+        write(s, text);
+        s.rooms.remove(room);
+        if (removeLocal(room, s)) {
+          shards.request(RtRequest.leave(room, edgeKey));
+        }
       }
     }
   }

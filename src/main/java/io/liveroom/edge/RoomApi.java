@@ -40,6 +40,7 @@ final class RoomApi {
       Set.of("title", "metadata", "maxMembers", "guestsCanRead", "slowModeSec", "state");
   private static final Set<String> PUBLISH_FIELDS =
       Set.of("text", "user", "priority", "color", "mode", "progress", "key");
+  private static final Set<String> MODERATION_FIELDS = Set.of("action", "user", "seq", "durationSec", "reason");
   private static final long STATS_TIMEOUT_MS = 1000;
 
   private final Vertx vertx;
@@ -67,6 +68,8 @@ final class RoomApi {
     router.delete(base + "/rooms/:id").handler(this::end);
     router.post(base + "/rooms/:id/messages").handler(this::publish);
     router.get(base + "/rooms/:id/messages").handler(this::history);
+    router.post(base + "/rooms/:id/moderation").handler(this::moderate);
+    router.get(base + "/rooms/:id/moderation/log").handler(this::moderationLog);
     router.get(base + "/stats").handler(this::stats);
     router.route(base + "/*").handler(ctx -> ApiErrors.send(ctx,
         new LiveroomException(ErrorCode.NOT_FOUND, "no endpoint " + ctx.request().method() + " " + ctx.request().path())));
@@ -172,6 +175,49 @@ final class RoomApi {
         .onSuccess(r -> ok(ctx, 200, new JsonObject().put("epoch", r.epoch()).put("seq", r.seq())
             .put("items", Pushes.items(r.items(), true)).put("complete", r.recovered() || !hasSince)))
         .onFailure(t -> ApiErrors.send(ctx, t));
+  }
+
+  /** The real-time {@code moderate} actions over REST, acting as an admin. */
+  private void moderate(RoutingContext ctx) {
+    String id = pathId(ctx);
+    JsonObject body = jsonBody(ctx, MODERATION_FIELDS);
+    if (!(body.getValue("action") instanceof String action)) {
+      throw LiveroomException.badRequest("action is required");
+    }
+    Moderation m = Moderation.parse(body);
+    shards.request(RtRequest.moderate(id, "api", "admin", action, m.user(), m.seq(), m.durationSec(), m.reason()))
+        .onSuccess(r -> ok(ctx, 200, new JsonObject().put("ok", true)))
+        .onFailure(t -> ApiErrors.send(ctx, t));
+  }
+
+  /** The room's moderation audit log, newest first: {@code {"entries":[...],"next": cursor or null}}. */
+  private void moderationLog(RoutingContext ctx) {
+    String id = pathId(ctx);
+    int limit = node.config().rooms().pageSize();
+    String limitParam = query(ctx, "limit");
+    if (limitParam != null) {
+      limit = parseIntOr(limitParam, -1);
+      if (limit < 1 || limit > node.config().rooms().maxPageSize()) {
+        throw LiveroomException.badRequest("limit must be between 1 and " + node.config().rooms().maxPageSize());
+      }
+    }
+    String cursor = query(ctx, "cursor");
+    String before = null;
+    if (cursor != null && !cursor.isEmpty()) {
+      if (!cursor.matches("^[0-9]{1,20}-[0-9]{1,20}$")) {
+        throw LiveroomException.badRequest("cursor is not one this API gave out");
+      }
+      before = cursor;
+    }
+    store.auditLog(id, before, limit).onSuccess(page -> {
+      if (page == null) {
+        ApiErrors.send(ctx, new LiveroomException(ErrorCode.NOT_FOUND, "no room " + id));
+        return;
+      }
+      JsonArray entries = new JsonArray();
+      page.entries().forEach(entries::add);
+      ok(ctx, 200, new JsonObject().put("entries", entries).put("next", page.next()));
+    }).onFailure(t -> ApiErrors.send(ctx, t));
   }
 
   private static int parseIntOr(String s, int fallback) {

@@ -10,10 +10,17 @@ import java.util.List;
  */
 public record Bundle(List<Frame> frames) {
 
-  /** A room's push frame; {@code closesRoom} when the room ended and its members are out of it. */
-  public record Frame(String roomId, int priority, Buffer bytes, boolean closesRoom) {
+  /**
+   * A room's push frame; {@code closesRoom} when the room ended and its members are out of it;
+   * {@code targetUser} when only that user's sockets get it and leave the room (kick, ban).
+   */
+  public record Frame(String roomId, int priority, Buffer bytes, boolean closesRoom, String targetUser) {
     public Frame(String roomId, int priority, Buffer bytes) {
-      this(roomId, priority, bytes, false);
+      this(roomId, priority, bytes, false, null);
+    }
+
+    public Frame(String roomId, int priority, Buffer bytes, boolean closesRoom) {
+      this(roomId, priority, bytes, closesRoom, null);
     }
   }
 }

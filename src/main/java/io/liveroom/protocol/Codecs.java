@@ -131,6 +131,7 @@ public final class Codecs {
       for (Bundle.Frame f : bundle.frames()) {
         Wire.writeString(b, f.roomId());
         b.appendByte((byte) (f.priority() | (f.closesRoom() ? 0x10 : 0)));
+        Wire.writeString(b, f.targetUser());
         b.appendInt(f.bytes().length()).appendBuffer(f.bytes());
       }
       Wire.end(b, at);
@@ -144,8 +145,10 @@ public final class Codecs {
       for (int i = 0; i < n; i++) {
         String roomId = Wire.readString(b, pos);
         int flags = Wire.readByte(b, pos);
+        String target = Wire.readString(b, pos);
         int len = Wire.readInt(b, pos);
-        frames.add(new Bundle.Frame(roomId, flags & 0x0f, b.getBuffer(pos[0], pos[0] + len), (flags & 0x10) != 0));
+        frames.add(new Bundle.Frame(roomId, flags & 0x0f, b.getBuffer(pos[0], pos[0] + len), (flags & 0x10) != 0,
+            target));
         pos[0] += len;
       }
       return new Bundle(frames);

@@ -71,6 +71,26 @@ public final class Pushes {
         .put("hot", v.hot());
   }
 
+  /** The {@code moderation} push: an action members' clients apply (e.g. remove a deleted item). */
+  public static Buffer moderation(String roomId, String action, String user, long seq, long durationSec) {
+    JsonObject o = new JsonObject().put("push", "moderation").put("room", roomId).put("action", action);
+    if (user != null) {
+      o.put("user", user);
+    }
+    if (seq >= 0) {
+      o.put("seq", seq);
+    }
+    if (durationSec >= 0) {
+      o.put("durationSec", durationSec);
+    }
+    return o.toBuffer();
+  }
+
+  /** The {@code kicked} push to a removed user's connections. */
+  public static Buffer kicked(String roomId, String reason) {
+    return new JsonObject().put("push", "kicked").put("room", roomId).put("reason", reason).toBuffer();
+  }
+
   public static Buffer presence(String roomId, int online) {
     return new JsonObject().put("push", "presence").put("room", roomId).put("online", online).toBuffer();
   }

@@ -34,7 +34,13 @@ public record RtRequest(
     /** The edge's full member count for the room (soft state that expires unless refreshed). */
     REFRESH,
     /** Recent history: the {@code count} newest items, or those after {@code sinceSeq} of the current epoch. */
-    HISTORY;
+    HISTORY,
+    /**
+     * A moderation action by {@code userId} with {@code role}: {@code text} is the action,
+     * {@code key} the target user, {@code progress} durationSec (-1 when absent), {@code mode} the
+     * reason, {@code sinceSeq} the item's seq (-1 when absent).
+     */
+    MODERATE;
 
     private static final Kind[] VALUES = values();
 
@@ -63,6 +69,12 @@ public record RtRequest(
   public static RtRequest history(String roomId, boolean hasSince, long sinceSeq, int limit) {
     return new RtRequest(Kind.HISTORY, roomId, null, null, null, null, false, hasSince, 0, sinceSeq, null, null, null,
         -1, null, limit);
+  }
+
+  public static RtRequest moderate(String roomId, String actorId, String role, String action, String targetUser,
+                                   long seq, long durationSec, String reason) {
+    return new RtRequest(Kind.MODERATE, roomId, null, actorId, null, role, false, false, 0, seq, action, null, reason,
+        durationSec, targetUser, 0);
   }
 
   public static RtRequest refresh(String roomId, String edge, int count) {

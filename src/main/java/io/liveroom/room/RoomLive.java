@@ -29,6 +29,7 @@ public final class RoomLive {
   private final Object2LongOpenHashMap<String> edgeSeen = new Object2LongOpenHashMap<>(4);
   private LinkedHashMap<String, long[]> keys;
   private Object2LongOpenHashMap<String> lastSend;
+  private RoomModeration moderation = new RoomModeration();
   private int online;
   private io.liveroom.limit.TokenBucket accepted;
   private int presenceSentOnline;
@@ -133,6 +134,42 @@ public final class RoomLive {
       it.next();
       it.remove();
     }
+  }
+
+  public RoomModeration moderation() {
+    return moderation;
+  }
+
+  public void moderation(RoomModeration m) {
+    moderation = m;
+  }
+
+  /** Removes an item from history (a moderator deleted it); false when it is not there. */
+  public boolean delete(long itemEpoch, long itemSeq) {
+    for (int i = 0; i < size; i++) {
+      int at = (head + i) % ring.length;
+      Danmaku d = ring[at];
+      if (d.epoch() == itemEpoch && d.seq() == itemSeq) {
+        for (int j = i; j < size - 1; j++) {
+          ring[(head + j) % ring.length] = ring[(head + j + 1) % ring.length];
+        }
+        ring[(head + size - 1) % ring.length] = null;
+        size--;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The item with this seq of this epoch in history, or null. */
+  public Danmaku find(long seq) {
+    for (int i = size - 1; i >= 0; i--) {
+      Danmaku d = ring[(head + i) % ring.length];
+      if (d.epoch() == epoch && d.seq() == seq) {
+        return d;
+      }
+    }
+    return null;
   }
 
   /** Milliseconds until {@code userId} may send again in slow mode, 0 when now. */

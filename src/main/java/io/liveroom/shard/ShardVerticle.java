@@ -8,6 +8,7 @@ import io.liveroom.protocol.RtReply;
 import io.liveroom.protocol.RtRequest;
 import io.liveroom.room.Danmaku;
 import io.liveroom.room.RoomLive;
+import io.liveroom.room.RoomModeration;
 import io.liveroom.room.RoomState;
 import io.liveroom.room.RoomTable;
 import it.unimi.dsi.fastutil.objects.ObjectOpenHashSet;
@@ -51,6 +52,7 @@ public final class ShardVerticle extends VerticleBase {
   private static final long WRITE_RETRY_MS = 500;
   private static final long PRESENCE_MIN_INTERVAL_MS = 1000;
   private static final long DRAIN_ON_STOP_MS = 5000;
+  private static final int AUDIT_CAP = 1000;
 
   private final NodeServices node;
   private final int instance;
@@ -200,6 +202,8 @@ public final class ShardVerticle extends VerticleBase {
         }
         yield Future.succeededFuture(RtReply.position(0, 0));
       }
+      case MODERATE -> serial(id, () -> load(pid, id).compose(room -> ensureLive(pid, room))
+          .compose(room -> moderate(pid, room, r)));
       case HISTORY -> serial(id, () -> load(pid, id).compose(room -> ensureLive(pid, room)).map(room -> {
         RoomLive l = room.live();
         RoomLive.Recovery rec = r.hasSince()
@@ -229,24 +233,167 @@ public final class ShardVerticle extends VerticleBase {
     };
   }
 
+  /**
+   * A moderation action: only the room's owner, a host, a moderator or an admin may act. The
+   * change and its audit entry are written to Redis (fenced by epoch) before they apply here and
+   * before the actor hears back; members get a {@code moderation} push, kicked or banned users a
+   * {@code kicked} push, and they leave the room.
+   */
+  private Future<RtReply> moderate(int pid, Room room, RtRequest r) {
+    String actor = r.userId();
+    String role = r.role();
+    if (!(room.ownedBy(actor) || "host".equals(role) || "moderator".equals(role) || "admin".equals(role))) {
+      throw new LiveroomException(ErrorCode.FORBIDDEN, "only a moderator, the host or an admin may moderate room "
+          + r.roomId());
+    }
+    String action = r.text();
+    String user = r.key();
+    long seq = r.sinceSeq();
+    long duration = r.progress();
+    long now = System.currentTimeMillis();
+    RoomLive l = room.live();
+    String op = "set";
+    String field;
+    String value = "1";
+    switch (action) {
+      case "mute" -> {
+        field = "mu:" + requireUser(user, action);
+        value = duration <= 0 ? "0" : Long.toString(now + duration * 1000);
+      }
+      case "unmute" -> {
+        field = "mu:" + requireUser(user, action);
+        op = "del";
+      }
+      case "ban" -> field = "ba:" + requireUser(user, action);
+      case "unban" -> {
+        field = "ba:" + requireUser(user, action);
+        op = "del";
+      }
+      case "kick" -> {
+        requireUser(user, action);
+        field = null;
+        op = "none";
+      }
+      case "muteall" -> field = "ma";
+      case "unmuteall" -> {
+        field = "ma";
+        op = "del";
+      }
+      case "delete" -> {
+        if (seq < 0 || l.find(seq) == null) {
+          throw LiveroomException.badRequest("delete needs the seq of an item in the room's history");
+        }
+        field = "de:" + l.epoch() + ":" + seq;
+      }
+      case "pin" -> {
+        if (seq < 0 || l.find(seq) == null) {
+          throw LiveroomException.badRequest("pin needs the seq of an item in the room's history");
+        }
+        field = "pin";
+        value = Long.toString(seq);
+      }
+      case "unpin" -> {
+        field = "pin";
+        op = "del";
+      }
+      case "slowmode" -> {
+        if (duration < 0 || duration > node.config().rooms().limits().maxSlowModeSec()) {
+          throw LiveroomException.badRequest("slowmode needs durationSec between 0 and "
+              + node.config().rooms().limits().maxSlowModeSec());
+        }
+        field = null;
+        op = "none";
+      }
+      default -> throw LiveroomException.badRequest("unknown moderation action '" + action + "'");
+    }
+    JsonObject audit = new JsonObject().put("ts", now).put("by", actor).put("action", action);
+    if (user != null) {
+      audit.put("user", user);
+    }
+    if (seq >= 0) {
+      audit.put("seq", seq);
+    }
+    if (duration >= 0) {
+      audit.put("durationSec", duration);
+    }
+    if (r.mode() != null) {
+      audit.put("reason", r.mode());
+    }
+    Future<Void> slowMode = action.equals("slowmode")
+        ? mutate(pid, r.roomId(), d -> node.rules().patch(d,
+            new io.liveroom.room.RoomFields(null, null, null, null, (int) duration, null, null), now)).mapEmpty()
+        : Future.succeededFuture();
+    String fOp = op;
+    String fField = field;
+    String fValue = value;
+    return slowMode.compose(v -> store.moderate(r.roomId(), room.epoch(), fOp, fField, fValue, audit, AUDIT_CAP))
+        .compose(w -> switch (w) {
+          case OK -> {
+            if (fField != null) {
+              l.moderation().set(fField, fOp.equals("del") ? null : fValue);
+            }
+            if (action.equals("delete")) {
+              l.delete(l.epoch(), seq);
+            }
+            announceModeration(room, action, user, seq, duration);
+            yield Future.succeededFuture(RtReply.position(l.epoch(), l.seq()));
+          }
+          case STALE -> {
+            if (remove(pid, r.roomId()) != null) {
+              node.metrics().roomsDropped("stale", 1);
+            }
+            yield Future.failedFuture(new Moved("room " + r.roomId() + " has a newer owner"));
+          }
+          case MISSING -> Future.failedFuture(new LiveroomException(ErrorCode.NOT_FOUND, "no room " + r.roomId()));
+        });
+  }
+
+  private static String requireUser(String user, String action) {
+    if (user == null) {
+      throw LiveroomException.badRequest(action + " needs a user");
+    }
+    return io.liveroom.room.RoomRules.requireId(user, "user");
+  }
+
+  private void announceModeration(Room room, String action, String user, long seq, long duration) {
+    RoomLive l = room.live();
+    flush(List.of(room), System.currentTimeMillis());
+    Map<String, List<Bundle.Frame>> perNode = new HashMap<>();
+    List<Bundle.Frame> frames = new ArrayList<>(2);
+    frames.add(new Bundle.Frame(room.id(), 1, Pushes.moderation(room.id(), action, user, seq,
+        action.equals("mute") || action.equals("slowmode") ? Math.max(0, duration) : -1)));
+    if (action.equals("kick") || action.equals("ban")) {
+      frames.add(new Bundle.Frame(room.id(), 1, Pushes.kicked(room.id(), action.equals("ban") ? "banned" : "kicked"),
+          false, user));
+    }
+    addFrames(perNode, l, frames);
+    publish(perNode);
+  }
+
   /** Gives a room its real-time state on first use, with recent history from Redis when it answers. */
   private Future<Room> ensureLive(int pid, Room room) {
     if (room.live() != null) {
       return Future.succeededFuture(room);
     }
-    return store.recentHistory(room.id(), rt.historySize())
+    // moderation state must be known before anyone joins or sends: a failure to load it fails the request
+    Future<RoomModeration> moderation = store.moderation(room.id()).map(RoomModeration::of);
+    Future<List<Danmaku>> recent = store.recentHistory(room.id(), rt.historySize())
         .recover(e -> {
           LOG.warn("room {}: history not loaded ({}); starting with an empty one", room.id(), e.getMessage());
           return Future.succeededFuture(List.of());
-        })
-        .compose(history -> {
+        });
+    return Future.all(moderation, recent)
+        .compose(all -> {
+          List<Danmaku> history = recent.result();
           if (find(pid, room.id()) != room) {
             // dropped (partition handed over, or fenced) while history loaded
             return Future.failedFuture(new Moved("room " + room.id() + " left this node while loading"));
           }
           if (room.live() == null) {
             RoomLive l = new RoomLive(room.epoch(), rt.historySize());
-            l.preload(history);
+            RoomModeration m = moderation.result();
+            l.moderation(m);
+            l.preload(history.stream().filter(d -> !m.deleted(d.epoch(), d.seq())).toList());
             room.live(l);
             live.add(room);
           }
@@ -262,6 +409,9 @@ public final class ShardVerticle extends VerticleBase {
       throw new LiveroomException(ErrorCode.FORBIDDEN, "room " + r.roomId() + " is not open to guests; sign in");
     }
     RoomLive l = room.live();
+    if (l.moderation().banned(r.userId())) {
+      throw new LiveroomException(ErrorCode.BANNED, "you are banned from room " + r.roomId());
+    }
     long now = System.currentTimeMillis();
     if (r.newMember()) {
       if (l.online() >= room.maxMembers()) {
@@ -298,6 +448,19 @@ public final class ShardVerticle extends VerticleBase {
     }
     boolean high = room.ownedBy(r.userId()) || "host".equals(r.role()) || "moderator".equals(r.role())
         || "admin".equals(r.role());
+    if (!high) {
+      RoomModeration m = l.moderation();
+      long muted = m.mutedFor(r.userId(), now);
+      if (muted == Long.MAX_VALUE) {
+        throw new LiveroomException(ErrorCode.MUTED, "you are muted in room " + r.roomId());
+      }
+      if (muted > 0) {
+        throw LiveroomException.retryAfter(ErrorCode.MUTED, "you are muted in room " + r.roomId(), muted);
+      }
+      if (m.muteAll()) {
+        throw new LiveroomException(ErrorCode.MUTED, "room " + r.roomId() + " is muted for everyone but its hosts");
+      }
+    }
     if (!high && slowModeSec > 0) {
       long wait = l.slowModeWait(r.userId(), slowModeSec * 1000L, now);
       if (wait > 0) {

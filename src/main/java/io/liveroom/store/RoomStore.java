@@ -25,8 +25,10 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -72,6 +74,8 @@ public final class RoomStore {
       if ARGV[4] == 'ended' then
         redis.call('PEXPIRE', KEYS[1], ARGV[10])
         redis.call('PEXPIRE', KEYS[4], ARGV[10])
+        redis.call('PEXPIRE', KEYS[5], ARGV[10])
+        redis.call('PEXPIRE', KEYS[6], ARGV[10])
       end
       return 1
       """);
@@ -142,7 +146,7 @@ public final class RoomStore {
    */
   public Future<WriteResult> write(RoomData next, RoomState previous, long epoch, long retentionMs) {
     return eval("write", WRITE, List.of(roomKey(next.id()), indexKey(previous), indexKey(next.state()),
-            historyKey(next.id())),
+            historyKey(next.id()), moderationKey(next.id()), auditKey(next.id())),
         List.of(Long.toString(epoch), next.id(), next.title(), next.state().wire(), Long.toString(next.updatedAt()),
             Integer.toString(next.maxMembers()), next.guestsCanRead() ? "1" : "0",
             Integer.toString(next.slowModeSec()), next.metadata(), Long.toString(retentionMs)))
@@ -203,6 +207,86 @@ public final class RoomStore {
   /** History stream of a room: its recent items, capped (approximately) at the history size. */
   public static String historyKey(String id) {
     return "lr:h:" + id;
+  }
+
+  private static final Script MODERATE = new Script("moderate", """
+      local cur = redis.call('HGET', KEYS[1], 'e')
+      if not cur then return -1 end
+      if cur ~= ARGV[1] then return 0 end
+      if ARGV[2] == 'set' then
+        redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
+      elseif ARGV[2] == 'del' then
+        redis.call('HDEL', KEYS[2], ARGV[3])
+      end
+      redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'j', ARGV[5])
+      return 1
+      """);
+
+  /** A room's moderation state: muted and banned users, mute all, pin, deleted items. */
+  public static String moderationKey(String id) {
+    return "lr:m:" + id;
+  }
+
+  /** A room's audit log of moderation actions (a capped stream). */
+  public static String auditKey(String id) {
+    return "lr:a:" + id;
+  }
+
+  /** The fields of a room's moderation hash (empty when there is none). */
+  public Future<Map<String, String>> moderation(String id) {
+    return send("moderation", Request.cmd(Command.HGETALL).arg(moderationKey(id))).map(r -> {
+      Map<String, String> out = new HashMap<>();
+      for (int i = 0; r != null && i + 1 < r.size(); i += 2) {
+        out.put(r.get(i).toString(), r.get(i + 1).toString());
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Applies one moderation change ({@code op} {@code set}, {@code del} or {@code none}) and appends
+   * the audit entry, atomically and only if {@code epoch} is still current.
+   */
+  public Future<WriteResult> moderate(String roomId, long epoch, String op, String field, String value,
+                                      JsonObject audit, int auditCap) {
+    return eval("moderate", MODERATE, List.of(roomKey(roomId), moderationKey(roomId), auditKey(roomId)),
+        List.of(Long.toString(epoch), op, field == null ? "" : field, value == null ? "" : value, audit.encode(),
+            Integer.toString(auditCap)))
+        .map(r -> switch (r.toInteger()) {
+          case 1 -> WriteResult.OK;
+          case 0 -> WriteResult.STALE;
+          default -> WriteResult.MISSING;
+        });
+  }
+
+  /** One page of a room's audit log, newest first; null when the room does not exist. */
+  public record AuditPage(List<JsonObject> entries, String next) {
+  }
+
+  public Future<AuditPage> auditLog(String roomId, String before, int limit) {
+    List<Request> reqs = List.of(
+        Request.cmd(Command.EXISTS).arg(roomKey(roomId)),
+        Request.cmd(Command.XREVRANGE).arg(auditKey(roomId)).arg(before == null ? "+" : "(" + before).arg("-")
+            .arg("COUNT").arg(limit + 1));
+    return guard("auditLog", Timer.start(registry), redis.batch(reqs)).map(rs -> {
+      if (rs.get(0).toInteger() == 0) {
+        return null;
+      }
+      Response r = rs.get(1);
+      List<JsonObject> entries = new ArrayList<>();
+      String last = null;
+      for (int i = 0; i < r.size() && i < limit; i++) {
+        Response e = r.get(i);
+        last = e.get(0).toString();
+        Response fields = e.get(1);
+        for (int f = 0; f + 1 < fields.size(); f += 2) {
+          if (fields.get(f).toString().equals("j")) {
+            entries.add(new JsonObject(fields.get(f + 1).toString()));
+          }
+        }
+      }
+      return new AuditPage(entries, r.size() > limit ? last : null);
+    });
   }
 
   /** A writer of history items over its own pipelined connection: one per shard instance. */

@@ -1,0 +1,207 @@
+package io.liveroom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.liveroom.testing.Http;
+import io.liveroom.testing.RedisServer;
+import io.liveroom.testing.RtClient;
+import io.liveroom.testing.TestCluster;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.JWTOptions;
+import io.vertx.ext.auth.PubSecKeyOptions;
+import io.vertx.ext.auth.jwt.JWTAuth;
+import io.vertx.ext.auth.jwt.JWTAuthOptions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Moderation on a real two-node cluster: every action, its enforcement on every node, audit, demotion. */
+class ModerationIT {
+  private static final String ROOM = "mod-1";
+  private static RedisServer redis;
+  private static TestCluster cluster;
+  private static JWTAuth jwt;
+
+  @BeforeAll
+  static void up() throws Exception {
+    redis = RedisServer.started();
+    cluster = new TestCluster(redis, 2);
+    JsonObject cfg = new JsonObject()
+        .put("rt", new JsonObject().put("sendRatePerSec", 1000).put("sendBurst", 1000))
+        .put("sweeper", new JsonObject().put("idleAfterMs", 500).put("intervalMs", 100));
+    cluster.start(0, cfg);
+    cluster.start(1, cfg);
+    cluster.awaitClusterSafe();
+    jwt = JWTAuth.create(cluster.client(), new JWTAuthOptions()
+        .addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(TestCluster.JWT_SECRET)));
+    assertEquals(201, cluster.http(0).post("/api/v1/rooms", new JsonObject().put("id", ROOM).put("title", "moderated")
+        .put("ownerId", "host-m")).status());
+  }
+
+  @AfterAll
+  static void down() throws Exception {
+    if (cluster != null) {
+      cluster.close();
+    }
+    if (redis != null) {
+      redis.close();
+    }
+  }
+
+  private static RtClient client(int node, String user, JsonObject rooms) {
+    RtClient c = RtClient.connect(cluster.client(), cluster.node(node).httpPort());
+    JsonObject claims = new JsonObject().put("sub", user).put("name", user);
+    if (rooms != null) {
+      claims.put("rooms", rooms);
+    }
+    assertTrue(c.hello(jwt.generateToken(claims, new JWTOptions().setExpiresInSeconds(300))).getBoolean("ok"));
+    return c;
+  }
+
+  private static RtClient member(int node, String user, JsonObject rooms) {
+    RtClient c = client(node, user, rooms);
+    JsonObject joined = c.join(ROOM);
+    assertTrue(joined.getBoolean("ok"), joined.encode());
+    return c;
+  }
+
+  private static JsonObject moderate(RtClient c, JsonObject cmd) {
+    return c.call(cmd.copy().put("op", "moderate").put("room", ROOM));
+  }
+
+  private static String code(JsonObject reply) {
+    assertFalse(reply.getBoolean("ok"), reply.encode());
+    return reply.getJsonObject("error").getString("code");
+  }
+
+  private static JsonObject push(RtClient c, String kind) throws InterruptedException {
+    return c.awaitPush(x -> kind.equals(x.getString("push")), 5000);
+  }
+
+  @Test
+  void moderatorsActAndEveryNodeEnforces() throws Exception {
+    RtClient host = member(0, "host-m", null);
+    RtClient mod = member(1, "mod-a", new JsonObject().put(ROOM, "moderator"));
+    RtClient v1 = member(0, "viewer-1", null);
+    RtClient v2 = member(1, "viewer-2", null);
+
+    assertEquals("FORBIDDEN", code(moderate(v1, new JsonObject().put("action", "mute").put("user", "viewer-2"))));
+    assertEquals("BAD_REQUEST", code(moderate(mod, new JsonObject().put("action", "mute"))), "mute needs a user");
+    assertEquals("BAD_REQUEST", code(moderate(mod, new JsonObject().put("action", "teleport").put("user", "viewer-2"))));
+
+    // mute for 60 s: MUTED with retryAfterMs; everyone is told
+    assertTrue(moderate(mod, new JsonObject().put("action", "mute").put("user", "viewer-1").put("durationSec", 60)
+        .put("reason", "spam")).getBoolean("ok"));
+    JsonObject muted = push(v2, "moderation");
+    assertEquals("mute", muted.getString("action"));
+    assertEquals("viewer-1", muted.getString("user"));
+    assertEquals(60, muted.getInteger("durationSec"));
+    JsonObject refused = v1.send(ROOM, "let me talk");
+    assertEquals("MUTED", code(refused));
+    long retry = refused.getJsonObject("error").getLong("retryAfterMs");
+    assertTrue(retry > 55_000 && retry <= 60_000, "retryAfterMs " + retry);
+    assertTrue(moderate(host, new JsonObject().put("action", "unmute").put("user", "viewer-1")).getBoolean("ok"),
+        "the room's owner is its host");
+    assertTrue(v1.send(ROOM, "thanks").getBoolean("ok"));
+
+    // mute all: viewers wait, the host speaks
+    assertTrue(moderate(mod, new JsonObject().put("action", "muteall")).getBoolean("ok"));
+    assertEquals("MUTED", code(v2.send(ROOM, "hello?")));
+    assertTrue(host.send(ROOM, "host speaking").getBoolean("ok"));
+    assertTrue(moderate(mod, new JsonObject().put("action", "unmuteall")).getBoolean("ok"));
+
+    // delete: clients are told, the item leaves history on every node
+    long bad = v2.send(ROOM, "a bad word").getLong("seq");
+    v1.drainPushes();
+    assertTrue(moderate(mod, new JsonObject().put("action", "delete").put("seq", bad)).getBoolean("ok"));
+    JsonObject deleted = v1.awaitPush(x -> "moderation".equals(x.getString("push")) && "delete".equals(x.getString("action")), 5000);
+    assertNotNull(deleted);
+    assertEquals(bad, deleted.getLong("seq"));
+    assertFalse(historyTexts(cluster.http(1)).contains("a bad word"));
+    assertTrue(historyTexts(cluster.http(0)).contains("thanks"));
+    assertEquals("BAD_REQUEST", code(moderate(mod, new JsonObject().put("action", "delete").put("seq", 99_999))));
+
+    // pin and unpin
+    long good = host.send(ROOM, "read the rules").getLong("seq");
+    assertTrue(moderate(mod, new JsonObject().put("action", "pin").put("seq", good)).getBoolean("ok"));
+    assertNotNull(v2.awaitPush(x -> "pin".equals(x.getString("action")), 5000));
+    assertTrue(moderate(mod, new JsonObject().put("action", "unpin")).getBoolean("ok"));
+
+    // slow mode through moderation: the room object changes, members hear it
+    assertTrue(moderate(mod, new JsonObject().put("action", "slowmode").put("durationSec", 20)).getBoolean("ok"));
+    JsonObject room = v1.awaitPush(x -> "room".equals(x.getString("push")), 5000);
+    assertEquals(20, room.getJsonObject("room").getInteger("slowModeSec"));
+    assertTrue(v1.send(ROOM, "one").getBoolean("ok"));
+    assertEquals("SLOW_MODE", code(v1.send(ROOM, "two")));
+    assertTrue(moderate(mod, new JsonObject().put("action", "slowmode").put("durationSec", 0)).getBoolean("ok"));
+
+    // kick: the user is out of the room, may come back
+    assertTrue(moderate(mod, new JsonObject().put("action", "kick").put("user", "viewer-2")).getBoolean("ok"));
+    JsonObject kicked = push(v2, "kicked");
+    assertEquals(ROOM, kicked.getString("room"));
+    assertEquals("FORBIDDEN", code(v2.send(ROOM, "am I in?")));
+    assertTrue(v2.join(ROOM).getBoolean("ok"), "a kick is not a ban");
+
+    // ban over REST: kicked now, and no node lets the user back in
+    Http.Reply ban = cluster.http(0).post("/api/v1/rooms/" + ROOM + "/moderation",
+        new JsonObject().put("action", "ban").put("user", "viewer-2").put("reason", "repeat offender"));
+    assertEquals(200, ban.status(), ban.toString());
+    assertEquals("banned", push(v2, "kicked").getString("reason"));
+    for (int n = 0; n < 2; n++) {
+      RtClient again = client(n, "viewer-2", null);
+      assertEquals("BANNED", code(again.join(ROOM)));
+      again.close();
+    }
+    assertEquals(400, cluster.http(1).post("/api/v1/rooms/" + ROOM + "/moderation",
+        new JsonObject().put("action", "ban")).status());
+    assertEquals(404, cluster.http(1).post("/api/v1/rooms/no-room/moderation",
+        new JsonObject().put("action", "kick").put("user", "x")).status());
+
+    // the audit log, newest first, paged
+    JsonObject log = cluster.http(1).get("/api/v1/rooms/" + ROOM + "/moderation/log?limit=3").json();
+    JsonArray entries = log.getJsonArray("entries");
+    assertEquals(3, entries.size());
+    assertEquals("ban", entries.getJsonObject(0).getString("action"));
+    assertEquals("api", entries.getJsonObject(0).getString("by"));
+    assertEquals("repeat offender", entries.getJsonObject(0).getString("reason"));
+    assertNotNull(log.getString("next"));
+    List<String> actions = new ArrayList<>();
+    String cursor = null;
+    do {
+      JsonObject page = cluster.http(0).get("/api/v1/rooms/" + ROOM + "/moderation/log?limit=4"
+          + (cursor == null ? "" : "&cursor=" + cursor)).json();
+      page.getJsonArray("entries").forEach(e -> actions.add(((JsonObject) e).getString("action")));
+      cursor = page.getString("next");
+    } while (cursor != null);
+    assertEquals(List.of("ban", "kick", "slowmode", "slowmode", "unpin", "pin", "delete", "unmuteall", "muteall",
+        "unmute", "mute"), actions);
+    assertEquals(404, cluster.http(0).get("/api/v1/rooms/no-room/moderation/log").status());
+    assertEquals(400, cluster.http(0).get("/api/v1/rooms/" + ROOM + "/moderation/log?cursor=abc").status());
+
+    // it all survives demotion to Redis and back
+    for (RtClient c : List.of(host, mod, v1, v2)) {
+      c.close();
+    }
+    cluster.until(() -> !cluster.http(0).get("/api/v1/rooms?limit=200").json().getJsonArray("rooms").stream()
+        .map(o -> (JsonObject) o).filter(o -> o.getString("id").equals(ROOM)).findFirst().orElseThrow()
+        .getBoolean("hot"), Duration.ofSeconds(15), "the room is demoted");
+    RtClient back = client(1, "viewer-2", null);
+    assertEquals("BANNED", code(back.join(ROOM)), "the ban came back from Redis");
+    back.close();
+    assertFalse(historyTexts(cluster.http(0)).contains("a bad word"), "the deleted item stays deleted");
+  }
+
+  private static List<String> historyTexts(Http api) {
+    List<String> texts = new ArrayList<>();
+    api.get("/api/v1/rooms/" + ROOM + "/messages?limit=100").json().getJsonArray("items")
+        .forEach(o -> texts.add(((JsonObject) o).getString("text")));
+    return texts;
+  }
+}
