@@ -198,6 +198,48 @@ class ModerationIT {
     assertFalse(historyTexts(cluster.http(0)).contains("a bad word"), "the deleted item stays deleted");
   }
 
+  @Test
+  void replayReturnsTheWindowInProgressOrderWithoutDeletedItems() throws Exception {
+    String room = "replay-1";
+    assertEquals(201, cluster.http(0).post("/api/v1/rooms", new JsonObject().put("id", room).put("title", "replay")
+        .put("ownerId", "host-r")).status());
+    RtClient v = client(1, "watcher", null);
+    assertTrue(v.join(room).getBoolean("ok"));
+    long[] progress = {5000, 1000, 3000, 9000, 7000, 3000};
+    long deleteSeq = -1;
+    for (int i = 0; i < progress.length; i++) {
+      JsonObject ack = v.call(new JsonObject().put("op", "send").put("room", room)
+          .put("body", new JsonObject().put("text", "at " + progress[i] + " #" + i).put("progress", progress[i])));
+      assertTrue(ack.getBoolean("ok"));
+      if (i == 2) {
+        deleteSeq = ack.getLong("seq");
+      }
+    }
+    assertTrue(v.send(room, "no progress, not archived").getBoolean("ok"));
+    Http api = cluster.http(0);
+    long ds = deleteSeq;
+    cluster.until(() -> api.get("/api/v1/rooms/" + room + "/replay").json().getJsonArray("items").size() == 6,
+        Duration.ofSeconds(5), "the archive has the six items with a progress");
+    JsonArray window = api.get("/api/v1/rooms/" + room + "/replay?fromMs=2000&toMs=7000").json().getJsonArray("items");
+    List<Long> got = new ArrayList<>();
+    window.forEach(o -> got.add(((JsonObject) o).getLong("progress")));
+    assertEquals(List.of(3000L, 3000L, 5000L, 7000L), got, "exactly the window, in progress order");
+
+    assertEquals(200, api.post("/api/v1/rooms/" + room + "/moderation",
+        new JsonObject().put("action", "delete").put("seq", ds)).status());
+    JsonArray after = api.get("/api/v1/rooms/" + room + "/replay?fromMs=2000&toMs=7000").json().getJsonArray("items");
+    assertEquals(3, after.size());
+    assertFalse(after.stream().anyMatch(o -> ((JsonObject) o).getLong("seq") == ds), "a deleted item leaves replay");
+
+    JsonObject page = api.get("/api/v1/rooms/" + room + "/replay?limit=2").json();
+    assertEquals(2, page.getJsonArray("items").size());
+    assertTrue(page.getBoolean("more"));
+    assertEquals(400, api.get("/api/v1/rooms/" + room + "/replay?fromMs=5&toMs=1").status());
+    assertEquals(400, api.get("/api/v1/rooms/" + room + "/replay?fromMs=abc").status());
+    assertEquals(404, api.get("/api/v1/rooms/no-room/replay").status());
+    v.close();
+  }
+
   private static List<String> historyTexts(Http api) {
     List<String> texts = new ArrayList<>();
     api.get("/api/v1/rooms/" + ROOM + "/messages?limit=100").json().getJsonArray("items")

@@ -23,6 +23,7 @@ public record LiveroomConfig(
     Auth auth,
     Rooms rooms,
     Rt rt,
+    Replay replay,
     Sweeper sweeper) {
 
   public record Node(Set<Role> roles, long shutdownGraceMs) {
@@ -56,6 +57,10 @@ public record LiveroomConfig(
   }
 
   public record Rooms(RoomLimits limits, int pageSize, int maxPageSize) {
+  }
+
+  /** The replay archive: items with a {@code progress}, per room, for replaying a recording. */
+  public record Replay(int maxItems, int maxPage) {
   }
 
   /** Demotion of idle rooms, and how long ended rooms and their history are kept in Redis. */
@@ -180,12 +185,13 @@ public record LiveroomConfig(
     if (rt.idleTimeoutMs() <= rt.heartbeatMs()) {
       throw new ConfigException("rt.idleTimeoutMs must be longer than rt.heartbeatMs");
     }
+    Replay replay = new Replay(r.intIn("replay.maxItems", 0, 10_000_000), r.intIn("replay.maxPage", 1, 100_000));
     Sweeper sweeper = new Sweeper(
         r.longIn("sweeper.intervalMs", 10, 3_600_000),
         r.longIn("sweeper.idleAfterMs", 100, 30L * 86_400_000),
         r.intIn("sweeper.batchSize", 1, 1_000_000),
         r.longIn("sweeper.retentionMs", 1000, 3650L * 86_400_000));
-    return new LiveroomConfig(node, cluster, http, shard, redis, auth, rooms, rt, sweeper);
+    return new LiveroomConfig(node, cluster, http, shard, redis, auth, rooms, rt, replay, sweeper);
   }
 
   private static void checkAuth(Auth auth) {

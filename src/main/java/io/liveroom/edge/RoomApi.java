@@ -68,6 +68,7 @@ final class RoomApi {
     router.delete(base + "/rooms/:id").handler(this::end);
     router.post(base + "/rooms/:id/messages").handler(this::publish);
     router.get(base + "/rooms/:id/messages").handler(this::history);
+    router.get(base + "/rooms/:id/replay").handler(this::replay);
     router.post(base + "/rooms/:id/moderation").handler(this::moderate);
     router.get(base + "/rooms/:id/moderation/log").handler(this::moderationLog);
     router.get(base + "/stats").handler(this::stats);
@@ -175,6 +176,45 @@ final class RoomApi {
         .onSuccess(r -> ok(ctx, 200, new JsonObject().put("epoch", r.epoch()).put("seq", r.seq())
             .put("items", Pushes.items(r.items(), true)).put("complete", r.recovered() || !hasSince)))
         .onFailure(t -> ApiErrors.send(ctx, t));
+  }
+
+  /**
+   * Archived danmaku with {@code fromMs <= progress <= toMs}, in progress order, for replaying a
+   * recording: {@code {"items":[...],"more"}}; with {@code more}, ask again from the last progress.
+   */
+  private void replay(RoutingContext ctx) {
+    String id = pathId(ctx);
+    long from = longParam(ctx, "fromMs", 0);
+    long to = longParam(ctx, "toMs", Long.MAX_VALUE / 2);
+    if (from < 0 || to < from) {
+      throw LiveroomException.badRequest("fromMs and toMs must satisfy 0 <= fromMs <= toMs");
+    }
+    int max = node.config().replay().maxPage();
+    int limit = (int) Math.min(max, longParam(ctx, "limit", Math.min(500, max)));
+    if (limit < 1) {
+      throw LiveroomException.badRequest("limit must be between 1 and " + max);
+    }
+    store.replay(id, from, to, limit).onSuccess(page -> {
+      if (page == null) {
+        ApiErrors.send(ctx, new LiveroomException(ErrorCode.NOT_FOUND, "no room " + id));
+        return;
+      }
+      JsonArray items = new JsonArray();
+      page.items().forEach(items::add);
+      ok(ctx, 200, new JsonObject().put("items", items).put("more", page.more()));
+    }).onFailure(t -> ApiErrors.send(ctx, t));
+  }
+
+  private static long longParam(RoutingContext ctx, String name, long fallback) {
+    String v = query(ctx, name);
+    if (v == null || v.isEmpty()) {
+      return fallback;
+    }
+    try {
+      return Long.parseLong(v);
+    } catch (NumberFormatException e) {
+      throw LiveroomException.badRequest(name + " must be an integer");
+    }
   }
 
   /** The real-time {@code moderate} actions over REST, acting as an admin. */

@@ -326,7 +326,9 @@ public final class ShardVerticle extends VerticleBase {
     String fOp = op;
     String fField = field;
     String fValue = value;
-    return slowMode.compose(v -> store.moderate(r.roomId(), room.epoch(), fOp, fField, fValue, audit, AUDIT_CAP))
+    Danmaku removed = action.equals("delete") ? l.find(seq) : null;
+    return slowMode.compose(v -> store.moderate(r.roomId(), room.epoch(), fOp, fField, fValue, audit, AUDIT_CAP,
+            removed))
         .compose(w -> switch (w) {
           case OK -> {
             if (fField != null) {
@@ -494,7 +496,8 @@ public final class ShardVerticle extends VerticleBase {
     while (!writeBackoff && writesInFlight < WRITES_IN_FLIGHT && !writeBehind.isEmpty()) {
       Object[] w = writeBehind.poll();
       writesInFlight++;
-      history.append((String) w[0], (Danmaku) w[1], rt.historySize()).onComplete(ar -> {
+      history.append((String) w[0], (Danmaku) w[1], rt.historySize(), node.config().replay().maxItems())
+          .onComplete(ar -> {
         writesInFlight--;
         if (ar.succeeded()) {
           node.metrics().historyWrite("ok");

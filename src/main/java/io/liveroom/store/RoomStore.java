@@ -76,6 +76,7 @@ public final class RoomStore {
         redis.call('PEXPIRE', KEYS[4], ARGV[10])
         redis.call('PEXPIRE', KEYS[5], ARGV[10])
         redis.call('PEXPIRE', KEYS[6], ARGV[10])
+        redis.call('PEXPIRE', KEYS[7], ARGV[10])
       end
       return 1
       """);
@@ -146,7 +147,7 @@ public final class RoomStore {
    */
   public Future<WriteResult> write(RoomData next, RoomState previous, long epoch, long retentionMs) {
     return eval("write", WRITE, List.of(roomKey(next.id()), indexKey(previous), indexKey(next.state()),
-            historyKey(next.id()), moderationKey(next.id()), auditKey(next.id())),
+            historyKey(next.id()), moderationKey(next.id()), auditKey(next.id()), replayKey(next.id())),
         List.of(Long.toString(epoch), next.id(), next.title(), next.state().wire(), Long.toString(next.updatedAt()),
             Integer.toString(next.maxMembers()), next.guestsCanRead() ? "1" : "0",
             Integer.toString(next.slowModeSec()), next.metadata(), Long.toString(retentionMs)))
@@ -219,8 +220,59 @@ public final class RoomStore {
         redis.call('HDEL', KEYS[2], ARGV[3])
       end
       redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'j', ARGV[5])
+      if ARGV[7] ~= '' then
+        redis.call('ZREM', KEYS[4], ARGV[7])
+      end
       return 1
       """);
+
+  /** A room's replay archive: items with a progress, scored by it. */
+  public static String replayKey(String id) {
+    return "lr:p:" + id;
+  }
+
+  /** An item as a replay member: its JSON with the epoch, unique by (epoch, seq). */
+  static String replayMember(Danmaku d) {
+    return Pushes.item(d, true).encode();
+  }
+
+  /**
+   * Archived items with {@code fromMs <= progress <= toMs} in progress order, at most {@code limit}
+   * (plus whether more follow), without items a moderator deleted; null when there is no room.
+   */
+  public Future<ReplayPage> replay(String roomId, long fromMs, long toMs, int limit) {
+    List<Request> reqs = List.of(
+        Request.cmd(Command.EXISTS).arg(roomKey(roomId)),
+        Request.cmd(Command.ZRANGEBYSCORE).arg(replayKey(roomId)).arg(fromMs).arg(toMs).arg("LIMIT").arg(0)
+            .arg(limit + 1),
+        Request.cmd(Command.HGETALL).arg(moderationKey(roomId)));
+    return guard("replay", Timer.start(registry), redis.batch(reqs)).map(rs -> {
+      if (rs.get(0).toInteger() == 0) {
+        return null;
+      }
+      java.util.Set<String> deleted = new java.util.HashSet<>();
+      Response m = rs.get(2);
+      for (int i = 0; m != null && i + 1 < m.size(); i += 2) {
+        String f = m.get(i).toString();
+        if (f.startsWith("de:")) {
+          deleted.add(f.substring(3));
+        }
+      }
+      Response r = rs.get(1);
+      List<JsonObject> items = new ArrayList<>();
+      for (int i = 0; i < r.size() && i < limit; i++) {
+        JsonObject item = new JsonObject(r.get(i).toString());
+        if (!deleted.contains(item.getLong("epoch") + ":" + item.getLong("seq"))) {
+          items.add(item);
+        }
+      }
+      return new ReplayPage(items, r.size() > limit);
+    });
+  }
+
+  /** One window of the replay archive. */
+  public record ReplayPage(List<JsonObject> items, boolean more) {
+  }
 
   /** A room's moderation state: muted and banned users, mute all, pin, deleted items. */
   public static String moderationKey(String id) {
@@ -248,10 +300,11 @@ public final class RoomStore {
    * the audit entry, atomically and only if {@code epoch} is still current.
    */
   public Future<WriteResult> moderate(String roomId, long epoch, String op, String field, String value,
-                                      JsonObject audit, int auditCap) {
-    return eval("moderate", MODERATE, List.of(roomKey(roomId), moderationKey(roomId), auditKey(roomId)),
+                                      JsonObject audit, int auditCap, Danmaku removeFromReplay) {
+    return eval("moderate", MODERATE, List.of(roomKey(roomId), moderationKey(roomId), auditKey(roomId),
+            replayKey(roomId)),
         List.of(Long.toString(epoch), op, field == null ? "" : field, value == null ? "" : value, audit.encode(),
-            Integer.toString(auditCap)))
+            Integer.toString(auditCap), removeFromReplay == null ? "" : replayMember(removeFromReplay)))
         .map(r -> switch (r.toInteger()) {
           case 1 -> WriteResult.OK;
           case 0 -> WriteResult.STALE;
@@ -304,10 +357,24 @@ public final class RoomStore {
     private Future<RedisConnection> connection;
 
     public Future<Void> append(String roomId, Danmaku d, int cap) {
-      Request req = Request.cmd(Command.XADD).arg(historyKey(roomId)).arg("MAXLEN").arg("~").arg(cap).arg("*")
-          .arg("j").arg(Pushes.item(d, true).encode());
+      return append(roomId, d, cap, 0);
+    }
+
+    /**
+     * Appends to the history stream and, for an item with a progress and {@code replayCap > 0},
+     * to the replay archive, capped at {@code replayCap} items (the lowest progress goes first).
+     */
+    public Future<Void> append(String roomId, Danmaku d, int cap, int replayCap) {
+      String json = Pushes.item(d, true).encode();
+      List<Request> reqs = new ArrayList<>(3);
+      reqs.add(Request.cmd(Command.XADD).arg(historyKey(roomId)).arg("MAXLEN").arg("~").arg(cap).arg("*")
+          .arg("j").arg(json));
+      if (d.progress() >= 0 && replayCap > 0) {
+        reqs.add(Request.cmd(Command.ZADD).arg(replayKey(roomId)).arg(d.progress()).arg(json));
+        reqs.add(Request.cmd(Command.ZREMRANGEBYRANK).arg(replayKey(roomId)).arg(0).arg(-(replayCap + 1)));
+      }
       Timer.Sample sample = Timer.start(registry);
-      Future<Response> sent = connection().compose(c -> c.send(req)).onFailure(e -> reset());
+      Future<List<Response>> sent = connection().compose(c -> c.batch(reqs)).onFailure(e -> reset());
       return guard("xadd", sample, sent, timeoutMs * 10).mapEmpty();
     }
 

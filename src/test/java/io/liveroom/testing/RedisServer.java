@@ -113,9 +113,22 @@ public final class RedisServer implements AutoCloseable {
     return target;
   }
 
+  /**
+   * A free loopback port below the kernel's ephemeral range (32768+), where client sockets never
+   * take it between this check and the bind. Another process may still take it: callers that
+   * bind late retry on a bind failure.
+   */
   public static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
+    java.util.concurrent.ThreadLocalRandom rnd = java.util.concurrent.ThreadLocalRandom.current();
+    for (int attempt = 0; attempt < 200; attempt++) {
+      int port = 20_000 + rnd.nextInt(12_000);
+      try (ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+        s.setReuseAddress(true);
+        return s.getLocalPort();
+      } catch (IOException inUse) {
+        // try another
+      }
     }
+    throw new IOException("no free port found in 20000-32000");
   }
 }

@@ -36,6 +36,21 @@ public final class TestCluster implements AutoCloseable {
 
   /** Starts node number {@code i} (0-based) with the given overrides on top of the test config. */
   public Node start(int i, JsonObject overrides) throws Exception {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return startOnce(i, overrides);
+      } catch (Exception e) {
+        String msg = String.valueOf(e.getMessage()) + (e.getCause() == null ? "" : " " + e.getCause().getMessage());
+        if (attempt >= 3 || !(msg.contains("in use") || msg.contains("bind"))) {
+          throw e;
+        }
+        // a port picked earlier was taken by another process before the bind: pick new ones
+        clusterPorts.set(i, RedisServer.freePort());
+      }
+    }
+  }
+
+  private Node startOnce(int i, JsonObject overrides) throws Exception {
     JsonArray members = new JsonArray();
     clusterPorts.forEach(p -> members.add("127.0.0.1:" + p));
     JsonObject cfg = new JsonObject()
