@@ -26,7 +26,7 @@ class SweeperIT {
     redis = RedisServer.started();
     cluster = new TestCluster(redis, 1);
     cluster.start(0, new JsonObject().put("sweeper", new JsonObject().put("idleAfterMs", 400).put("intervalMs", 100))
-        .put("rt", new JsonObject().put("sendRatePerSec", 1000).put("sendBurst", 1000)));
+        .put("rt", new JsonObject().put("sendRatePerSec", 1000).put("sendBurst", 1000).put("presenceRefreshMs", 200)));
     jwt = io.vertx.ext.auth.jwt.JWTAuth.create(cluster.client(), new io.vertx.ext.auth.jwt.JWTAuthOptions()
         .addPubSecKey(new io.vertx.ext.auth.PubSecKeyOptions().setAlgorithm("HS256").setBuffer(TestCluster.JWT_SECRET)));
   }
@@ -55,7 +55,6 @@ class SweeperIT {
     assertTrue(listed("idle-1").getBoolean("hot"));
 
     cluster.until(() -> !listed("idle-1").getBoolean("hot"), Duration.ofSeconds(10), "idle-1 is demoted");
-    assertEquals(0, cluster.node(0).services().metrics().roomsHot());
     Counter demoted = cluster.node(0).services().metrics().registry().find("liveroom.rooms.dropped")
         .tag("reason", "demoted").counter();
     assertTrue(demoted != null && demoted.count() >= 1);
@@ -175,5 +174,25 @@ class SweeperIT {
     io.vertx.core.json.JsonArray history = reader.join("churn-1").getJsonArray("history");
     assertEquals(sent, history.size(), "every acknowledged item is in the room's history");
     reader.close();
+  }
+
+  @Test
+  void aLiveRoomEmptyForItsTimeoutEndsAndOneWithMembersStays() throws Exception {
+    Http api = cluster.http(0);
+    for (String id : new String[] {"empty-1", "busy-2"}) {
+      assertEquals(201, api.post("/api/v1/rooms", new JsonObject().put("id", id).put("title", id)
+          .put("ownerId", "host-1").put("emptyTimeoutSec", 1)).status());
+      assertEquals(200, api.patch("/api/v1/rooms/" + id, new JsonObject().put("state", "live")).status());
+    }
+    RtClient leaver = member("leaver", "empty-1");
+    RtClient stayer = member("stayer", "busy-2");
+    leaver.close();
+    cluster.until(() -> "ended".equals(api.get("/api/v1/rooms/empty-1").json().getString("state")),
+        Duration.ofSeconds(10), "the empty live room ended");
+    JsonObject busy = api.get("/api/v1/rooms/busy-2").json();
+    assertEquals("live", busy.getString("state"), "a room with a member stays live");
+    assertEquals(1, busy.getInteger("emptyTimeoutSec"));
+    assertEquals(400, api.patch("/api/v1/rooms/busy-2", new JsonObject().put("filter", "shout")).status());
+    stayer.close();
   }
 }

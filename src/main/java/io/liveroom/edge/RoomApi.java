@@ -35,9 +35,10 @@ import java.util.Set;
 /** The room endpoints of the HTTP API (PROTOCOL.md section 2) and {@code GET /api/v1/stats}. */
 final class RoomApi {
   private static final Set<String> CREATE_FIELDS =
-      Set.of("id", "title", "ownerId", "maxMembers", "guestsCanRead", "slowModeSec", "metadata");
+      Set.of("id", "title", "ownerId", "maxMembers", "guestsCanRead", "slowModeSec", "metadata", "filter",
+          "emptyTimeoutSec");
   private static final Set<String> PATCH_FIELDS =
-      Set.of("title", "metadata", "maxMembers", "guestsCanRead", "slowModeSec", "state");
+      Set.of("title", "metadata", "maxMembers", "guestsCanRead", "slowModeSec", "state", "filter", "emptyTimeoutSec");
   private static final Set<String> PUBLISH_FIELDS =
       Set.of("text", "user", "priority", "color", "mode", "progress", "key");
   private static final Set<String> MODERATION_FIELDS = Set.of("action", "user", "seq", "durationSec", "reason");
@@ -80,7 +81,8 @@ final class RoomApi {
     JsonObject body = jsonBody(ctx, CREATE_FIELDS);
     String id = body.containsKey("id") ? RoomRules.requireId(string(body, "id"), "id") : RoomRules.newRoomId();
     RoomFields f = new RoomFields(string(body, "title"), string(body, "ownerId"), integer(body, "maxMembers"),
-        bool(body, "guestsCanRead"), integer(body, "slowModeSec"), metadata(body), null);
+        bool(body, "guestsCanRead"), integer(body, "slowModeSec"), metadata(body), null, string(body, "filter"),
+        integer(body, "emptyTimeoutSec"));
     // validate here too, so that bad input never travels to an owner
     node.rules().create(id, f, 0);
     reply(ctx, shards.request(new RoomCommand(RoomCommand.Op.CREATE, id, f)), 201);
@@ -101,7 +103,8 @@ final class RoomApi {
       }
     }
     RoomFields f = new RoomFields(string(body, "title"), null, integer(body, "maxMembers"),
-        bool(body, "guestsCanRead"), integer(body, "slowModeSec"), metadata(body), state);
+        bool(body, "guestsCanRead"), integer(body, "slowModeSec"), metadata(body), state, string(body, "filter"),
+        integer(body, "emptyTimeoutSec"));
     reply(ctx, shards.request(new RoomCommand(RoomCommand.Op.UPDATE, id, f)), 200);
   }
 

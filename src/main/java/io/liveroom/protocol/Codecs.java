@@ -199,6 +199,8 @@ public final class Codecs {
       Wire.writeString(b, f.title());
       Wire.writeString(b, f.ownerId());
       Wire.writeString(b, f.metadata());
+      Wire.writeString(b, f.filter());
+      b.appendInt(f.emptyTimeoutSec() != null ? f.emptyTimeoutSec() : -1);
       b.appendInt(f.maxMembers() != null ? f.maxMembers() : 0);
       b.appendByte((byte) (Boolean.TRUE.equals(f.guestsCanRead()) ? 1 : 0));
       b.appendInt(f.slowModeSec() != null ? f.slowModeSec() : 0);
@@ -215,6 +217,8 @@ public final class Codecs {
       String title = Wire.readString(b, pos);
       String ownerId = Wire.readString(b, pos);
       String metadata = Wire.readString(b, pos);
+      String filter = Wire.readString(b, pos);
+      int emptyTimeout = Wire.readInt(b, pos);
       int maxMembers = Wire.readInt(b, pos);
       boolean guests = Wire.readByte(b, pos) == 1;
       int slowMode = Wire.readInt(b, pos);
@@ -226,7 +230,9 @@ public final class Codecs {
           (flags & 2) != 0 ? guests : null,
           (flags & 4) != 0 ? slowMode : null,
           metadata,
-          (flags & 8) != 0 ? RoomState.ofOrdinal(state) : null);
+          (flags & 8) != 0 ? RoomState.ofOrdinal(state) : null,
+          filter,
+          emptyTimeout >= 0 ? emptyTimeout : null);
       return new RoomCommand(op, roomId, f);
     }
   }
@@ -252,6 +258,8 @@ public final class Codecs {
         b.appendLong(d.createdAt()).appendLong(d.updatedAt());
         b.appendInt(d.maxMembers()).appendByte((byte) (d.guestsCanRead() ? 1 : 0)).appendInt(d.slowModeSec());
         Wire.writeString(b, d.metadata());
+        Wire.writeString(b, d.filter());
+        b.appendInt(d.emptyTimeoutSec());
       }
       Wire.end(b, at);
     }
@@ -275,7 +283,10 @@ public final class Codecs {
         boolean guests = Wire.readByte(b, pos) == 1;
         int slowMode = Wire.readInt(b, pos);
         String metadata = Wire.readString(b, pos);
-        d = new RoomData(id, title, ownerId, state, createdAt, updatedAt, maxMembers, guests, slowMode, metadata);
+        String filter = Wire.readString(b, pos);
+        int emptyTimeout = Wire.readInt(b, pos);
+        d = new RoomData(id, title, ownerId, state, createdAt, updatedAt, maxMembers, guests, slowMode, metadata,
+            filter, emptyTimeout);
       }
       return new RoomView(d, epoch, online, hot, owner);
     }

@@ -67,6 +67,8 @@ public final class Pushes {
         .put("guestsCanRead", d.guestsCanRead())
         .put("slowModeSec", d.slowModeSec())
         .put("metadata", new JsonObject(d.metadata()))
+        .put("filter", d.filter())
+        .put("emptyTimeoutSec", d.emptyTimeoutSec())
         .put("online", v.online())
         .put("hot", v.hot());
   }

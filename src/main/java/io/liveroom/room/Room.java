@@ -66,7 +66,7 @@ public final class Room {
     String metadata = p == packed.length ? "{}" : new String(packed, p, packed.length - p, StandardCharsets.UTF_8);
     RoomSettings s = settings;
     return new RoomData(id, title, owner, s.state(), createdAt, updatedAt, s.maxMembers(), s.guestsCanRead(),
-        s.slowModeSec(), metadata);
+        s.slowModeSec(), metadata, s.filter(), s.emptyTimeoutSec());
   }
 
   public String id() {
@@ -87,6 +87,15 @@ public final class Room {
 
   public int slowModeSec() {
     return settings.slowModeSec();
+  }
+
+  /** The content filter mode: mask, reject or off. */
+  public String filter() {
+    return settings.filter();
+  }
+
+  public int emptyTimeoutSec() {
+    return settings.emptyTimeoutSec();
   }
 
   /** Whether {@code userId} is the room's owner, without decoding anything. */
@@ -139,6 +148,9 @@ public final class Room {
 
   /** Whether nothing has used the room since {@code idleSince}. */
   public boolean idleSince(long idleSince) {
+    if (settings.state() == RoomState.LIVE && settings.emptyTimeoutSec() > 0) {
+      return false; // its owner ends it when it has been empty long enough; until then it stays
+    }
     return lastActiveAt() <= idleSince && (live == null || !live.hasMembers() && !live.hasPending());
   }
 
@@ -199,7 +211,8 @@ public final class Room {
     }
     System.arraycopy(metadata, 0, b, p, metadata.length);
     packed = b;
-    settings = RoomSettings.of(d.state(), d.maxMembers(), d.guestsCanRead(), d.slowModeSec());
+    settings = RoomSettings.of(d.state(), d.maxMembers(), d.guestsCanRead(), d.slowModeSec(), d.filter(),
+        d.emptyTimeoutSec());
     createdAt = d.createdAt();
     updatedAt = d.updatedAt();
   }

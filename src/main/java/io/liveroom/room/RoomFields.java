@@ -11,7 +11,14 @@ public record RoomFields(
     Boolean guestsCanRead,
     Integer slowModeSec,
     String metadata,
-    RoomState state) {
+    RoomState state,
+    String filter,
+    Integer emptyTimeoutSec) {
 
   public static final RoomFields EMPTY = new RoomFields(null, null, null, null, null, null, null);
+
+  public RoomFields(String title, String ownerId, Integer maxMembers, Boolean guestsCanRead, Integer slowModeSec,
+                    String metadata, RoomState state) {
+    this(title, ownerId, maxMembers, guestsCanRead, slowModeSec, metadata, state, null, null);
+  }
 }

@@ -31,6 +31,8 @@ public final class RoomLive {
   private Object2LongOpenHashMap<String> lastSend;
   private RoomModeration moderation = new RoomModeration();
   private int online;
+  /** When the room last became empty (its creation when it never had members); 0 while it has members. */
+  private long emptySince = System.currentTimeMillis();
   private io.liveroom.limit.TokenBucket accepted;
   private int presenceSentOnline;
   private long presenceSentAt = Long.MIN_VALUE / 2;
@@ -197,6 +199,7 @@ public final class RoomLive {
     edgeMembers.clear();
     edgeSeen.clear();
     online = 0;
+    emptySince = System.currentTimeMillis();
   }
 
   /** A join (+1) or leave (-1) of a member on an edge. */
@@ -216,6 +219,16 @@ public final class RoomLive {
       edgeSeen.put(edge, now);
     }
     online += Math.max(0, count) - before;
+    if (online > 0) {
+      emptySince = 0;
+    } else if (emptySince == 0) {
+      emptySince = now;
+    }
+  }
+
+  /** Since when the room has had no members, 0 while it has some. */
+  public long emptySince() {
+    return emptySince;
   }
 
   /** Forgets edges not heard from since {@code before} (a crashed edge); returns how many. */
@@ -227,6 +240,9 @@ public final class RoomLive {
         online -= edgeMembers.removeInt(e.getKey());
         it.remove();
         removed++;
+        if (online <= 0 && emptySince == 0) {
+          emptySince = before;
+        }
       }
     }
     return removed;

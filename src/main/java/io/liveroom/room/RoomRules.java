@@ -71,7 +71,9 @@ public final class RoomRules {
         f.maxMembers() == null ? limits.defaultMaxMembers() : checkMaxMembers(f.maxMembers()),
         f.guestsCanRead() == null || f.guestsCanRead(),
         f.slowModeSec() == null ? 0 : checkSlowMode(f.slowModeSec()),
-        f.metadata() == null ? "{}" : checkMetadata(f.metadata()));
+        f.metadata() == null ? "{}" : checkMetadata(f.metadata()),
+        f.filter() == null ? RoomData.FILTER_MASK : checkFilter(f.filter()),
+        f.emptyTimeoutSec() == null ? 0 : checkEmptyTimeout(f.emptyTimeoutSec()));
   }
 
   /** The room after a PATCH; only {@code live} and {@code paused} may be asked for as state. */
@@ -103,7 +105,9 @@ public final class RoomRules {
         f.maxMembers() == null ? r.maxMembers() : checkMaxMembers(f.maxMembers()),
         f.guestsCanRead() == null ? r.guestsCanRead() : f.guestsCanRead(),
         f.slowModeSec() == null ? r.slowModeSec() : checkSlowMode(f.slowModeSec()),
-        f.metadata() == null ? r.metadata() : checkMetadata(f.metadata()));
+        f.metadata() == null ? r.metadata() : checkMetadata(f.metadata()),
+        f.filter() == null ? r.filter() : checkFilter(f.filter()),
+        f.emptyTimeoutSec() == null ? r.emptyTimeoutSec() : checkEmptyTimeout(f.emptyTimeoutSec()));
   }
 
   /** The room after it ends; ending an ended room changes nothing. */
@@ -112,7 +116,8 @@ public final class RoomRules {
       return r;
     }
     return new RoomData(r.id(), r.title(), r.ownerId(), RoomState.ENDED, r.createdAt(),
-        Math.max(now, r.updatedAt()), r.maxMembers(), r.guestsCanRead(), r.slowModeSec(), r.metadata());
+        Math.max(now, r.updatedAt()), r.maxMembers(), r.guestsCanRead(), r.slowModeSec(), r.metadata(), r.filter(),
+        r.emptyTimeoutSec());
   }
 
   private String checkTitle(String title) {
@@ -135,6 +140,20 @@ public final class RoomRules {
   /** Bidi embeddings, overrides and isolates: used to spoof how text reads. */
   private static boolean isBidiControl(char c) {
     return (c >= '\u202A' && c <= '\u202E') || (c >= '\u2066' && c <= '\u2069');
+  }
+
+  private static String checkFilter(String mode) {
+    if (!mode.equals("mask") && !mode.equals("reject") && !mode.equals("off")) {
+      throw LiveroomException.badRequest("filter must be mask, reject or off");
+    }
+    return mode;
+  }
+
+  private static int checkEmptyTimeout(int sec) {
+    if (sec < 0 || sec > 7 * 86_400) {
+      throw LiveroomException.badRequest("emptyTimeoutSec must be between 0 (never) and 604800");
+    }
+    return sec;
   }
 
   private int checkMaxMembers(int n) {

@@ -65,6 +65,8 @@ public final class ShardVerticle extends VerticleBase {
   private final Object2ObjectOpenHashMap<String, Future<?>> tails = new Object2ObjectOpenHashMap<>();
   /** Rooms with items or a presence change to push at the next tick. */
   private final ObjectOpenHashSet<Room> dirty = new ObjectOpenHashSet<>();
+  /** Live rooms with an {@code emptyTimeoutSec}: ended by their owner once empty that long. */
+  private final ObjectOpenHashSet<Room> timed = new ObjectOpenHashSet<>();
   /** Rooms with real-time state, for the expiry of edges that stopped refreshing. */
   private final ObjectOpenHashSet<Room> live = new ObjectOpenHashSet<>();
   /** History items waiting to be written behind to Redis, bounded by {@code rt.writeBehindMax}. */
@@ -599,6 +601,7 @@ public final class ShardVerticle extends VerticleBase {
 
   /** Forgets edges that stopped refreshing (a crashed or partitioned edge node). */
   private void expireEdges() {
+    endEmptyRooms();
     // a hand-over whose migration event found the table not yet updated is caught here
     for (int pid : rooms.partitions()) {
       if (!ownership.ownsLocally(pid)) {
@@ -665,6 +668,7 @@ public final class ShardVerticle extends VerticleBase {
       }).compose(w -> switch (w) {
         case OK -> {
           room.commit(after, System.currentTimeMillis());
+          watchEmpty(room);
           announce(room, before);
           yield Future.succeededFuture(view(room));
         }
@@ -813,6 +817,35 @@ public final class ShardVerticle extends VerticleBase {
       hotCount++;
       node.metrics().roomsHot(1);
     }
+    watchEmpty(room);
+  }
+
+  private void watchEmpty(Room room) {
+    if (room.state() == RoomState.LIVE && room.emptyTimeoutSec() > 0) {
+      timed.add(room);
+    } else {
+      timed.remove(room);
+    }
+  }
+
+  /** Ends live rooms that have had no members for their {@code emptyTimeoutSec}. */
+  private void endEmptyRooms() {
+    long now = System.currentTimeMillis();
+    for (Room room : timed.toArray(new Room[0])) {
+      RoomLive l = room.live();
+      long since = l == null ? room.lastActiveAt() : l.emptySince();
+      if (since > 0 && now - since >= room.emptyTimeoutSec() * 1000L) {
+        timed.remove(room);
+        String id = room.id();
+        int pid = ownership.partitionOf(id);
+        serial(id, () -> mutate(pid, id, d -> node.rules().end(d, System.currentTimeMillis())))
+            .onSuccess(v -> LOG.info("room {} ended: empty for {} s", id, room.emptyTimeoutSec()))
+            .onFailure(e -> {
+              LOG.warn("room {}: could not end it after its empty timeout: {}", id, e.getMessage());
+              watchEmpty(room); // try again at the next check
+            });
+      }
+    }
   }
 
   private Room remove(int pid, String id) {
@@ -832,6 +865,7 @@ public final class ShardVerticle extends VerticleBase {
     }
     dirty.remove(r);
     live.remove(r);
+    timed.remove(r);
   }
 
   private RoomView view(Room r) {

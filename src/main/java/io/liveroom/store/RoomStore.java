@@ -49,7 +49,7 @@ public final class RoomStore {
   private static final Script CREATE = new Script("create", """
       if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
       redis.call('HSET', KEYS[1], 't', ARGV[2], 'o', ARGV[3], 's', ARGV[4], 'c', ARGV[5], 'u', ARGV[6],
-        'm', ARGV[7], 'g', ARGV[8], 'w', ARGV[9], 'md', ARGV[10], 'e', 1)
+        'm', ARGV[7], 'g', ARGV[8], 'w', ARGV[9], 'md', ARGV[10], 'f', ARGV[11], 'x', ARGV[12], 'e', 1)
       redis.call('ZADD', KEYS[2], 0, ARGV[1])
       redis.call('ZADD', KEYS[3], 0, ARGV[1])
       return 1
@@ -66,7 +66,7 @@ public final class RoomStore {
       if not cur then return -1 end
       if cur ~= ARGV[1] then return 0 end
       redis.call('HSET', KEYS[1], 't', ARGV[3], 's', ARGV[4], 'u', ARGV[5], 'm', ARGV[6], 'g', ARGV[7],
-        'w', ARGV[8], 'md', ARGV[9])
+        'w', ARGV[8], 'md', ARGV[9], 'f', ARGV[11], 'x', ARGV[12])
       if KEYS[2] ~= KEYS[3] then
         redis.call('ZREM', KEYS[2], ARGV[2])
         redis.call('ZADD', KEYS[3], 0, ARGV[2])
@@ -131,7 +131,7 @@ public final class RoomStore {
     return eval("create", CREATE, List.of(roomKey(d.id()), ALL, indexKey(d.state())),
         List.of(d.id(), d.title(), d.ownerId(), d.state().wire(), Long.toString(d.createdAt()),
             Long.toString(d.updatedAt()), Integer.toString(d.maxMembers()), d.guestsCanRead() ? "1" : "0",
-            Integer.toString(d.slowModeSec()), d.metadata()))
+            Integer.toString(d.slowModeSec()), d.metadata(), d.filter(), Integer.toString(d.emptyTimeoutSec())))
         .map(r -> r.toInteger() == 1);
   }
 
@@ -150,7 +150,8 @@ public final class RoomStore {
             historyKey(next.id()), moderationKey(next.id()), auditKey(next.id()), replayKey(next.id())),
         List.of(Long.toString(epoch), next.id(), next.title(), next.state().wire(), Long.toString(next.updatedAt()),
             Integer.toString(next.maxMembers()), next.guestsCanRead() ? "1" : "0",
-            Integer.toString(next.slowModeSec()), next.metadata(), Long.toString(retentionMs)))
+            Integer.toString(next.slowModeSec()), next.metadata(), Long.toString(retentionMs), next.filter(),
+            Integer.toString(next.emptyTimeoutSec())))
         .map(r -> switch (r.toInteger()) {
           case 1 -> WriteResult.OK;
           case 0 -> WriteResult.STALE;
@@ -469,6 +470,8 @@ public final class RoomStore {
     int maxMembers = 0;
     int slowMode = 0;
     boolean guests = true;
+    String filter = RoomData.FILTER_MASK;
+    int emptyTimeout = 0;
     for (int i = 0; i + 1 < r.size(); i += 2) {
       String v = r.get(i + 1).toString();
       switch (r.get(i).toString()) {
@@ -482,13 +485,15 @@ public final class RoomStore {
         case "w" -> slowMode = Integer.parseInt(v);
         case "md" -> metadata = v;
         case "e" -> epoch = Long.parseLong(v);
+        case "f" -> filter = v;
+        case "x" -> emptyTimeout = Integer.parseInt(v);
         default -> {
           // fields of later versions are kept in Redis and ignored here
         }
       }
     }
     return new Hydrated(new RoomData(id, title, ownerId, state, created, updated, maxMembers, guests, slowMode,
-        metadata), epoch);
+        metadata, filter, emptyTimeout), epoch);
   }
 
   private Future<Response> eval(String op, Script s, List<String> keys, List<String> args) {

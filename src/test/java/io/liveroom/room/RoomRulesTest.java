@@ -529,7 +529,7 @@ class RoomRulesTest {
     void settingsAreSharedFlyweights() {
       Room a = new Room(room(RoomState.LIVE), 1, now);
       Room b = new Room(new RoomData("room-2", "other", "bob", RoomState.LIVE, 5, 5, 500, false, 5, "{}"), 1, now);
-      assertSame(RoomSettings.of(RoomState.LIVE, 500, false, 5), RoomSettings.of(RoomState.LIVE, 500, false, 5));
+      assertSame(RoomSettings.of(RoomState.LIVE, 500, false, 5, "mask", 0), RoomSettings.of(RoomState.LIVE, 500, false, 5, "mask", 0));
       assertEquals(a.maxMembers(), b.maxMembers());
     }
 
