@@ -24,7 +24,8 @@ public record LiveroomConfig(
     Rooms rooms,
     Rt rt,
     Replay replay,
-    Sweeper sweeper) {
+    Sweeper sweeper,
+    Vod vod) {
 
   public record Node(Set<Role> roles, long shutdownGraceMs) {
     public boolean has(Role role) {
@@ -65,6 +66,16 @@ public record LiveroomConfig(
 
   /** Demotion of idle rooms, and how long ended rooms and their history are kept in Redis. */
   public record Sweeper(long intervalMs, long idleAfterMs, int batchSize, long retentionMs) {
+  }
+
+  /**
+   * Recordings served at {@code /vod/*} from {@code folder}; an empty folder switches {@code /vod}
+   * off (every request answers 404). {@code maxAgeSeconds} is the {@code Cache-Control} max-age.
+   */
+  public record Vod(String folder, long maxAgeSeconds) {
+    public boolean enabled() {
+      return !folder.isEmpty();
+    }
   }
 
   /** The real-time channel (SockJS at {@code /rt}). */
@@ -191,7 +202,8 @@ public record LiveroomConfig(
         r.longIn("sweeper.idleAfterMs", 100, 30L * 86_400_000),
         r.intIn("sweeper.batchSize", 1, 1_000_000),
         r.longIn("sweeper.retentionMs", 1000, 3650L * 86_400_000));
-    return new LiveroomConfig(node, cluster, http, shard, redis, auth, rooms, rt, replay, sweeper);
+    Vod vod = new Vod(r.string("vod.folder", false), r.longIn("vod.maxAgeSeconds", 0, 31_536_000));
+    return new LiveroomConfig(node, cluster, http, shard, redis, auth, rooms, rt, replay, sweeper, vod);
   }
 
   private static void checkAuth(Auth auth) {

@@ -50,6 +50,7 @@ public final class EdgeVerticle extends VerticleBase {
     realtime = new Realtime(vertx, node, shards, instance);
     Future<Void> rt = realtime.start(router);
     new RoomApi(vertx, node, shards).mount(router);
+    router.route("/vod/*").handler(new VodHandler(vertx, node.config().vod()));
     router.route("/vendor/sockjs/*").handler(StaticHandler.create(SOCKJS_CLIENT_DIST).setMaxAgeSeconds(86_400));
     // the demo page (/) and the JS client (/liveroom.js)
     router.route("/*").handler(StaticHandler.create("webroot").setIndexPage("index.html"));
@@ -63,7 +64,30 @@ public final class EdgeVerticle extends VerticleBase {
         .setMaxWebSocketMessageSize(Math.max(65536, node.config().rt().maxFrameBytes()))
         .setPerMessageWebSocketCompressionSupported(false)
         .setPerFrameWebSocketCompressionSupported(false));
-    return rt.compose(v -> server.requestHandler(router).listen());
+    // vertx-web fails on a malformed %-escape while matching routes and logs it as an error:
+    // such a request is the client's mistake, so it gets a plain 400 before it reaches the router
+    return rt.compose(v -> server.requestHandler(req -> {
+      if (validEscapes(req.path())) {
+        router.handle(req);
+      } else {
+        req.response().setStatusCode(400).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+            .end("{\"error\":{\"code\":\"BAD_REQUEST\",\"message\":\"malformed percent-encoding in the path\"}}");
+      }
+    }).listen());
+  }
+
+  /** Whether every {@code %} in the path starts a two-hex-digit escape. */
+  static boolean validEscapes(String path) {
+    if (path == null) {
+      return false;
+    }
+    for (int i = path.indexOf('%'); i >= 0; i = path.indexOf('%', i + 1)) {
+      if (i + 2 >= path.length() || Character.digit(path.charAt(i + 1), 16) < 0
+          || Character.digit(path.charAt(i + 2), 16) < 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   @Override
