@@ -16,6 +16,8 @@ import io.liveroom.shard.Ownership;
 import io.liveroom.shard.ShardVerticle;
 import io.liveroom.store.RoomStore;
 import io.liveroom.sweep.SweeperVerticle;
+import io.liveroom.webhook.WebhookVerticle;
+import io.liveroom.webhook.Webhooks;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
@@ -50,6 +52,7 @@ public final class Node {
   private long healthTimer = -1;
   private final java.util.List<String> edgeDeployments = new java.util.ArrayList<>();
   private final java.util.List<String> otherDeployments = new java.util.ArrayList<>();
+  private final java.util.List<String> webhookDeployments = new java.util.ArrayList<>();
   private java.util.UUID handOverListener;
   private boolean healthRunning;
   private boolean safeCheckRunning;
@@ -62,7 +65,7 @@ public final class Node {
     NodeMetrics metrics = new NodeMetrics(registry);
     this.services = new NodeServices(config, cm.getNodeId(), hazelcast, new Ownership(hazelcast),
         new RoomStore(vertx, config.redis(), registry), new RoomRules(config.rooms().limits()), metrics,
-        new NodeHealth());
+        new NodeHealth(), new Webhooks(vertx, config.webhooks()));
     metrics.partitionsOwned(services.ownership()::ownedCount);
   }
 
@@ -90,7 +93,12 @@ public final class Node {
   private Future<Void> deploy() {
     Codecs.register(vertx.eventBus());
     vertx.eventBus().<JsonObject>consumer(Addresses.nodeStats(services.nodeId()), m -> m.reply(stats()));
-    Future<Void> ready = config.node().has(Role.SHARD) ? awaitPartitionTable() : Future.succeededFuture();
+    // the webhook sender comes first, so that it takes the events of shards starting up
+    Future<Void> webhooks = config.webhooks().enabled()
+        ? vertx.deployVerticle(new WebhookVerticle(services)).onSuccess(webhookDeployments::add).mapEmpty()
+        : Future.succeededFuture();
+    Future<Void> ready = webhooks.compose(v -> config.node().has(Role.SHARD)
+        ? awaitPartitionTable() : Future.<Void>succeededFuture());
     return ready.compose(v -> {
       if (!config.node().has(Role.SHARD)) {
         return Future.succeededFuture();
@@ -175,8 +183,9 @@ public final class Node {
 
   /**
    * Graceful stop, in order: readiness goes down; the edges stop (clients get {@code bye}); the
-   * sweeper, then the shards stop (last fan-out tick, write-behind drained); then the node leaves
-   * the cluster and Hazelcast hands its partitions to the survivors.
+   * sweeper, then the shards stop (last fan-out tick, write-behind drained); the webhook sender
+   * gets up to 2 s for what is queued; then the node leaves the cluster and Hazelcast hands its
+   * partitions to the survivors.
    */
   public Future<Void> close() {
     services.health().stopping();
@@ -184,7 +193,8 @@ public final class Node {
     if (handOverListener != null) {
       hazelcast.getPartitionService().removeMigrationListener(handOverListener);
     }
-    Future<Void> undeployed = undeployAll(edgeDeployments).compose(v -> undeployAll(otherDeployments));
+    Future<Void> undeployed = undeployAll(edgeDeployments).compose(v -> undeployAll(otherDeployments))
+        .compose(v -> undeployAll(webhookDeployments));
     return undeployed.otherwiseEmpty()
         .compose(v -> services.store().close())
         .compose(v -> vertx.close())

@@ -6,10 +6,11 @@ import io.liveroom.metrics.NodeMetrics;
 import io.liveroom.room.RoomRules;
 import io.liveroom.shard.Ownership;
 import io.liveroom.store.RoomStore;
+import io.liveroom.webhook.Webhooks;
 
 /**
  * What every verticle of a node shares: config, identity, the cluster's partition table, the
- * store and the meters. All members are thread-safe.
+ * store, the meters and the webhook sender. All members are thread-safe.
  */
 public record NodeServices(
     LiveroomConfig config,
@@ -19,5 +20,6 @@ public record NodeServices(
     RoomStore store,
     RoomRules rules,
     NodeMetrics metrics,
-    NodeHealth health) {
+    NodeHealth health,
+    Webhooks webhooks) {
 }

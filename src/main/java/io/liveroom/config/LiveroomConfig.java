@@ -25,7 +25,8 @@ public record LiveroomConfig(
     Rt rt,
     Replay replay,
     Sweeper sweeper,
-    Vod vod) {
+    Vod vod,
+    Webhooks webhooks) {
 
   public record Node(Set<Role> roles, long shutdownGraceMs) {
     public boolean has(Role role) {
@@ -75,6 +76,23 @@ public record LiveroomConfig(
   public record Vod(String folder, long maxAgeSeconds) {
     public boolean enabled() {
       return !folder.isEmpty();
+    }
+  }
+
+  /**
+   * Outgoing webhooks: room events POSTed to every URL of {@code urls}, signed with {@code secret}
+   * (HMAC-SHA256). No URL means webhooks are off.
+   */
+  public record Webhooks(List<String> urls, String secret, long timeoutMs, int maxAttempts, int queueSize,
+                         int concurrency) {
+    public boolean enabled() {
+      return !urls.isEmpty();
+    }
+
+    @Override
+    public String toString() {
+      return "Webhooks[urls=" + urls.size() + " urls, timeoutMs=" + timeoutMs + ", maxAttempts=" + maxAttempts
+          + ", queueSize=" + queueSize + ", concurrency=" + concurrency + "]";
     }
   }
 
@@ -203,7 +221,36 @@ public record LiveroomConfig(
         r.intIn("sweeper.batchSize", 1, 1_000_000),
         r.longIn("sweeper.retentionMs", 1000, 3650L * 86_400_000));
     Vod vod = new Vod(r.string("vod.folder", false), r.longIn("vod.maxAgeSeconds", 0, 31_536_000));
-    return new LiveroomConfig(node, cluster, http, shard, redis, auth, rooms, rt, replay, sweeper, vod);
+    Webhooks webhooks = new Webhooks(
+        r.strings("webhooks.urls", false),
+        r.string("webhooks.secret", false),
+        r.longIn("webhooks.timeoutMs", 100, 120_000),
+        r.intIn("webhooks.maxAttempts", 1, 100),
+        r.intIn("webhooks.queueSize", 1, 10_000_000),
+        r.intIn("webhooks.concurrency", 1, 256));
+    if (webhooks.enabled()) {
+      checkWebhooks(webhooks);
+    }
+    return new LiveroomConfig(node, cluster, http, shard, redis, auth, rooms, rt, replay, sweeper, vod, webhooks);
+  }
+
+  private static void checkWebhooks(Webhooks webhooks) {
+    if (webhooks.secret().length() < 16) {
+      throw new ConfigException("webhooks.secret must have at least 16 characters when webhooks.urls is set "
+          + "(LIVEROOM_WEBHOOKS_SECRET); receivers check the signature with it, and there is no default");
+    }
+    for (String url : webhooks.urls()) {
+      java.net.URI uri;
+      try {
+        uri = new java.net.URI(url);
+      } catch (java.net.URISyntaxException e) {
+        throw new ConfigException("webhooks.urls: '" + url + "' is not a URL (" + e.getReason() + ")");
+      }
+      String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+      if ((!scheme.equals("http") && !scheme.equals("https")) || uri.getHost() == null) {
+        throw new ConfigException("webhooks.urls: '" + url + "' must be an absolute http:// or https:// URL with a host");
+      }
+    }
   }
 
   private static void checkAuth(Auth auth) {

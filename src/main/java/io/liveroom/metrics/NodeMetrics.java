@@ -16,6 +16,7 @@ public final class NodeMetrics {
   private final AtomicLong roomsHot = new AtomicLong();
   private final AtomicLong connections = new AtomicLong();
   private final AtomicLong roomsStored = new AtomicLong(-1);
+  private final AtomicLong webhooksQueued = new AtomicLong();
   private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
   private final Timer hydrationLatency;
   private final Timer sweepDuration;
@@ -28,6 +29,8 @@ public final class NodeMetrics {
         .description("Real-time connections open on this node").register(registry);
     Gauge.builder("liveroom.rooms.stored", roomsStored, AtomicLong::get)
         .description("Rooms in Redis, hot or cold, cluster-wide (-1 until Redis answered)").register(registry);
+    Gauge.builder("liveroom.webhooks.queue", webhooksQueued, AtomicLong::get)
+        .description("Webhook deliveries waiting or in flight on this node, all URLs together").register(registry);
     hydrationLatency = Timer.builder("liveroom.rooms.hydration.latency")
         .description("Time to load a cold room from Redis").publishPercentileHistogram().register(registry);
     sweepDuration = Timer.builder("liveroom.sweep.duration")
@@ -126,6 +129,26 @@ public final class NodeMetrics {
   /** History items written behind to Redis: outcome ok or error. */
   public void historyWrite(String outcome) {
     count("liveroom.history.writes", "outcome", outcome, null, null);
+  }
+
+  /**
+   * Webhook deliveries by outcome: delivered (2xx), retried (an attempt failed and will be
+   * retried), rejected (another status: dropped), exhausted (webhooks.maxAttempts reached),
+   * overflow (the oldest dropped from a full queue) or shutdown (dropped when the node stopped).
+   */
+  public void webhook(String outcome, int n) {
+    if (n > 0) {
+      counter("liveroom.webhooks.sent", "outcome", outcome, null, null).increment(n);
+    }
+  }
+
+  /** Deliveries waiting or in flight: +1 per event and URL queued, -1 when it left for good. */
+  public void webhooksQueued(int delta) {
+    webhooksQueued.addAndGet(delta);
+  }
+
+  public long webhooksQueued() {
+    return webhooksQueued.get();
   }
 
   private void count(String name, String k1, String v1, String k2, String v2) {
