@@ -8,6 +8,7 @@ import io.liveroom.cluster.ClusterConfig;
 import io.liveroom.config.LiveroomConfig;
 import io.liveroom.config.Role;
 import io.liveroom.edge.EdgeVerticle;
+import io.liveroom.filter.SensitiveWords;
 import io.liveroom.metrics.NodeMetrics;
 import io.liveroom.protocol.Codecs;
 import io.liveroom.room.RoomRules;
@@ -65,7 +66,8 @@ public final class Node {
     NodeMetrics metrics = new NodeMetrics(registry);
     this.services = new NodeServices(config, cm.getNodeId(), hazelcast, new Ownership(hazelcast),
         new RoomStore(vertx, config.redis(), registry), new RoomRules(config.rooms().limits()), metrics,
-        new NodeHealth(), new Webhooks(vertx, config.webhooks()));
+        new NodeHealth(), new Webhooks(vertx, config.webhooks()),
+        new SensitiveWords(vertx, config.filter().wordsFile(), config.filter().reloadMs()));
     metrics.partitionsOwned(services.ownership()::ownedCount);
   }
 
@@ -94,9 +96,11 @@ public final class Node {
     Codecs.register(vertx.eventBus());
     vertx.eventBus().<JsonObject>consumer(Addresses.nodeStats(services.nodeId()), m -> m.reply(stats()));
     // the webhook sender comes first, so that it takes the events of shards starting up
-    Future<Void> webhooks = config.webhooks().enabled()
+    Future<Void> words = services.words().start().recover(e -> Future.failedFuture(
+        "filter.wordsFile: cannot load " + config.filter().wordsFile() + ": " + e.getMessage()));
+    Future<Void> webhooks = words.compose(w -> config.webhooks().enabled()
         ? vertx.deployVerticle(new WebhookVerticle(services)).onSuccess(webhookDeployments::add).mapEmpty()
-        : Future.succeededFuture();
+        : Future.succeededFuture());
     Future<Void> ready = webhooks.compose(v -> config.node().has(Role.SHARD)
         ? awaitPartitionTable() : Future.<Void>succeededFuture());
     return ready.compose(v -> {
@@ -190,6 +194,7 @@ public final class Node {
   public Future<Void> close() {
     services.health().stopping();
     vertx.cancelTimer(healthTimer);
+    services.words().stop();
     if (handOverListener != null) {
       hazelcast.getPartitionService().removeMigrationListener(handOverListener);
     }

@@ -2,6 +2,7 @@ package io.liveroom;
 
 import com.hazelcast.core.HazelcastInstance;
 import io.liveroom.config.LiveroomConfig;
+import io.liveroom.filter.SensitiveWords;
 import io.liveroom.metrics.NodeMetrics;
 import io.liveroom.room.RoomRules;
 import io.liveroom.shard.Ownership;
@@ -21,5 +22,6 @@ public record NodeServices(
     RoomRules rules,
     NodeMetrics metrics,
     NodeHealth health,
-    Webhooks webhooks) {
+    Webhooks webhooks,
+    SensitiveWords words) {
 }

@@ -26,7 +26,8 @@ public record LiveroomConfig(
     Replay replay,
     Sweeper sweeper,
     Vod vod,
-    Webhooks webhooks) {
+    Webhooks webhooks,
+    Filter filter) {
 
   public record Node(Set<Role> roles, long shutdownGraceMs) {
     public boolean has(Role role) {
@@ -59,6 +60,10 @@ public record LiveroomConfig(
   }
 
   public record Rooms(RoomLimits limits, int pageSize, int maxPageSize) {
+  }
+
+  /** The content filter: a sensitive-word file (empty: none), checked for changes every {@code reloadMs}. */
+  public record Filter(String wordsFile, long reloadMs) {
   }
 
   /** The replay archive: items with a {@code progress}, per room, for replaying a recording. */
@@ -214,6 +219,7 @@ public record LiveroomConfig(
     if (rt.idleTimeoutMs() <= rt.heartbeatMs()) {
       throw new ConfigException("rt.idleTimeoutMs must be longer than rt.heartbeatMs");
     }
+    Filter filter = new Filter(r.string("filter.wordsFile", false), r.longIn("filter.reloadMs", 100, 3_600_000));
     Replay replay = new Replay(r.intIn("replay.maxItems", 0, 10_000_000), r.intIn("replay.maxPage", 1, 100_000));
     Sweeper sweeper = new Sweeper(
         r.longIn("sweeper.intervalMs", 10, 3_600_000),
@@ -231,7 +237,7 @@ public record LiveroomConfig(
     if (webhooks.enabled()) {
       checkWebhooks(webhooks);
     }
-    return new LiveroomConfig(node, cluster, http, shard, redis, auth, rooms, rt, replay, sweeper, vod, webhooks);
+    return new LiveroomConfig(node, cluster, http, shard, redis, auth, rooms, rt, replay, sweeper, vod, webhooks, filter);
   }
 
   private static void checkWebhooks(Webhooks webhooks) {

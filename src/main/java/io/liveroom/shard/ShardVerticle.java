@@ -11,6 +11,7 @@ import io.liveroom.room.RoomLive;
 import io.liveroom.room.RoomModeration;
 import io.liveroom.room.RoomState;
 import io.liveroom.room.RoomTable;
+import io.liveroom.webhook.Webhooks;
 import it.unimi.dsi.fastutil.objects.ObjectOpenHashSet;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -340,6 +341,7 @@ public final class ShardVerticle extends VerticleBase {
               l.delete(l.epoch(), seq);
             }
             announceModeration(room, action, user, seq, duration);
+            node.webhooks().emit(Webhooks.MODERATION, r.roomId(), audit);
             yield Future.succeededFuture(RtReply.position(l.epoch(), l.seq()));
           }
           case STALE -> {
@@ -477,7 +479,8 @@ public final class ShardVerticle extends VerticleBase {
       node.metrics().dropped("room_cap", 1);
       throw LiveroomException.retryAfter(ErrorCode.RATE_LIMITED, "room " + r.roomId() + " is at its message cap", wait);
     }
-    Danmaku item = l.sequence(r.userId(), r.userName(), r.text(), r.color(), r.mode(), r.progress(), now,
+    String text = filtered(room, r.text());
+    Danmaku item = l.sequence(r.userId(), r.userName(), text, r.color(), r.mode(), r.progress(), now,
         high ? 1 : 0);
     if (!high && slowModeSec > 0) {
       l.sentAt(r.userId(), now, slowModeSec * 1000L);
@@ -491,6 +494,22 @@ public final class ShardVerticle extends VerticleBase {
     writeBehind.add(new Object[] {room.id(), item});
     drainWrites();
     return RtReply.position(l.epoch(), item.seq());
+  }
+
+  /** The room's content filter: {@code reject} refuses a text with a sensitive word, {@code mask} stars it out. */
+  private String filtered(Room room, String text) {
+    String mode = room.filter();
+    if (mode.equals("off")) {
+      return text;
+    }
+    io.liveroom.filter.WordFilter f = node.words().filter();
+    if (mode.equals("reject")) {
+      if (f.matches(text)) {
+        throw new LiveroomException(ErrorCode.FORBIDDEN, "the message contains a word this room does not allow");
+      }
+      return text;
+    }
+    return f.mask(text);
   }
 
   /** Writes history behind to Redis, a bounded number at a time; on errors waits and retries. */
@@ -642,6 +661,7 @@ public final class ShardVerticle extends VerticleBase {
         return Future.failedFuture(exists(id));
       }
       Room room = new Room(data, 1, now);
+      node.webhooks().emit(Webhooks.ROOM_CREATED, id, Pushes.roomObject(new RoomView(data, 1, 0, true, node.nodeId())));
       if (ownership.ownsLocally(pid)) {
         put(pid, room);
         return Future.succeededFuture(view(room));
@@ -670,6 +690,10 @@ public final class ShardVerticle extends VerticleBase {
           room.commit(after, System.currentTimeMillis());
           watchEmpty(room);
           announce(room, before);
+          if (after.state() != before.state() && (after.state() == RoomState.LIVE || after.state() == RoomState.ENDED)) {
+            node.webhooks().emit(after.state() == RoomState.LIVE ? Webhooks.ROOM_LIVE : Webhooks.ROOM_ENDED, id,
+                Pushes.roomObject(view(room)));
+          }
           yield Future.succeededFuture(view(room));
         }
         case STALE -> {
