@@ -375,19 +375,31 @@ public final class RoomStore {
         reqs.add(Request.cmd(Command.ZREMRANGEBYRANK).arg(replayKey(roomId)).arg(0).arg(-(replayCap + 1)));
       }
       Timer.Sample sample = Timer.start(registry);
-      Future<List<Response>> sent = connection().compose(c -> c.batch(reqs)).onFailure(e -> reset());
-      return guard("xadd", sample, sent, timeoutMs * 10).mapEmpty();
+      Future<List<Response>> sent = connection().compose(c -> c.batch(reqs));
+      return guard("xadd", sample, sent, timeoutMs * 10).onFailure(e -> {
+        if (e.getCause() instanceof java.util.concurrent.TimeoutException) {
+          reset(); // the connection may be stuck: start afresh
+        }
+      }).mapEmpty();
     }
 
     private Future<RedisConnection> connection() {
       if (connection == null || connection.failed()) {
         Future<RedisConnection> f = historyRedis.connect();
         connection = f;
-        f.onSuccess(c -> c.exceptionHandler(e -> reset()).endHandler(v -> reset()));
+        // a failed or ended connection closes itself: only forget it, so the next append reconnects
+        f.onSuccess(c -> c.exceptionHandler(e -> forget(f)).endHandler(v -> forget(f)));
       }
       return connection;
     }
 
+    private void forget(Future<RedisConnection> f) {
+      if (connection == f) {
+        connection = null;
+      }
+    }
+
+    /** After a timeout: the connection may be stuck, so close it and start afresh. */
     private void reset() {
       Future<RedisConnection> c = connection;
       connection = null;
