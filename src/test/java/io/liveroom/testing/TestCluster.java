@@ -132,7 +132,10 @@ public final class TestCluster implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    for (Node n : running()) {
+    // reverse start order: an edge-only (lite) node goes before the data members it depends on
+    List<Node> all = new ArrayList<>(running());
+    java.util.Collections.reverse(all);
+    for (Node n : all) {
       try {
         n.close().await(60, TimeUnit.SECONDS);
       } catch (Exception e) {
