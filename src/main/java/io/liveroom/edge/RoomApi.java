@@ -158,14 +158,7 @@ final class RoomApi {
   private void history(RoutingContext ctx) {
     String id = pathId(ctx);
     int max = node.config().rt().historySize();
-    int limit = Math.min(max, node.config().rt().joinHistory());
-    String limitParam = query(ctx, "limit");
-    if (limitParam != null) {
-      limit = parseIntOr(limitParam, -1);
-      if (limit < 1 || limit > max) {
-        throw LiveroomException.badRequest("limit must be between 1 and " + max);
-      }
-    }
+    int limit = limit(ctx, Math.min(max, node.config().rt().joinHistory()), max);
     String sinceParam = query(ctx, "since");
     long since = -1;
     if (sinceParam != null) {
@@ -193,10 +186,7 @@ final class RoomApi {
       throw LiveroomException.badRequest("fromMs and toMs must satisfy 0 <= fromMs <= toMs");
     }
     int max = node.config().replay().maxPage();
-    int limit = (int) Math.min(max, longParam(ctx, "limit", Math.min(500, max)));
-    if (limit < 1) {
-      throw LiveroomException.badRequest("limit must be between 1 and " + max);
-    }
+    int limit = limit(ctx, Math.min(500, max), max);
     store.replay(id, from, to, limit).onSuccess(page -> {
       if (page == null) {
         ApiErrors.send(ctx, new LiveroomException(ErrorCode.NOT_FOUND, "no room " + id));
@@ -236,14 +226,7 @@ final class RoomApi {
   /** The room's moderation audit log, newest first: {@code {"entries":[...],"next": cursor or null}}. */
   private void moderationLog(RoutingContext ctx) {
     String id = pathId(ctx);
-    int limit = node.config().rooms().pageSize();
-    String limitParam = query(ctx, "limit");
-    if (limitParam != null) {
-      limit = parseIntOr(limitParam, -1);
-      if (limit < 1 || limit > node.config().rooms().maxPageSize()) {
-        throw LiveroomException.badRequest("limit must be between 1 and " + node.config().rooms().maxPageSize());
-      }
-    }
+    int limit = limit(ctx, node.config().rooms().pageSize(), node.config().rooms().maxPageSize());
     String cursor = query(ctx, "cursor");
     String before = null;
     if (cursor != null && !cursor.isEmpty()) {
@@ -271,19 +254,21 @@ final class RoomApi {
     }
   }
 
-  private void list(RoutingContext ctx) {
-    int limit = node.config().rooms().pageSize();
-    String limitParam = query(ctx, "limit");
-    if (limitParam != null) {
-      try {
-        limit = Integer.parseInt(limitParam);
-      } catch (NumberFormatException e) {
-        limit = -1;
-      }
-      if (limit < 1 || limit > node.config().rooms().maxPageSize()) {
-        throw LiveroomException.badRequest("limit must be between 1 and " + node.config().rooms().maxPageSize());
-      }
+  /** The {@code limit} query parameter: {@code fallback} when absent, else 1..{@code max}. */
+  private static int limit(RoutingContext ctx, int fallback, int max) {
+    String v = query(ctx, "limit");
+    if (v == null || v.isEmpty()) {
+      return fallback;
     }
+    int n = parseIntOr(v, -1);
+    if (n < 1 || n > max) {
+      throw LiveroomException.badRequest("limit must be between 1 and " + max);
+    }
+    return n;
+  }
+
+  private void list(RoutingContext ctx) {
+    int limit = limit(ctx, node.config().rooms().pageSize(), node.config().rooms().maxPageSize());
     String stateParam = query(ctx, "state");
     RoomState state = null;
     if (stateParam != null && !stateParam.isEmpty()) {
@@ -293,8 +278,7 @@ final class RoomApi {
       }
     }
     String after = decodeCursor(query(ctx, "cursor"));
-    int pageLimit = limit;
-    store.page(state, after, pageLimit)
+    store.page(state, after, limit)
         .compose(page -> store.readAll(page.ids()).compose(this::withLiveViews).map(rooms -> {
           JsonArray arr = new JsonArray();
           rooms.forEach(arr::add);
