@@ -11,7 +11,9 @@
     layer: $('danmaku-layer'), chat: $('chat'), notice: $('notice'),
     joinForm: $('join-form'), room: $('room'), name: $('name'), join: $('join'), leave: $('leave'), secret: $('secret'),
     createForm: $('create-form'), apiKey: $('api-key'), title: $('title'), guests: $('guests'),
-    sendForm: $('send-form'), text: $('text'), color: $('color'), mode: $('mode'), send: $('send'), hint: $('send-hint')
+    sendForm: $('send-form'), text: $('text'), color: $('color'), mode: $('mode'), send: $('send'), hint: $('send-hint'),
+    stage: $('stage'), video: $('replay-video'), replayForm: $('replay-form'), replayRoom: $('replay-room'),
+    replayPath: $('replay-path'), replayStart: $('replay-start'), replayStop: $('replay-stop')
   };
 
   var ROOM_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
@@ -169,17 +171,19 @@
     return s;
   }
 
-  function addChat(d) {
-    var li = chatLine((d.history ? 'history' : '') + (d.priority ? ' high' : ''));
+  /** One item in the chat list; `time` (optional) replaces the wall clock time, `cls` adds a class. */
+  function addChat(d, time, cls) {
+    var li = chatLine((d.history ? 'history' : '') + (d.priority ? ' high' : '') + (cls ? ' ' + cls : ''));
     li.setAttribute('data-seq', String(d.seq));
     li.setAttribute('data-user', d.user.id);
-    li.appendChild(span('time', timeOf(d.ts)));
+    li.appendChild(span('time', time || timeOf(d.ts)));
     var sw = span('swatch');
     sw.style.backgroundColor = safeColor(d.color);
     li.appendChild(sw);
     li.appendChild(span('name', d.user.name));
     li.appendChild(span('text', d.text));
     ui.chat.scrollTop = ui.chat.scrollHeight;
+    return li;
   }
 
   /** The first lane free at `now`, else the one that frees first; busyUntil(i) tells when lane i frees. */
@@ -199,13 +203,16 @@
     return best;
   }
 
-  /** Puts one danmaku on the stage: scrolling right to left, or pinned at the top or bottom. */
+  /**
+   * Puts one danmaku on the stage: scrolling right to left, or pinned at the top or bottom. Both
+   * are Web Animations (a pinned item's is its time on the stage), so a replay can pause them.
+   */
   function fly(d) {
     var layer = ui.layer;
     var W = layer.clientWidth;
     var H = layer.clientHeight;
     if (!W || !H) {
-      return;
+      return null;
     }
     while (layer.children.length >= MAX_FLYING) {
       layer.removeChild(layer.firstChild);
@@ -224,8 +231,9 @@
       list[lane] = now + PINNED_MS;
       el.style[d.mode] = (4 + lane * LANE_PX) + 'px';
       layer.appendChild(el);
-      setTimeout(function () { el.remove(); }, PINNED_MS);
-      return;
+      var stay = el.animate([{ opacity: 1 }, { opacity: 1 }], { duration: PINNED_MS });
+      stay.onfinish = function () { el.remove(); };
+      return el;
     }
     el.style.transform = 'translateX(' + W + 'px)';
     layer.appendChild(el);
@@ -241,6 +249,7 @@
       [{ transform: 'translateX(' + W + 'px)' }, { transform: 'translateX(' + (-w - 10) + 'px)' }],
       { duration: (W + w + 10) / speed * 1000, easing: 'linear' });
     anim.onfinish = function () { el.remove(); };
+    return el;
   }
 
   function clearStage() {
@@ -322,6 +331,7 @@
 
   function onJoin(e) {
     e.preventDefault();
+    stopReplay();
     var roomId = ui.room.value.trim();
     var name = ui.name.value.trim().slice(0, 64);
     var secret = ui.secret.value;
@@ -449,6 +459,295 @@
       .catch(function (err) { notice('Could not create the room: ' + errorText(err), true); });
   }
 
+  // ---- replay: a recording from /vod/ with the room's archived danmaku at their progress ------
+
+  var LOOKAHEAD_MS = 10000; // each fetch asks for the danmaku up to this far past the video time
+  var REPLAY_PAGE = 500;
+  var LATE_MS = 3000;       // items this far behind the video (after a stall) go to the chat only
+  var rp = null;            // the replay: {room, path, key, gen, nextFrom, fetchedTo, fetching, queue, seen, ...}
+
+  function videoMs() {
+    return Math.floor(ui.video.currentTime * 1000);
+  }
+
+  function clockOf(ms) {
+    var s = Math.floor(ms / 1000);
+    return (s >= 3600 ? Math.floor(s / 3600) + ':' : '') + two(Math.floor(s / 60) % 60) + ':' + two(s % 60);
+  }
+
+  /** /vod/ plus the path, each segment escaped; null for an empty path or one with . or .. segments. */
+  function vodUrl(path) {
+    var segs = path.replace(/^\/+/, '').split('/');
+    for (var i = 0; i < segs.length; i++) {
+      if (!segs[i] || segs[i] === '.' || segs[i] === '..') {
+        return null;
+      }
+    }
+    return '/vod/' + segs.map(encodeURIComponent).join('/');
+  }
+
+  /** Forgets what is queued and on the stage, and fetches again from the video's position. */
+  function replayFrom(ms) {
+    rp.gen++;
+    rp.fetching = false;
+    rp.failed = false;
+    rp.retryAt = 0;
+    rp.queue = [];
+    rp.seen = {};
+    rp.nextFrom = Math.max(0, ms);
+    rp.fetchedTo = rp.nextFrom - 1;
+    clearStage();
+  }
+
+  /** Fetches the next window when less than half the lookahead is known; follows `more` at once. */
+  function fetchMore(force) {
+    if (!rp || rp.fetching || rp.failed || Date.now() < rp.retryAt) {
+      return Promise.resolve();
+    }
+    var t = videoMs();
+    if (!force && rp.fetchedTo >= t + LOOKAHEAD_MS / 2) {
+      return Promise.resolve();
+    }
+    var r = rp;
+    var gen = r.gen;
+    var from = r.nextFrom;
+    var to = Math.max(from, t) + LOOKAHEAD_MS;
+    r.fetching = true;
+    var url = location.origin + '/api/v1/rooms/' + encodeURIComponent(r.room) + '/replay?fromMs=' + from +
+      '&toMs=' + to + '&limit=' + REPLAY_PAGE;
+    return fetch(url, { headers: { Authorization: 'Bearer ' + r.key } })
+      .then(function (res) {
+        return res.json().catch(function () { return {}; }).then(function (j) {
+          if (res.status !== 200) {
+            var err = new Error((j.error && j.error.message) || ('HTTP ' + res.status));
+            err.code = (j.error && j.error.code) || String(res.status);
+            err.status = res.status;
+            throw err;
+          }
+          return j;
+        });
+      })
+      .then(function (page) {
+        if (rp !== r || r.gen !== gen) {
+          return; // stopped, or the video jumped meanwhile
+        }
+        r.fetching = false;
+        var items = Array.isArray(page.items) ? page.items : [];
+        items.forEach(function (d) {
+          var k = d.epoch + ':' + d.seq;
+          if (!r.seen[k] && typeof d.progress === 'number') {
+            r.seen[k] = true;
+            r.queue.push(d);
+          }
+        });
+        r.queue.sort(function (a, b) { return a.progress - b.progress || a.epoch - b.epoch || a.seq - b.seq; });
+        if (page.more && items.length) {
+          // the page was full: go on from the last progress (items there may repeat: seen drops them)
+          var last = items[items.length - 1].progress;
+          // a full page at one progress would come back forever: the rest of that ms is skipped
+          r.nextFrom = last > from ? last : last + 1;
+          r.fetchedTo = last - 1;
+          pump();
+          return fetchMore(true);
+        }
+        r.nextFrom = to + 1;
+        r.fetchedTo = to;
+        pump();
+      })
+      .catch(function (err) {
+        if (rp !== r || r.gen !== gen) {
+          return;
+        }
+        r.fetching = false;
+        if (err.status === 401 || err.status === 403 || err.status === 404) {
+          r.failed = true; // asking again will not help
+          notice('Replay of ' + r.room + ': ' + errorText(err) +
+            (err.status === 404 ? '' : ' (check the API key in "Create a room")'), true);
+        } else {
+          r.retryAt = Date.now() + 2000;
+          notice('Replay of ' + r.room + ': ' + errorText(err) + '; trying again.', true);
+        }
+      });
+  }
+
+  /** A user of an archived item: {id, name} (or a bare id). */
+  function userOf(u) {
+    if (u && typeof u === 'object') {
+      return { id: String(u.id), name: String(u.name !== undefined ? u.name : u.id) };
+    }
+    return { id: String(u), name: String(u) };
+  }
+
+  function showReplayed(d, late) {
+    var item = {
+      seq: d.seq, user: userOf(d.user), text: String(d.text), color: d.color, mode: d.mode,
+      priority: d.priority, ts: d.ts
+    };
+    var li = addChat(item, clockOf(d.progress), 'replayed');
+    li.setAttribute('data-progress', String(d.progress));
+    if (late) {
+      return;
+    }
+    var el = fly(item);
+    if (el) {
+      el.setAttribute('data-progress', String(d.progress));
+      if (ui.video.paused) {
+        el.getAnimations().forEach(function (a) { a.pause(); });
+      }
+    }
+  }
+
+  /** Shows every queued item whose progress the video has reached, then tops up the queue. */
+  function pump() {
+    if (!rp || ui.video.seeking) {
+      return;
+    }
+    var t = ui.video.currentTime * 1000;
+    while (rp.queue.length && rp.queue[0].progress <= t) {
+      var d = rp.queue.shift();
+      showReplayed(d, t - d.progress > LATE_MS);
+    }
+    fetchMore(false);
+  }
+
+  /** While the video plays, checks every frame (timeupdate alone comes only every ~250 ms). */
+  function frame() {
+    if (!rp) {
+      return;
+    }
+    pump();
+    if (!ui.video.paused && !ui.video.ended) {
+      rp.raf = requestAnimationFrame(frame);
+    } else {
+      rp.raf = 0;
+    }
+  }
+
+  function setFlying(play) {
+    Array.prototype.forEach.call(ui.layer.children, function (el) {
+      el.getAnimations().forEach(function (a) {
+        if (play) {
+          a.play();
+        } else {
+          a.pause();
+        }
+      });
+    });
+  }
+
+  function onVideoEvent(e) {
+    if (!rp) {
+      return;
+    }
+    switch (e.type) {
+      case 'play':
+      case 'playing':
+        ui.stage.classList.remove('paused');
+        setFlying(true);
+        if (!rp.raf) {
+          rp.raf = requestAnimationFrame(frame);
+        }
+        break;
+      case 'pause':
+        ui.stage.classList.add('paused');
+        setFlying(false);
+        pump();
+        break;
+      case 'seeking':
+        replayFrom(videoMs());
+        ui.chat.textContent = '';
+        systemLine('Replay from ' + clockOf(videoMs()) + '.');
+        break;
+      case 'seeked':
+        fetchMore(true).then(pump);
+        break;
+      case 'timeupdate':
+        pump();
+        break;
+      case 'ended':
+        pump();
+        systemLine('End of the recording.');
+        break;
+      case 'error':
+        notice('Could not play ' + rp.url + ': ' + (ui.video.error && ui.video.error.message
+          ? ui.video.error.message : 'error ' + (ui.video.error && ui.video.error.code)), true);
+        break;
+      default:
+        break;
+    }
+  }
+
+  function stopReplay() {
+    if (!rp) {
+      return;
+    }
+    if (rp.raf) {
+      cancelAnimationFrame(rp.raf);
+    }
+    rp = null;
+    ui.video.pause();
+    ui.video.removeAttribute('src');
+    ui.video.load();
+    ui.video.hidden = true;
+    ui.stage.classList.remove('replaying', 'paused');
+    ui.replayStop.disabled = true;
+    clearStage();
+    if (!room) {
+      ui.roomTitle.textContent = 'No room joined';
+    }
+  }
+
+  function onReplay(e) {
+    e.preventDefault();
+    var roomId = ui.replayRoom.value.trim() || ui.room.value.trim();
+    if (!ROOM_ID.test(roomId)) {
+      notice('Replay: a room id has 1 to 64 letters, digits or _ . : - and starts with a letter or digit.', true);
+      return;
+    }
+    var path = ui.replayPath.value.trim() || roomId + '.webm';
+    var url = vodUrl(path);
+    if (!url) {
+      notice('Replay: the recording is a path under /vod/, without empty, "." or ".." parts.', true);
+      return;
+    }
+    ui.replayRoom.value = roomId;
+    ui.replayPath.value = path;
+    if (room) {
+      onLeave(); // one room at a time: replay replaces the live room
+    }
+    stopReplay();
+    rp = {
+      room: roomId, path: path, url: url, key: ui.apiKey.value.trim(), gen: 0, raf: 0,
+      nextFrom: 0, fetchedTo: -1, fetching: false, failed: false, retryAt: 0, queue: [], seen: {}
+    };
+    var r = rp;
+    replayFrom(0);
+    ui.chat.textContent = '';
+    systemLine('Replay of ' + roomId + ': ' + url);
+    ui.roomTitle.textContent = 'Replay: ' + roomId;
+    ui.online.textContent = '0';
+    ui.stage.classList.add('replaying');
+    ui.video.hidden = false;
+    ui.video.muted = true; // muted video may start without a click (autoplay rules)
+    ui.video.src = url;
+    ui.replayStop.disabled = false;
+    notice('Loading ' + url + ' and the danmaku of ' + roomId + '…');
+    // the first window before the video starts, so the first items are on time
+    fetchMore(true).then(function () {
+      if (rp !== r) {
+        return;
+      }
+      if (!r.failed) {
+        notice('Replaying ' + roomId + ' (' + url + ').');
+      }
+      return ui.video.play();
+    }).catch(function (err) {
+      if (rp === r) {
+        notice('Press play on the video (' + (err && err.message ? err.message : err) + ').', false);
+      }
+    });
+  }
+
   function tick() {
     if (!room) {
       ui.clock.textContent = '00:00';
@@ -482,8 +781,19 @@
   ui.leave.addEventListener('click', onLeave);
   ui.sendForm.addEventListener('submit', onSend);
   ui.createForm.addEventListener('submit', onCreate);
+  ui.replayForm.addEventListener('submit', onReplay);
+  ui.replayStop.addEventListener('click', function () {
+    stopReplay();
+    notice('Replay stopped.');
+  });
+  ['play', 'playing', 'pause', 'seeking', 'seeked', 'timeupdate', 'ended', 'error'].forEach(function (t) {
+    ui.video.addEventListener(t, onVideoEvent);
+  });
   setInterval(tick, 1000);
   showStatus('idle');
   refreshControls();
-  window.liveroomDemo = { client: function () { return lr; } };
+  window.liveroomDemo = {
+    client: function () { return lr; },
+    replay: function () { return rp && { room: rp.room, url: rp.url, queued: rp.queue.length, fetchedTo: rp.fetchedTo }; }
+  };
 })();

@@ -53,7 +53,14 @@ public final class ApiAuth implements Handler<RoutingContext> {
       ApiErrors.send(ctx, new LiveroomException(ErrorCode.UNAUTHORIZED, "unknown API key"));
       return;
     }
-    jwt.authenticate(new TokenCredentials(token)).onComplete(ar -> {
+    io.vertx.core.Future<io.vertx.ext.auth.User> auth;
+    try {
+      auth = jwt.authenticate(new TokenCredentials(token));
+    } catch (RuntimeException e) {
+      // vertx-auth-jwt throws (rather than failing) on a signed token with a mistyped exp/nbf/iat
+      auth = io.vertx.core.Future.failedFuture(e);
+    }
+    auth.onComplete(ar -> {
       if (ar.failed()) {
         ApiErrors.send(ctx, new LiveroomException(ErrorCode.UNAUTHORIZED, "invalid or expired token"));
         return;

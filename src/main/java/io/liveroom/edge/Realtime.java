@@ -81,7 +81,19 @@ final class Realtime {
         .setHeartbeatInterval(cfg.heartbeatMs())
         .setRegisterWriteHandler(false)
         .setInsertJSESSIONID(false);
+    router.get("/rt").handler(ctx -> ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=UTF-8")
+        .end("Welcome to SockJS!\n"));
     router.route("/rt/*").handler(this::checkOrigin);
+    // bad upgrades and oversized xhr_send bodies are the client's mistakes: answer, do not log them as errors
+    router.route("/rt/*").failureHandler(ctx -> {
+      int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
+      if (status >= 500) {
+        LOG.warn("real-time transport request failed: {}", String.valueOf(ctx.failure()));
+      }
+      if (!ctx.response().ended()) {
+        ctx.response().setStatusCode(status).end();
+      }
+    });
     router.route("/rt/*").handler(BodyHandler.create(false).setBodyLimit(Math.max(65536, cfg.maxFrameBytes() * 4)));
     router.route("/rt/*").subRouter(SockJSHandler.create(vertx, options).socketHandler(this::onSocket));
     bundles = vertx.eventBus().consumer(Addresses.edge(node.nodeId()), m -> deliver(m.body()));
@@ -244,7 +256,14 @@ final class Realtime {
     if (!(token instanceof String t) || t.isEmpty() || t.length() > 8192) {
       throw LiveroomException.badRequest("token must be a JWT string");
     }
-    jwt.authenticate(new TokenCredentials(t)).onComplete(ar -> {
+    Future<io.vertx.ext.auth.User> auth;
+    try {
+      auth = jwt.authenticate(new TokenCredentials(t));
+    } catch (RuntimeException e) {
+      // vertx-auth-jwt throws (rather than failing) on a signed token with a mistyped exp/nbf/iat
+      auth = Future.failedFuture(e);
+    }
+    auth.onComplete(ar -> {
       if (s.closed) {
         return;
       }
@@ -259,7 +278,8 @@ final class Realtime {
       }
       Object name = claims.getValue("name");
       s.userId = subject;
-      s.userName = name instanceof String n && !n.isBlank() ? truncate(n.strip(), 64) : subject;
+      String clean = name instanceof String n ? DanmakuInput.normalise(n) : "";
+      s.userName = clean.isEmpty() ? subject : truncate(clean, 64);
       s.roles = (JsonObject) rolesClaim;
       s.hello = true;
       helloOk(s, id);
@@ -289,7 +309,7 @@ final class Realtime {
     Object since = cmd.getValue("since");
     if (since != null) {
       if (!(since instanceof JsonObject so) || !(so.getValue("epoch") instanceof Number e)
-          || !(so.getValue("seq") instanceof Number q)) {
+          || !(so.getValue("seq") instanceof Number q) || !integral(e) || !integral(q)) {
         throw LiveroomException.badRequest("since must be {\"epoch\": integer, \"seq\": integer}");
       }
       hasSince = true;
@@ -625,6 +645,12 @@ final class Realtime {
     } catch (IllegalStateException closed) {
       // already gone
     }
+  }
+
+  /** A whole number that fits a long exactly. */
+  private static boolean integral(Number n) {
+    double d = n.doubleValue();
+    return d == Math.rint(d) && Math.abs(d) < 9.2e18;
   }
 
   private static String truncate(String s, int max) {

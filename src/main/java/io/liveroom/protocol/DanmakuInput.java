@@ -61,12 +61,21 @@ public record DanmakuInput(String text, String color, String mode, long progress
     return ks;
   }
 
+  /**
+   * Bidi embeddings, overrides, isolates and marks, zero-width space, BOM, line and paragraph
+   * separators: characters that spoof or break one-line text. The zero-width joiner stays (emoji).
+   */
+  private static boolean invisible(char c) {
+    return c >= '\u202A' && c <= '\u202E' || c >= '\u2066' && c <= '\u2069' || c == '\u200B' || c == '\u200E'
+        || c == '\u200F' || c == '\u061C' || c == '\uFEFF' || c == '\u2028' || c == '\u2029';
+  }
+
   /** Trims and drops control and bidi-override characters (newlines too: danmaku are one line). */
   public static String normalise(String raw) {
     StringBuilder sb = new StringBuilder(raw.length());
     for (int i = 0; i < raw.length(); i++) {
       char ch = raw.charAt(i);
-      if (!Character.isISOControl(ch) && !(ch >= '\u202A' && ch <= '\u202E') && !(ch >= '\u2066' && ch <= '\u2069')) {
+      if (!Character.isISOControl(ch) && !invisible(ch)) {
         sb.append(ch);
       }
     }
