@@ -240,6 +240,55 @@ class ModerationIT {
     v.close();
   }
 
+  @Test
+  void everyActionOverRestIsSeenOnTheOtherNode() throws Exception {
+    String room = "rest-mod-1";
+    assertEquals(201, cluster.http(0).post("/api/v1/rooms", new JsonObject().put("id", room).put("title", "rest")
+        .put("ownerId", "host-x")).status());
+    RtClient watcher = client(1, "watcher-x", null);
+    assertTrue(watcher.join(room).getBoolean("ok"));
+    RtClient target = client(1, "target-x", null);
+    assertTrue(target.join(room).getBoolean("ok"));
+    long seq = target.send(room, "an item").getLong("seq");
+    Object[][] actions = {
+        {"mute", new JsonObject().put("user", "target-x").put("durationSec", 30)},
+        {"unmute", new JsonObject().put("user", "target-x")},
+        {"muteall", new JsonObject()},
+        {"unmuteall", new JsonObject()},
+        {"slowmode", new JsonObject().put("durationSec", 5)},
+        {"slowmode", new JsonObject().put("durationSec", 0)},
+        {"pin", new JsonObject().put("seq", seq)},
+        {"unpin", new JsonObject()},
+        {"delete", new JsonObject().put("seq", seq)},
+        {"kick", new JsonObject().put("user", "target-x")},
+        {"ban", new JsonObject().put("user", "target-x")},
+        {"unban", new JsonObject().put("user", "target-x")},
+    };
+    for (Object[] a : actions) {
+      watcher.drainPushes();
+      Http.Reply r = cluster.http(0).post("/api/v1/rooms/" + room + "/moderation",
+          ((JsonObject) a[1]).copy().put("action", (String) a[0]));
+      assertEquals(200, r.status(), a[0] + ": " + r);
+      JsonObject seen = watcher.awaitPush(x -> "moderation".equals(x.getString("push"))
+          && a[0].equals(x.getString("action")), 5000);
+      assertTrue(seen != null, a[0] + " announced to a member on the other node");
+    }
+    RtClient back = client(0, "target-x", null);
+    assertTrue(back.join(room).getBoolean("ok"), "unbanned: may join again");
+    List<String> logged = new ArrayList<>();
+    cluster.http(1).get("/api/v1/rooms/" + room + "/moderation/log?limit=50").json().getJsonArray("entries")
+        .forEach(e -> logged.add(((JsonObject) e).getString("action")));
+    java.util.Collections.reverse(logged);
+    List<String> expected = new ArrayList<>();
+    for (Object[] a : actions) {
+      expected.add((String) a[0]);
+    }
+    assertEquals(expected, logged, "the audit log lists every action in order");
+    watcher.close();
+    target.close();
+    back.close();
+  }
+
   private static List<String> historyTexts(Http api) {
     List<String> texts = new ArrayList<>();
     api.get("/api/v1/rooms/" + ROOM + "/messages?limit=100").json().getJsonArray("items")
