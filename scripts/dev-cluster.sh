@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # A local liveroom cluster for development: N nodes (one JVM each) over one Redis, on loopback.
 #
-#   scripts/dev-cluster.sh start [N]   start N nodes (default 3), Redis if none answers; idempotent
-#   scripts/dev-cluster.sh stop        stop the nodes, and Redis if this script started it
-#   scripts/dev-cluster.sh status      pid, port and readiness of every node; Redis PING
+#   scripts/dev-cluster.sh start [N]     start N nodes (default 3), Redis if none answers; idempotent
+#   scripts/dev-cluster.sh stop          stop the nodes, and Redis if this script started it
+#   scripts/dev-cluster.sh status        pid, port and readiness of every node; Redis PING
+#   scripts/dev-cluster.sh add-node      start node N+1, which joins the running cluster of N nodes
+#   scripts/dev-cluster.sh kill-node I   kill -9 node I: a crash, no goodbye and no drain
+#   scripts/dev-cluster.sh stop-node I   stop node I gracefully (SIGTERM) and wait until it is gone
+#   scripts/dev-cluster.sh start-node I  start node I again (after kill-node or stop-node)
 #
 # Node i listens on HTTP 8080+i-1 and Hazelcast 5701+i-1. Needs only a JDK 17: the jar is built
 # with ./mvnw, and without redis-server on PATH the Linux binary of the embedded-redis artifact
@@ -45,10 +49,13 @@ REDIS_PORT="${REDIS_PORT:-6379}"
 [[ $REDIS_PORT =~ ^[0-9]+$ ]] || { printf 'dev-cluster: REDIS_PORT must be a port number\n' >&2; exit 1; }
 
 log() { printf '%s\n' "$*"; }
+# A path under $ROOT made absolute (DEV_STATE may be either); redis-server needs absolute ones.
+absolute() { if [[ $1 == /* ]]; then printf '%s' "$1"; else printf '%s/%s' "$ROOT" "$1"; fi; }
 die() { printf 'dev-cluster: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-  sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  # the comment block at the top of this file, up to the first line that is not a comment
+  awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "${BASH_SOURCE[0]}"
 }
 
 # --- processes --------------------------------------------------------------------------------
@@ -181,7 +188,7 @@ redis_binary() {
     [[ -f $lib/$name ]] || die "$name is not in $jar_file"
     chmod +x "$lib/$name"
   fi
-  printf '%s\n' "$ROOT/$lib/$name"
+  printf '%s\n' "$(absolute "$lib/$name")"
 }
 
 start_redis() {
@@ -210,7 +217,8 @@ start_redis() {
   mkdir -p "$REDIS_DIR"
   log "redis: starting $bin on 127.0.0.1:$REDIS_PORT"
   "$bin" --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes --save '' --appendonly no \
-    --dir "$ROOT/$REDIS_DIR" --pidfile "$ROOT/$REDIS_PID" --logfile "$ROOT/$REDIS_DIR/redis.log" </dev/null
+    --dir "$(absolute "$REDIS_DIR")" --pidfile "$(absolute "$REDIS_PID")" \
+    --logfile "$(absolute "$REDIS_DIR/redis.log")" </dev/null
   printf '%s\n' "$REDIS_PORT" >"$REDIS_MARKER"
   for ((i = 0; i < 50; i++)); do
     if redis_ping "$REDIS_PORT"; then
@@ -292,13 +300,14 @@ start_node() {
   log "node-$i: started (pid $(<"$pid_file"), http $hport, hazelcast $cport, log $log_file)"
 }
 
+# Waits until each of the given nodes answers /health/ready with 200; exits if one dies or times out.
 wait_ready() {
-  local n=$1 start=$SECONDS i code pending summary last_print=-5 pid_file
-  local -a codes
+  local start=$SECONDS i code pending summary last_print=-5 pid_file
+  local -a codes=()
   while true; do
     pending=0
     summary=''
-    for ((i = 1; i <= n; i++)); do
+    for i in "$@"; do
       pid_file=$(node_pid_file "$i")
       if ! pid_alive "$pid_file" liveroom.jar; then
         log "node-$i exited during start-up; last lines of $(node_log "$i"):" >&2
@@ -311,12 +320,16 @@ wait_ready() {
       summary+=" node-$i=$code"
     done
     if ((pending == 0)); then
-      log "all $n nodes ready in $((SECONDS - start)) s"
+      if (($# == 1)); then
+        log "node-$1 ready in $((SECONDS - start)) s"
+      else
+        log "all $# nodes ready in $((SECONDS - start)) s"
+      fi
       return 0
     fi
     if ((SECONDS - start >= READY_TIMEOUT)); then
       log "timeout: not every node answered /health/ready with 200 within $READY_TIMEOUT s:$summary" >&2
-      for ((i = 1; i <= n; i++)); do
+      for i in "$@"; do
         if [[ ${codes[i]} != 200 ]]; then
           log "--- last lines of $(node_log "$i") (http $(http_port "$i") answered ${codes[i]}):" >&2
           tail -n 40 "$(node_log "$i")" >&2 || true
@@ -334,6 +347,7 @@ wait_ready() {
 
 cmd_start() {
   local n=${1:-3} i members='' known=0 last
+  local -a all=()
   if ! [[ $n =~ ^[1-9][0-9]*$ ]] || ((n > 20)); then
     die "N must be between 1 and 20, got '$n'"
   fi
@@ -348,16 +362,15 @@ cmd_start() {
   build_if_needed
   start_redis
   printf '%s\n' "$REDIS_PORT" >"$REDIS_PORT_FILE"
-  for ((i = 1; i <= n; i++)); do
-    members+="${members:+,}127.0.0.1:$(cluster_port "$i")"
-  done
+  members=$(members_upto "$n")
   for ((i = 1; i <= n; i++)); do
     start_node "$i" "$members"
   done
   [[ -f $NODES_FILE ]] && known=$(<"$NODES_FILE")
   [[ $known =~ ^[0-9]+$ ]] || known=0
   ((n > known)) && printf '%s\n' "$n" >"$NODES_FILE"
-  wait_ready "$n"
+  for ((i = 1; i <= n; i++)); do all+=("$i"); done
+  wait_ready "${all[@]}"
 
   last=$(http_port "$n")
   log ""
@@ -376,8 +389,31 @@ cmd_start() {
   log "stop with: scripts/dev-cluster.sh stop"
 }
 
-cmd_stop() {
+# Waits up to STOP_TIMEOUT for the nodes of the given pid files to exit, SIGKILLs the ones left,
+# and removes the pid files.
+await_stopped() {
   local f pid i alive
+  for ((i = 0; i < STOP_TIMEOUT * 2; i++)); do
+    alive=0
+    for f in "$@"; do
+      if pid_alive "$f" liveroom.jar; then alive=$((alive + 1)); fi
+    done
+    ((alive == 0)) && break
+    if ((i > 0 && i % 10 == 0)); then log "waiting for $alive node(s) to stop ($((i / 2)) s)"; fi
+    sleep 0.5
+  done
+  for f in "$@"; do
+    if pid_alive "$f" liveroom.jar; then
+      pid=$(<"$f")
+      log "$(basename "$f" .pid): still running after $STOP_TIMEOUT s, SIGKILL pid $pid"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$f"
+  done
+}
+
+cmd_stop() {
+  local f pid
   local -a files=() pids=()
   for f in "$STATE"/node-*.pid; do
     [[ -e $f ]] || continue
@@ -393,23 +429,7 @@ cmd_stop() {
     fi
   done
   if ((${#files[@]} > 0)); then
-    for ((i = 0; i < STOP_TIMEOUT * 2; i++)); do
-      alive=0
-      for f in "${files[@]}"; do
-        if pid_alive "$f" liveroom.jar; then alive=$((alive + 1)); fi
-      done
-      ((alive == 0)) && break
-      if ((i > 0 && i % 10 == 0)); then log "waiting for $alive node(s) to stop ($((i / 2)) s)"; fi
-      sleep 0.5
-    done
-    for f in "${files[@]}"; do
-      if pid_alive "$f" liveroom.jar; then
-        pid=$(<"$f")
-        log "$(basename "$f" .pid): still running after $STOP_TIMEOUT s, SIGKILL pid $pid"
-        kill -KILL "$pid" 2>/dev/null || true
-      fi
-      rm -f "$f"
-    done
+    await_stopped "${files[@]}"
     log "nodes stopped: ${pids[*]}"
   else
     log "no node running"
@@ -418,8 +438,9 @@ cmd_stop() {
   rm -f "$NODES_FILE" "$REDIS_PORT_FILE"
 }
 
-cmd_status() {
-  local n=0 i f pid_file state code ok=0 max
+# The highest node number of this dev cluster: the nodes file, or the highest pid file.
+known_nodes() {
+  local n=0 f max
   [[ -f $NODES_FILE ]] && n=$(<"$NODES_FILE")
   [[ $n =~ ^[0-9]+$ ]] || n=0
   for f in "$STATE"/node-*.pid; do
@@ -428,6 +449,12 @@ cmd_status() {
     max=${max%.pid}
     [[ $max =~ ^[0-9]+$ ]] && ((max > n)) && n=$max
   done
+  printf '%s' "$n"
+}
+
+cmd_status() {
+  local n i pid_file state code ok=0
+  n=$(known_nodes)
   if ((n == 0)); then
     log "no dev cluster started from $ROOT"
     ok=1
@@ -458,10 +485,95 @@ cmd_status() {
   return "$ok"
 }
 
+# The Hazelcast join list of nodes 1..$1.
+members_upto() {
+  local k=$1 i members=''
+  for ((i = 1; i <= k; i++)); do
+    members+="${members:+,}127.0.0.1:$(cluster_port "$i")"
+  done
+  printf '%s' "$members"
+}
+
+# Checks that $1 is a node number (1..20) and prints it.
+node_number() {
+  if ! [[ ${1:-} =~ ^[1-9][0-9]*$ ]] || (($1 > 20)); then
+    die "a node number between 1 and 20 is needed, got '${1:-}'"
+  fi
+  printf '%s' "$1"
+}
+
+# Starts node $1 alongside a running dev cluster: same Redis, a join list of every known node.
+start_one() {
+  local i=$1 known
+  command -v java >/dev/null 2>&1 || die "java is not on PATH (a JDK 17 is needed)"
+  known=$(known_nodes)
+  ((known > 0)) || die "no dev cluster started from $ROOT: run 'start' first"
+  if [[ -f $REDIS_PORT_FILE && $(<"$REDIS_PORT_FILE") != "$REDIS_PORT" ]]; then
+    die "the dev cluster uses Redis on port $(<"$REDIS_PORT_FILE"), not $REDIS_PORT"
+  fi
+  mkdir -p "$STATE"
+  build_if_needed
+  start_redis
+  printf '%s\n' "$REDIS_PORT" >"$REDIS_PORT_FILE"
+  ((i > known)) && known=$i
+  start_node "$i" "$(members_upto "$known")"
+  printf '%s\n' "$known" >"$NODES_FILE"
+  wait_ready "$i"
+  log "  node-$i  http://localhost:$(http_port "$i")/   (hazelcast 127.0.0.1:$(cluster_port "$i"), log $(node_log "$i"))"
+}
+
+cmd_add_node() {
+  local n
+  n=$(known_nodes)
+  ((n > 0)) || die "no dev cluster started from $ROOT: run 'start' first"
+  any_node_alive || die "no node of the dev cluster is running: run 'start' first"
+  ((n < 20)) || die "the dev cluster already has 20 nodes"
+  log "adding node-$((n + 1)) to the cluster of $n node(s)"
+  start_one "$((n + 1))"
+}
+
+cmd_start_node() {
+  local i
+  i=$(node_number "${1:-}")
+  start_one "$i"
+}
+
+cmd_kill_node() {
+  local i pid_file pid k
+  i=$(node_number "${1:-}")
+  pid_file=$(node_pid_file "$i")
+  pid_alive "$pid_file" liveroom.jar || die "node-$i is not running"
+  pid=$(<"$pid_file")
+  kill -KILL "$pid" 2>/dev/null || true
+  for ((k = 0; k < 50; k++)); do
+    pid_alive "$pid_file" liveroom.jar || break
+    sleep 0.1
+  done
+  pid_alive "$pid_file" liveroom.jar && die "node-$i (pid $pid) is still there 5 s after SIGKILL"
+  rm -f "$pid_file"
+  log "node-$i: killed (SIGKILL, pid $pid); restart it with: scripts/dev-cluster.sh start-node $i"
+}
+
+cmd_stop_node() {
+  local i pid_file pid start=$SECONDS
+  i=$(node_number "${1:-}")
+  pid_file=$(node_pid_file "$i")
+  pid_alive "$pid_file" liveroom.jar || die "node-$i is not running"
+  pid=$(<"$pid_file")
+  kill -TERM "$pid" 2>/dev/null || true
+  log "node-$i: SIGTERM sent to pid $pid"
+  await_stopped "$pid_file"
+  log "node-$i: stopped in $((SECONDS - start)) s; restart it with: scripts/dev-cluster.sh start-node $i"
+}
+
 case "${1:-help}" in
   start) shift; cmd_start "$@" ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
+  add-node) cmd_add_node ;;
+  kill-node) shift; cmd_kill_node "$@" ;;
+  stop-node) shift; cmd_stop_node "$@" ;;
+  start-node) shift; cmd_start_node "$@" ;;
   help | -h | --help) usage ;;
   *) usage >&2; exit 2 ;;
 esac

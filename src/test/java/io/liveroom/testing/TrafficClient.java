@@ -1,0 +1,500 @@
+package io.liveroom.testing;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.JWTOptions;
+import io.vertx.ext.auth.PubSecKeyOptions;
+import io.vertx.ext.auth.jwt.JWTAuth;
+import io.vertx.ext.auth.jwt.JWTAuthOptions;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
+
+/**
+ * A real-time client for failover tests, over SockJS's raw WebSocket ({@code /rt/websocket}):
+ * hello with an HS256 JWT, join its rooms, send at a steady pace, and report every ack and every
+ * item received to a {@link Ledger}. It behaves like the JS client: when the connection drops
+ * (or the server says {@code bye}) it reconnects, to the next node of its list, and re-joins
+ * each room with {@code since} its last position; when a push skips a {@code seq} or starts a
+ * new epoch past seq 1, it re-joins the room to recover the missing items. All state is guarded
+ * by this object's monitor; Vert.x calls back on event loops, the test thread reads.
+ */
+public final class TrafficClient {
+  private static final long REPLY_TIMEOUT_MS = 10_000;
+  private static final long CONNECT_TIMEOUT_MS = 5_000;
+  /** A since no room ever has (epochs start at 1): the answer is the latest history, all of it here. */
+  private static final Ledger.Pos FULL = new Ledger.Pos(0, 0);
+
+  private final Vertx vertx;
+  private final WebSocketClient wsClient;
+  private final String name;
+  private final String token;
+  private final List<Integer> ports;
+  private final List<String> rooms;
+  private final Ledger ledger;
+
+  // connection state
+  private WebSocket ws;
+  private int portIndex;
+  private long connection;
+  private boolean connecting;
+  private boolean helloDone;
+  private long nextId = 1;
+  private final Map<Long, Pending> pending = new HashMap<>();
+  private final Set<String> joined = new HashSet<>();
+  private final Set<String> joinInFlight = new HashSet<>();
+  private boolean stopped;
+  private long reconnectAfterMs = -1;
+  private long disconnectedAt;
+  private final long watchdog;
+  private long sendTimer = -1;
+
+  // what this client saw
+  private final Map<String, Ledger.Pos> position = new HashMap<>();
+  private final Map<String, Map<Ledger.Pos, String>> seen = new HashMap<>();
+  private final Set<String> fullHistoryPending = new HashSet<>();
+  private final List<Long> recoveryMillis = new ArrayList<>();
+  private final List<String> byes = new ArrayList<>();
+  private final List<Integer> portsUsed = new ArrayList<>();
+  private int gapRejoins;
+  private int connects;
+
+  // sending
+  private boolean sending;
+  private int sendLimit;
+  private int maxInFlight = 4;
+  private int sent;
+  private int sendsInFlight;
+  private int acked;
+  private int failed;
+
+  private record Pending(String op, String room, String text, long at, Consumer<JsonObject> onReply) {
+  }
+
+  /**
+   * @param ports the HTTP ports of nodes to connect to, in order of preference: the first is
+   *              used first, and after a drop the client moves to the next one
+   */
+  public TrafficClient(Vertx vertx, String name, String jwtSecret, List<Integer> ports, List<String> rooms,
+                       Ledger ledger) {
+    this.vertx = vertx;
+    this.name = name;
+    this.ports = List.copyOf(ports);
+    this.rooms = List.copyOf(rooms);
+    this.ledger = ledger;
+    JWTAuth jwt = JWTAuth.create(vertx, new JWTAuthOptions()
+        .addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(jwtSecret)));
+    this.token = jwt.generateToken(new JsonObject().put("sub", name).put("name", name),
+        new JWTOptions().setExpiresInSeconds(3600));
+    this.wsClient = vertx.createWebSocketClient(new WebSocketClientOptions().setTryUsePerMessageCompression(false)
+        .setConnectTimeout((int) CONNECT_TIMEOUT_MS));
+    this.watchdog = vertx.setPeriodic(500, id -> checkTimeouts());
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public List<String> rooms() {
+    return rooms;
+  }
+
+  /** Connects, says hello and joins every room; {@link #ready()} tells when that is done. */
+  public synchronized void start() {
+    connect();
+  }
+
+  /** Starts sending one message every {@code intervalMs}, round-robin over the rooms, up to {@code limit}. */
+  public synchronized void startSending(long intervalMs, int limit) {
+    this.sending = true;
+    this.sendLimit = limit;
+    if (sendTimer < 0) {
+      sendTimer = vertx.setPeriodic(intervalMs, id -> sendNext());
+    }
+  }
+
+  public synchronized void stopSending() {
+    sending = false;
+    if (sendTimer >= 0) {
+      vertx.cancelTimer(sendTimer);
+      sendTimer = -1;
+    }
+  }
+
+  /** Connected, hello done, and in every room. */
+  public synchronized boolean ready() {
+    return helloDone && joined.size() == rooms.size() && !stopped;
+  }
+
+  public synchronized int sendsInFlight() {
+    return sendsInFlight;
+  }
+
+  /**
+   * Re-joins every room with {@code since} an epoch that no longer exists, so that the server
+   * answers with its whole latest history (the catch-up of a client that was away); {@link
+   * #fullHistoryDone()} tells when all answers are in.
+   */
+  public synchronized void requestFullHistory() {
+    fullHistoryPending.addAll(rooms);
+    for (String room : rooms) {
+      if (!joinInFlight.contains(room)) {
+        join(room, FULL);
+      }
+    }
+  }
+
+  public synchronized boolean fullHistoryDone() {
+    return fullHistoryPending.isEmpty();
+  }
+
+  /** What this client received in a room (pushes and join history), by position. */
+  public synchronized Map<Ledger.Pos, String> seen(String room) {
+    return new HashMap<>(seen.getOrDefault(room, Map.of()));
+  }
+
+  public synchronized Map<String, Object> figures() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("connects", connects);
+    m.put("ports", new ArrayList<>(portsUsed));
+    m.put("sent", sent);
+    m.put("acked", acked);
+    m.put("failed", failed);
+    m.put("gapRejoins", gapRejoins);
+    m.put("byes", new ArrayList<>(byes));
+    m.put("recoveryMs", new ArrayList<>(recoveryMillis));
+    return m;
+  }
+
+  public synchronized List<Long> recoveryMillis() {
+    return new ArrayList<>(recoveryMillis);
+  }
+
+  public synchronized List<String> byes() {
+    return new ArrayList<>(byes);
+  }
+
+  public synchronized int connects() {
+    return connects;
+  }
+
+  /** Closes the client for good. */
+  public void close() {
+    WebSocket w;
+    synchronized (this) {
+      stopped = true;
+      stopSending();
+      vertx.cancelTimer(watchdog);
+      w = ws;
+      ws = null;
+    }
+    if (w != null) {
+      try {
+        w.close();
+      } catch (RuntimeException e) {
+        // already closed
+      }
+    }
+    wsClient.close();
+  }
+
+  // --- connection -----------------------------------------------------------------------------
+
+  private void connect() {
+    if (stopped || connecting || ws != null) {
+      return;
+    }
+    connecting = true;
+    long conn = ++connection;
+    int port = ports.get(portIndex % ports.size());
+    long timeout = vertx.setTimer(CONNECT_TIMEOUT_MS, id -> connectFailed(conn, "connect timeout"));
+    wsClient.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI("/rt/websocket"))
+        .onComplete(ar -> {
+          vertx.cancelTimer(timeout);
+          if (ar.failed()) {
+            connectFailed(conn, ar.cause().toString());
+            return;
+          }
+          WebSocket w = ar.result();
+          synchronized (this) {
+            if (conn != connection || stopped) {
+              w.close();
+              return;
+            }
+            connecting = false;
+            ws = w;
+            connects++;
+            portsUsed.add(port);
+            helloDone = false;
+            joined.clear();
+            joinInFlight.clear();
+          }
+          w.textMessageHandler(text -> onText(w, text));
+          w.closeHandler(v -> onClosed(w));
+          w.exceptionHandler(e -> { });
+          synchronized (this) {
+            call(new JsonObject().put("op", "hello").put("v", 1).put("token", token), null, null, reply -> {
+              if (!reply.getBoolean("ok", false)) {
+                byes.add("HELLO_REFUSED " + reply.encode());
+                stopped = true;
+                return;
+              }
+              helloDone = true;
+              for (String room : rooms) {
+                join(room, position.get(room));
+              }
+            });
+          }
+        });
+  }
+
+  private synchronized void connectFailed(long conn, String why) {
+    if (conn != connection || !connecting) {
+      return;
+    }
+    connecting = false;
+    connection++; // a late success of this attempt is closed
+    portIndex++;
+    scheduleReconnect(200);
+  }
+
+  private synchronized void onClosed(WebSocket w) {
+    if (w != ws) {
+      return;
+    }
+    ws = null;
+    helloDone = false;
+    joined.clear();
+    joinInFlight.clear();
+    int lostSends = 0;
+    for (Pending p : pending.values()) {
+      if (p.op.equals("send")) {
+        lostSends++;
+      }
+    }
+    sendsInFlight -= lostSends;
+    if (lostSends > 0) {
+      ledger.unknown(lostSends);
+    }
+    pending.clear();
+    if (stopped) {
+      return;
+    }
+    disconnectedAt = System.nanoTime();
+    // the node may be gone: the next attempt goes to the next node of the list
+    portIndex++;
+    long delay = reconnectAfterMs >= 0 ? reconnectAfterMs : 50 + ThreadLocalRandom.current().nextLong(150);
+    reconnectAfterMs = -1;
+    scheduleReconnect(delay);
+  }
+
+  private void scheduleReconnect(long delayMs) {
+    if (stopped) {
+      return;
+    }
+    vertx.setTimer(Math.max(1, delayMs), id -> {
+      synchronized (this) {
+        connect();
+      }
+    });
+  }
+
+  /** Replies that never come (a paused or dead node): the connection is dropped and made again. */
+  private void checkTimeouts() {
+    WebSocket drop = null;
+    synchronized (this) {
+      long now = System.nanoTime();
+      for (Pending p : pending.values()) {
+        if (now - p.at > REPLY_TIMEOUT_MS * 1_000_000L) {
+          drop = ws;
+          break;
+        }
+      }
+    }
+    if (drop != null) {
+      onClosed(drop);
+      try {
+        drop.close();
+      } catch (RuntimeException e) {
+        // already closed
+      }
+    }
+  }
+
+  // --- commands -------------------------------------------------------------------------------
+
+  private void call(JsonObject cmd, String room, String text, Consumer<JsonObject> onReply) {
+    long id = nextId++;
+    pending.put(id, new Pending(cmd.getString("op"), room, text, System.nanoTime(), onReply));
+    try {
+      ws.writeTextMessage(cmd.put("id", id).encode());
+    } catch (RuntimeException closed) {
+      // the close handler cleans up
+    }
+  }
+
+  private void join(String room, Ledger.Pos since) {
+    if (ws == null || !helloDone) {
+      return;
+    }
+    joinInFlight.add(room);
+    JsonObject cmd = new JsonObject().put("op", "join").put("room", room);
+    if (since != null) {
+      cmd.put("since", new JsonObject().put("epoch", since.epoch()).put("seq", since.seq()));
+    }
+    long conn = connection;
+    call(cmd, room, null, reply -> {
+      joinInFlight.remove(room);
+      if (!reply.getBoolean("ok", false)) {
+        // e.g. UNAVAILABLE while the room has no owner: try again shortly
+        ledger.refused("join:" + reason(reply));
+        vertx.setTimer(200, id -> {
+          synchronized (this) {
+            if (conn == connection && ws != null && !joinInFlight.contains(room)) {
+              join(room, position.get(room));
+            }
+          }
+        });
+        return;
+      }
+      long epoch = reply.getLong("epoch");
+      boolean recovered = reply.getBoolean("recovered", false);
+      JsonArray history = reply.getJsonArray("history", new JsonArray());
+      for (int i = 0; i < history.size(); i++) {
+        JsonObject item = history.getJsonObject(i);
+        // recovered items are of the current epoch; latest history carries each item's epoch
+        see(room, recovered ? epoch : item.getLong("epoch", epoch), item.getLong("seq"), item.getString("text"));
+      }
+      advance(room, new Ledger.Pos(epoch, reply.getLong("seq")));
+      if (since == FULL) {
+        fullHistoryPending.remove(room);
+      } else if (fullHistoryPending.contains(room)) {
+        join(room, FULL); // asked for while another join of the room was in flight
+      }
+      boolean wasReady = joined.size() == rooms.size();
+      joined.add(room);
+      if (!wasReady && joined.size() == rooms.size() && disconnectedAt != 0) {
+        recoveryMillis.add((System.nanoTime() - disconnectedAt) / 1_000_000);
+        disconnectedAt = 0;
+      }
+    });
+  }
+
+  private void sendNext() {
+    synchronized (this) {
+      if (!sending || ws == null || !ready() || sendsInFlight >= maxInFlight || sent >= sendLimit) {
+        return;
+      }
+      String room = rooms.get(sent % rooms.size());
+      String text = name + "#" + sent;
+      sent++;
+      sendsInFlight++;
+      call(new JsonObject().put("op", "send").put("room", room).put("body", new JsonObject().put("text", text)),
+          room, text, reply -> {
+            sendsInFlight--;
+            if (reply.getBoolean("ok", false)) {
+              acked++;
+              ledger.acked(room, reply.getLong("epoch"), reply.getLong("seq"), text, name);
+            } else {
+              failed++;
+              ledger.refused("send:" + reason(reply));
+            }
+          });
+    }
+  }
+
+  // --- input ----------------------------------------------------------------------------------
+
+  private void onText(WebSocket w, String text) {
+    JsonObject m = new JsonObject(text);
+    synchronized (this) {
+      if (w != ws) {
+        return;
+      }
+      if (!m.containsKey("push")) {
+        Object idValue = m.getValue("id");
+        Pending p = idValue instanceof Number n ? pending.remove(n.longValue()) : null;
+        if (p != null && p.onReply != null) {
+          p.onReply.accept(m);
+        }
+        return;
+      }
+      switch (m.getString("push")) {
+        case "danmaku" -> onDanmaku(m);
+        case "bye" -> {
+          byes.add(m.getString("reason"));
+          reconnectAfterMs = m.getLong("reconnectAfterMs", -1L);
+        }
+        default -> {
+          // presence and the rest do not matter here
+        }
+      }
+    }
+  }
+
+  private void onDanmaku(JsonObject m) {
+    String room = m.getString("room");
+    long epoch = m.getLong("epoch");
+    JsonArray items = m.getJsonArray("items");
+    boolean gap = false;
+    Ledger.Pos at = position.get(room);
+    for (int i = 0; i < items.size(); i++) {
+      JsonObject item = items.getJsonObject(i);
+      long seq = item.getLong("seq");
+      see(room, epoch, seq, item.getString("text"));
+      if (at == null) {
+        continue; // not joined yet: the join reply sets the position
+      }
+      if (epoch == at.epoch() && seq > at.seq() + 1 || epoch > at.epoch() && seq > 1) {
+        gap = true;
+      }
+      if (epoch > at.epoch() || epoch == at.epoch() && seq > at.seq()) {
+        at = new Ledger.Pos(epoch, seq);
+      }
+    }
+    Ledger.Pos before = position.get(room);
+    if (at != null) {
+      position.put(room, at);
+    }
+    if (gap && joined.contains(room) && !joinInFlight.contains(room)) {
+      // recover what was skipped: re-join with since the position before the jump
+      gapRejoins++;
+      join(room, before);
+    }
+  }
+
+  /** An error reply as {@code CODE (message)}, room ids taken out so that like errors count together. */
+  private static String reason(JsonObject reply) {
+    JsonObject e = reply.getJsonObject("error", new JsonObject());
+    return e.getString("code") + " (" + String.valueOf(e.getString("message")).replaceAll("room \\S+", "room _") + ")";
+  }
+
+  private void see(String room, long epoch, long seq, String text) {
+    Ledger.Pos p = new Ledger.Pos(epoch, seq);
+    seen.computeIfAbsent(room, k -> new HashMap<>()).putIfAbsent(p, text);
+    ledger.delivered(room, epoch, seq, text, name);
+  }
+
+  private void advance(String room, Ledger.Pos p) {
+    Ledger.Pos cur = position.get(room);
+    if (cur == null || p.compareTo(cur) > 0) {
+      position.put(room, p);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return name;
+  }
+}
