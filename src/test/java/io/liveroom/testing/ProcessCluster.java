@@ -384,7 +384,7 @@ public final class ProcessCluster implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() {
     killAll();
     try {
       Runtime.getRuntime().removeShutdownHook(reaper);
