@@ -8,10 +8,6 @@ import io.liveroom.testing.RedisServer;
 import io.liveroom.testing.RtClient;
 import io.liveroom.testing.TestCluster;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.auth.JWTOptions;
-import io.vertx.ext.auth.PubSecKeyOptions;
-import io.vertx.ext.auth.jwt.JWTAuth;
-import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -25,7 +21,6 @@ import org.junit.jupiter.api.Test;
 class LimitsIT {
   private static RedisServer redis;
   private static TestCluster cluster;
-  private static JWTAuth jwt;
 
   @BeforeAll
   static void up() throws Exception {
@@ -37,8 +32,6 @@ class LimitsIT {
     cluster.start(1, new JsonObject().put("http", new JsonObject().put("instances", 1)).put("rt", new JsonObject()
         .put("ipConnectRatePerSec", 1).put("ipConnectBurst", 3)));
     cluster.awaitClusterSafe();
-    jwt = JWTAuth.create(cluster.client(), new JWTAuthOptions()
-        .addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(TestCluster.JWT_SECRET)));
   }
 
   @AfterAll
@@ -52,16 +45,11 @@ class LimitsIT {
   }
 
   private static RtClient member(int node, String user, String room) {
-    RtClient c = RtClient.connect(cluster.client(), cluster.node(node).httpPort());
-    assertTrue(c.hello(jwt.generateToken(new JsonObject().put("sub", user), new JWTOptions().setExpiresInSeconds(300)))
-        .getBoolean("ok"));
-    assertTrue(c.join(room).getBoolean("ok"));
-    return c;
+    return cluster.member(node, user, room);
   }
 
   private static void createRoom(String id) {
-    assertEquals(201, cluster.http(0).post("/api/v1/rooms",
-        new JsonObject().put("id", id).put("title", id).put("ownerId", "host-1")).status());
+    cluster.createRoom(id);
   }
 
   @Test

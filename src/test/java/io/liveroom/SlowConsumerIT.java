@@ -10,10 +10,6 @@ import io.liveroom.testing.RtClient;
 import io.liveroom.testing.TestCluster;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.auth.JWTOptions;
-import io.vertx.ext.auth.PubSecKeyOptions;
-import io.vertx.ext.auth.jwt.JWTAuth;
-import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,7 +19,6 @@ import org.junit.jupiter.api.Test;
 class SlowConsumerIT {
   private static RedisServer redis;
   private static TestCluster cluster;
-  private static JWTAuth jwt;
 
   @BeforeAll
   static void up() throws Exception {
@@ -33,8 +28,6 @@ class SlowConsumerIT {
         .put("sendRatePerSec", 100_000).put("sendBurst", 100_000)
         .put("roomMessagesPerSec", 1_000_000).put("roomMessagesBurst", 1_000_000)
         .put("writeQueueMaxBytes", 1024).put("slowConsumerMs", 300)));
-    jwt = JWTAuth.create(cluster.client(), new JWTAuthOptions()
-        .addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(TestCluster.JWT_SECRET)));
   }
 
   @AfterAll
@@ -48,16 +41,11 @@ class SlowConsumerIT {
   }
 
   private static RtClient member(int node, String user, String room) {
-    RtClient c = RtClient.connect(cluster.client(), cluster.node(node).httpPort());
-    assertTrue(c.hello(jwt.generateToken(new JsonObject().put("sub", user), new JWTOptions().setExpiresInSeconds(300)))
-        .getBoolean("ok"));
-    assertTrue(c.join(room).getBoolean("ok"));
-    return c;
+    return cluster.member(node, user, room);
   }
 
   private static void createRoom(String id) {
-    assertEquals(201, cluster.http(0).post("/api/v1/rooms",
-        new JsonObject().put("id", id).put("title", id).put("ownerId", "host-1")).status());
+    cluster.createRoom(id);
   }
 
   @Test
@@ -65,7 +53,7 @@ class SlowConsumerIT {
     createRoom("slow-1");
     RtClient healthy = member(0, "healthy", "slow-1");
     RtClient slow = RtClient.connect(cluster.client(), cluster.node(0).httpPort(), null, 4096);
-    assertTrue(slow.hello(jwt.generateToken(new JsonObject().put("sub", "slow"), new JWTOptions().setExpiresInSeconds(300)))
+    assertTrue(slow.hello(cluster.token("slow"))
         .getBoolean("ok"));
     assertTrue(slow.join("slow-1").getBoolean("ok"));
     RtClient sender = member(0, "flooder", "slow-1");
@@ -118,7 +106,7 @@ class SlowConsumerIT {
     createRoom("slow-2");
     RtClient healthy = member(0, "healthy-2", "slow-2");
     RtClient slow = RtClient.connectFramed(cluster.client(), cluster.node(0).httpPort(), 4096);
-    assertTrue(slow.hello(jwt.generateToken(new JsonObject().put("sub", "slow-2"), new JWTOptions().setExpiresInSeconds(300)))
+    assertTrue(slow.hello(cluster.token("slow-2"))
         .getBoolean("ok"));
     assertTrue(slow.join("slow-2").getBoolean("ok"));
     RtClient sender = member(0, "flooder-2", "slow-2");

@@ -31,6 +31,9 @@ import org.HdrHistogram.Recorder;
  * send time travels in the text; both sides are this process, so one clock) and checks each
  * room's {@code seq} for gaps and duplicates. Bounded by {@code --duration}; writes a JSON
  * result. Run: {@code java -cp liveroom.jar io.liveroom.loadgen.LoadGen --help}.
+ *
+ * <p>{@code main} drives the run from its own thread and waits with {@code Future.await()}; the
+ * connections' callbacks run on the Vert.x event loops, which never block.
  */
 public final class LoadGen {
   private static final String PREFIX = "lg ";

@@ -26,6 +26,7 @@ public final class TestCluster implements AutoCloseable {
   private final List<Integer> clusterPorts = new ArrayList<>();
   private final List<Node> nodes = new ArrayList<>();
   private final Vertx client = Vertx.vertx();
+  private io.vertx.ext.auth.jwt.JWTAuth jwt;
 
   public TestCluster(RedisServer redis, int maxNodes) throws IOException {
     this.redis = redis;
@@ -114,6 +115,32 @@ public final class TestCluster implements AutoCloseable {
 
   public Vertx client() {
     return client;
+  }
+
+  /** An HS256 token for {@code user}, signed with the nodes' secret, valid for 5 minutes. */
+  public String token(String user) {
+    if (jwt == null) {
+      jwt = io.vertx.ext.auth.jwt.JWTAuth.create(client, new io.vertx.ext.auth.jwt.JWTAuthOptions()
+          .addPubSecKey(new io.vertx.ext.auth.PubSecKeyOptions().setAlgorithm("HS256").setBuffer(JWT_SECRET)));
+    }
+    return jwt.generateToken(new JsonObject().put("sub", user), new io.vertx.ext.auth.JWTOptions().setExpiresInSeconds(300));
+  }
+
+  /** A real-time client on node {@code i}, signed in as {@code user} and joined to {@code room}. */
+  public RtClient member(int i, String user, String room) {
+    RtClient c = RtClient.connect(client, node(i).httpPort());
+    if (!c.hello(token(user)).getBoolean("ok") || !c.join(room).getBoolean("ok")) {
+      throw new AssertionError(user + " could not hello and join " + room);
+    }
+    return c;
+  }
+
+  /** Creates a room through node 0's REST API. */
+  public void createRoom(String id) {
+    Http.Reply r = http(0).post("/api/v1/rooms", new JsonObject().put("id", id).put("title", id).put("ownerId", "host-1"));
+    if (r.status() != 201) {
+      throw new AssertionError("create " + id + ": " + r);
+    }
   }
 
   /**
