@@ -129,17 +129,48 @@ describe('unit (fake SockJS)', () => {
     fake.push('r1', 7, [3, 4, 5]); // 3 was before the join
     fake.push('r1', 7, [5, 6]); // 5 again
     fake.push('r1', 7, [8]); // 7 missing
-    fake.push('r1', 9, [1, 2]); // new epoch
+    await until(() => got.danmaku.length >= 4, 1000, 'items of epoch 7');
+    fake.epoch = 9; // a new owner
+    fake.seq = 0;
+    fake.push('r1', 9, [1, 2]); // new epoch: the client re-joins with its old position first
     fake.push('other', 7, [1]); // not joined
     await until(() => got.danmaku.length >= 6, 1000, 'items');
     await sleep(20);
     assert.deepEqual(got.danmaku.map((d) => d.epoch + ':' + d.seq), ['7:4', '7:5', '7:6', '7:8', '9:1', '9:2']);
-    assert.deepEqual(got.gap, [{ room: 'r1', epoch: 7, expected: 7, got: 8 }]);
+    assert.deepEqual(got.gap, [{ room: 'r1', epoch: 7, expected: 7, got: 8 },
+      { room: 'r1', epoch: 9, expected: 9, got: 1, recovered: false, previousEpoch: 7 }]);
     assert.equal(got.danmaku[0].room, 'r1');
     assert.equal(got.danmaku[0].history, false);
     assert.deepEqual(lr.room('r1').epoch, 9);
     lr.close();
     assert.deepEqual(got.status, ['connecting', 'open', 'closed']);
+  });
+
+  test('an epoch change re-joins and gets what the old owner acknowledged but never pushed', async () => {
+    const fake = new FakeServer();
+    fake.seq = 3;
+    const lr = new Liveroom({ url: 'http://x', SockJS: fake.SockJS });
+    const got = collect(lr);
+    await lr.connect();
+    await lr.join('r1', { history: false });
+    fake.push('r1', 7, [4]);
+    await until(() => got.danmaku.length >= 1, 1000, 'the first item');
+    // the owner crashes after acknowledging 7:5 and 7:6 and before pushing them; the new owner
+    // loads them into its history, and its first push is 9:1
+    fake.epoch = 9;
+    fake.seq = 1;
+    fake.history = [Object.assign(fake.item(5), { epoch: 7 }), Object.assign(fake.item(6), { epoch: 7 }),
+      Object.assign(fake.item(1), { epoch: 9 })];
+    const joinsBefore = fake.last.sent.filter((m) => m.op === 'join').length;
+    fake.push('r1', 9, [1]);
+    await until(() => got.danmaku.length >= 4, 1000, 'the missed items');
+    await sleep(20);
+    assert.deepEqual(got.danmaku.map((d) => d.epoch + ':' + d.seq + (d.history ? 'h' : '')), ['7:4', '7:5h', '7:6h', '9:1h']);
+    const joins = fake.last.sent.filter((m) => m.op === 'join');
+    assert.equal(joins.length, joinsBefore + 1, 'one re-join');
+    assert.deepEqual(joins[joins.length - 1].since, { epoch: 7, seq: 4 });
+    assert.equal(lr.room('r1').epoch, 9);
+    lr.close();
   });
 
   test('join history is emitted once, flagged history', async () => {

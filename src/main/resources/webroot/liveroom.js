@@ -766,6 +766,24 @@
       return;
     }
     if (push.epoch !== st.epoch) {
+      if (st.epoch !== null && st.joined && !st.pushQueue) {
+        // the room moved to a new owner, and its sequence starts over. The old owner may have
+        // acknowledged items it never pushed (a crash right after a send): they are in history,
+        // so re-join with the old position, and hold this push until the reply has them
+        var self = this;
+        var joining = this._joinNow(st);
+        var held = st.pushQueue;
+        held.push(push);
+        joining.catch(function () {
+          // no re-join (a reconnect will do one): deliver what was held, from the new epoch on
+          if (self._rooms.get(st.id) === st && st.epoch !== push.epoch) {
+            st.epoch = push.epoch;
+            st.seq = self._seenOf(st, push.epoch) || items[0].seq - 1;
+            held.forEach(function (p) { self._onDanmaku(st, p); });
+          }
+        });
+        return;
+      }
       // the room moved to a new owner: its sequence starts over
       st.epoch = push.epoch;
       st.seq = this._seenOf(st, push.epoch) || items[0].seq - 1;

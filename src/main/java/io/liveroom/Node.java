@@ -5,6 +5,7 @@ import com.hazelcast.partition.MigrationListener;
 import com.hazelcast.partition.MigrationState;
 import com.hazelcast.partition.ReplicaMigrationEvent;
 import io.liveroom.cluster.ClusterConfig;
+import io.liveroom.cluster.PauseGuard;
 import io.liveroom.config.LiveroomConfig;
 import io.liveroom.config.Role;
 import io.liveroom.edge.EdgeVerticle;
@@ -51,30 +52,39 @@ public final class Node {
   private final PrometheusMeterRegistry registry;
   private final long startedAt = System.currentTimeMillis();
   private long healthTimer = -1;
+  private final HazelcastClusterManager clusterManager;
+  private final PauseGuard pauseGuard;
   private final java.util.List<String> edgeDeployments = new java.util.ArrayList<>();
-  private final java.util.List<String> otherDeployments = new java.util.ArrayList<>();
+  private final java.util.List<String> sweeperDeployments = new java.util.ArrayList<>();
+  private final java.util.List<String> shardDeployments = new java.util.ArrayList<>();
   private final java.util.List<String> webhookDeployments = new java.util.ArrayList<>();
-  private java.util.UUID handOverListener;
   private boolean healthRunning;
   private boolean safeCheckRunning;
 
-  private Node(LiveroomConfig config, Vertx vertx, HazelcastClusterManager cm, PrometheusMeterRegistry registry) {
+  private Node(LiveroomConfig config, Vertx vertx, HazelcastClusterManager cm, int failureTimeoutSec,
+               PrometheusMeterRegistry registry) {
     this.config = config;
     this.vertx = vertx;
+    this.clusterManager = cm;
     this.hazelcast = cm.getHazelcastInstance();
     this.registry = registry;
+    this.pauseGuard = new PauseGuard(hazelcast, failureTimeoutSec);
     NodeMetrics metrics = new NodeMetrics(registry);
-    this.services = new NodeServices(config, cm.getNodeId(), hazelcast, new Ownership(hazelcast),
+    this.services = new NodeServices(config, cm.getNodeId(), hazelcast, new Ownership(hazelcast, pauseGuard),
         new RoomStore(vertx, config.redis(), registry), new RoomRules(config.rooms().limits()), metrics,
         new NodeHealth(), new Webhooks(vertx, config.webhooks()),
         new SensitiveWords(vertx, config.filter().wordsFile(), config.filter().reloadMs()));
     metrics.partitionsOwned(services.ownership()::ownedCount);
+    metrics.freezes(pauseGuard::pauses);
+    services.health().freeze(pauseGuard::problem);
   }
 
   /** Joins the cluster and deploys the configured roles; fails if any of it fails. */
   public static Future<Node> start(LiveroomConfig config) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    HazelcastClusterManager cm = new HazelcastClusterManager(ClusterConfig.build(config));
+    com.hazelcast.config.Config hz = ClusterConfig.build(config);
+    int failureTimeoutSec = PauseGuard.timeoutSec(hz);
+    HazelcastClusterManager cm = new HazelcastClusterManager(hz);
     VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
         .setEnabled(true)
         .setJvmMetricsEnabled(true)
@@ -87,8 +97,11 @@ public final class Node {
         .withClusterManager(cm)
         .buildClustered()
         .compose(vertx -> {
-          Node node = new Node(config, vertx, cm, registry);
-          return node.deploy().map(node).recover(e -> vertx.close().transform(ignored -> Future.failedFuture(e)));
+          Node node = new Node(config, vertx, cm, failureTimeoutSec, registry);
+          return node.deploy().map(node).recover(e -> {
+            node.pauseGuard.close();
+            return vertx.close().transform(ignored -> Future.failedFuture(e));
+          });
         });
   }
 
@@ -107,11 +120,11 @@ public final class Node {
       if (!config.node().has(Role.SHARD)) {
         return Future.succeededFuture();
       }
-      handOverListener = hazelcast.getPartitionService().addMigrationListener(new HandOver());
+      hazelcast.getPartitionService().addMigrationListener(new HandOver());
       return vertx.deployVerticle(new Indexed(i -> new ShardVerticle(services, i)),
-          new DeploymentOptions().setInstances(config.shard().instances())).onSuccess(otherDeployments::add).mapEmpty();
+          new DeploymentOptions().setInstances(config.shard().instances())).onSuccess(shardDeployments::add).mapEmpty();
     }).compose(v -> config.node().has(Role.SWEEPER)
-        ? vertx.deployVerticle(new SweeperVerticle(services)).onSuccess(id -> otherDeployments.add(0, id)).mapEmpty()
+        ? vertx.deployVerticle(new SweeperVerticle(services)).onSuccess(sweeperDeployments::add).mapEmpty()
         : Future.succeededFuture()
     ).compose(v -> config.node().has(Role.EDGE)
         ? vertx.deployVerticle(new Indexed(i -> new EdgeVerticle(services, i)),
@@ -186,27 +199,48 @@ public final class Node {
   }
 
   /**
-   * Graceful stop, in order: readiness goes down; the edges stop (clients get {@code bye}); the
-   * sweeper, then the shards stop (last fan-out tick, write-behind drained); the webhook sender
-   * gets up to 2 s for what is queued; then the node leaves the cluster and Hazelcast hands its
-   * partitions to the survivors.
+   * Graceful stop, in order: readiness goes down; the edges stop (clients get {@code bye} with a
+   * reconnect hint) and the sweeper stops; the node leaves the cluster while its shards still
+   * serve, so Hazelcast migrates each partition to a survivor and a command that reaches this
+   * node meanwhile is either served (the partition is still here) or answered {@code MOVED}
+   * (the edge re-routes it); then the shards stop (last fan-out tick, write-behind drained);
+   * the webhook sender gets up to 2 s for what is queued; Redis and Vert.x close last.
    */
   public Future<Void> close() {
     services.health().stopping();
     vertx.cancelTimer(healthTimer);
     services.words().stop();
-    if (handOverListener != null) {
-      hazelcast.getPartitionService().removeMigrationListener(handOverListener);
-    }
-    Future<Void> undeployed = undeployAll(edgeDeployments).compose(v -> undeployAll(otherDeployments))
-        .compose(v -> undeployAll(webhookDeployments));
-    return undeployed.otherwiseEmpty()
+    return undeployAll(edgeDeployments)
+        .compose(v -> undeployAll(sweeperDeployments))
+        .compose(v -> leaveCluster())
+        .compose(v -> undeployAll(shardDeployments))
+        .compose(v -> undeployAll(webhookDeployments))
+        .otherwiseEmpty()
         .compose(v -> services.store().close())
         .compose(v -> vertx.close())
         .eventually(() -> {
+          pauseGuard.close();
           registry.close();
           return Future.succeededFuture();
         });
+  }
+
+  /**
+   * Leaves the Hazelcast cluster: a graceful Hazelcast shutdown, which first migrates this
+   * member's partitions to the others (bounded by {@code hazelcast.graceful.shutdown.max.wait}).
+   * Vert.x's own close then finds the cluster already left.
+   */
+  private Future<Void> leaveCluster() {
+    long t0 = System.nanoTime();
+    int owned = services.ownership().ownedCount();
+    Promise<Void> left = Promise.promise();
+    clusterManager.leave(left);
+    return left.future()
+        .onSuccess(v -> LOG.info("node {} left the cluster in {} ms, handing over {} partitions", services.nodeId(),
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), owned))
+        .onFailure(e -> LOG.warn("node {}: leaving the cluster failed: {}", services.nodeId(), e.toString()))
+        .onComplete(ar -> services.ownership().left())
+        .otherwiseEmpty();
   }
 
   private Future<Void> undeployAll(java.util.List<String> ids) {

@@ -1,19 +1,21 @@
 package io.liveroom;
 
 import io.vertx.core.json.JsonObject;
+import java.util.function.Supplier;
 
 /**
  * Readiness of a node, refreshed by {@link Node} on a timer: joined the cluster with an assigned
- * partition table, and Redis answering. Read by every edge instance, so its fields are volatile.
+ * partition table that it trusts, and Redis answering. Read by every edge instance, so its fields are volatile.
  */
 public final class NodeHealth {
   private volatile String clusterProblem = "not joined yet";
   private volatile String redisProblem = "not checked yet";
   private volatile boolean clusterSafe;
   private volatile boolean stopping;
+  private volatile Supplier<String> freeze = () -> null;
 
   public boolean ready() {
-    return !stopping && clusterProblem == null && redisProblem == null;
+    return !stopping && clusterProblem == null && redisProblem == null && freeze.get() == null;
   }
 
   public boolean redisUp() {
@@ -32,6 +34,11 @@ public final class NodeHealth {
     clusterSafe = safe;
   }
 
+  /** Why this node distrusts its partition table after a freeze (see {@code PauseGuard}), or null. */
+  void freeze(Supplier<String> problem) {
+    freeze = problem;
+  }
+
   void stopping() {
     stopping = true;
   }
@@ -40,13 +47,15 @@ public final class NodeHealth {
   public JsonObject report() {
     String cluster = clusterProblem;
     String redis = redisProblem;
+    String frozen = freeze.get();
     JsonObject checks = new JsonObject()
-        .put("cluster", check(cluster).put("clusterSafe", clusterSafe))
+        .put("cluster", check(cluster != null ? cluster : frozen).put("clusterSafe", clusterSafe))
         .put("redis", check(redis));
     if (stopping) {
       checks.put("node", check("shutting down"));
     }
-    return new JsonObject().put("status", ready() ? "UP" : "DOWN").put("checks", checks);
+    boolean up = !stopping && cluster == null && redis == null && frozen == null;
+    return new JsonObject().put("status", up ? "UP" : "DOWN").put("checks", checks);
   }
 
   private static JsonObject check(String problem) {

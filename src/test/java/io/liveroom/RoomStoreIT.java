@@ -76,27 +76,73 @@ class RoomStoreIT {
   }
 
   @Test
-  void theIndexPagesByIdAndByState() {
-    for (int i = 0; i < 5; i++) {
+  void theIndexPagesEveryRoomOnceAndByState() {
+    long before = store.count().await();
+    List<String> created = new java.util.ArrayList<>();
+    for (int i = 0; i < 40; i++) {
       assertTrue(store.create(room("page-" + i, RoomState.CREATED)).await());
+      created.add("page-" + i);
     }
-    RoomStore.Page first = store.page(null, "page-", 3).await();
-    assertEquals(List.of("page-0", "page-1", "page-2"), first.ids());
-    assertTrue(first.more());
-    RoomStore.Page second = store.page(null, "page-2", 3).await();
-    assertEquals(List.of("page-3", "page-4"), second.ids().subList(0, 2));
+    assertEquals(before + 40, store.count().await(), "lr:count follows creates");
+    // a cursor walk in pages of 7 sees every room once, in (bucket, id) order
+    List<String> walked = new java.util.ArrayList<>();
+    String cursor = null;
+    for (int pages = 0; pages < 100; pages++) {
+      RoomStore.Page p = store.page(RoomState.CREATED, cursor, 7).await();
+      walked.addAll(p.ids());
+      if (!p.more()) {
+        break;
+      }
+      assertEquals(7, p.ids().size(), "a page with more after it is full");
+      cursor = p.ids().get(p.ids().size() - 1);
+    }
+    List<String> ours = walked.stream().filter(id -> id.startsWith("page-")).toList();
+    assertEquals(new java.util.HashSet<>(created), new java.util.HashSet<>(ours), "every room once");
+    assertEquals(created.size(), ours.size(), "no room twice");
+    List<String> sorted = new java.util.ArrayList<>(walked);
+    sorted.sort(java.util.Comparator.comparingInt(RoomStore::bucketOf).thenComparing(java.util.Comparator.naturalOrder()));
+    assertEquals(sorted, walked, "(bucket, id) order");
 
     RoomData live = new RoomData("page-3", "title of page-3", "host-1", RoomState.LIVE, 1000, 2000, 100, true, 0,
         "{\"a\":\"ü\"}");
     assertEquals(RoomStore.WriteResult.OK, store.write(live, RoomState.CREATED, 1, DAY).await());
-    assertTrue(store.page(RoomState.LIVE, "page-", 10).await().ids().contains("page-3"));
-    assertFalse(store.page(RoomState.LIVE, "page-", 10).await().ids().contains("page-2"));
-    assertFalse(store.page(RoomState.CREATED, null, 100).await().ids().contains("page-3"));
+    assertTrue(store.page(RoomState.LIVE, null, 1000).await().ids().contains("page-3"));
+    assertFalse(store.page(RoomState.LIVE, null, 1000).await().ids().contains("page-2"));
+    assertFalse(store.page(RoomState.CREATED, null, 1000).await().ids().contains("page-3"));
+    assertTrue(store.page(null, null, 1000).await().ids().containsAll(created), "the listing of all states");
+    assertEquals(before + 40, store.count().await(), "a state change moves the count, it does not add one");
 
     List<RoomData> read = store.readAll(List.of("page-0", "page-3", "missing")).await();
     assertEquals(2, read.size());
     assertEquals(live, read.get(1));
-    assertTrue(store.count().await() >= 5);
+  }
+
+  @Test
+  void aColdRoomIsACompactHash(Vertx vertx) {
+    // ids and titles as in BENCHMARKS.md's sweep: the hash alone stays well under 200 bytes, so
+    // the room and its index entry (about 18 bytes at scale) fit the target
+    RoomData d = new RoomData("room-0001234", "Speedruns all night long", "host-42", RoomState.LIVE,
+        1_763_900_000_000L, 1_763_900_000_000L, 1000, true, 0, "{}");
+    assertTrue(store.create(d).await());
+    assertEquals(d, store.hydrate("room-0001234").await().data(), "defaults left out come back as defaults");
+    io.vertx.redis.client.Redis raw = io.vertx.redis.client.Redis.createClient(vertx, redis.url());
+    long bytes = raw.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.MEMORY).arg("USAGE")
+        .arg("lr:r:room-0001234")).await().toLong();
+    assertTrue(bytes <= 176, "MEMORY USAGE of a cold room's hash: " + bytes);
+    // a write that sets non-defaults and back removes them again
+    RoomData odd = new RoomData("room-0001234", d.title(), d.ownerId(), RoomState.LIVE, d.createdAt(),
+        d.createdAt() + 5, 1000, false, 3, "{\"k\":1}", "reject", 60);
+    // the hydrate above took epoch 2
+    assertEquals(RoomStore.WriteResult.OK, store.write(odd, RoomState.LIVE, 2, DAY).await());
+    assertEquals(odd, store.hydrate("room-0001234").await().data());
+    RoomData back = new RoomData("room-0001234", d.title(), d.ownerId(), RoomState.LIVE, d.createdAt(),
+        d.createdAt(), 1000, true, 0, "{}");
+    assertEquals(RoomStore.WriteResult.OK, store.write(back, RoomState.LIVE, 3, DAY).await());
+    assertEquals(back, store.hydrate("room-0001234").await().data());
+    long fields = raw.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.HLEN)
+        .arg("lr:r:room-0001234")).await().toLong();
+    assertEquals(6, fields, "t o s c m e");
+    raw.close();
   }
 
   @Test

@@ -44,6 +44,9 @@ public final class ClusterConfig {
       join.getTcpIpConfig().setEnabled(true).setMembers(c.members())
           .setConnectionTimeoutSeconds(5);
     }
+    // a graceful stop hands the partitions over within half its grace period, the rest is for the shards
+    hz.setProperty("hazelcast.graceful.shutdown.max.wait",
+        Long.toString(Math.max(1, cfg.node().shutdownGraceMs() / 2000)));
     boolean shard = cfg.node().has(Role.SHARD);
     hz.setLiteMember(!shard);
     hz.getMemberAttributeConfig().setAttribute(SHARDS_ATTRIBUTE,

@@ -20,6 +20,7 @@ public final class NodeMetrics {
   private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
   private final Timer hydrationLatency;
   private final Timer sweepDuration;
+  private java.util.function.LongSupplier freezeSource;
 
   public NodeMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -55,6 +56,14 @@ public final class NodeMetrics {
         .description("Hazelcast partitions (room shards) this node owns").register(registry);
   }
 
+  /** Registers the freezes counter: times this process was found frozen past half the failure-detection timeout. */
+  public void freezes(java.util.function.LongSupplier n) {
+    // the meter holds its state object weakly: keep it here, or it is collected and reads 0
+    freezeSource = n;
+    io.micrometer.core.instrument.FunctionCounter.builder("liveroom.node.freezes", n, s -> s.getAsLong())
+        .description("Times this process was frozen for more than half the failure-detection timeout").register(registry);
+  }
+
   public void connections(int delta) {
     connections.addAndGet(delta);
   }
@@ -85,6 +94,18 @@ public final class NodeMetrics {
     if (n > 0) {
       counter("liveroom.rooms.dropped", "reason", reason, null, null).increment(n);
     }
+  }
+
+  /** Idle rooms a sweep could not demote yet (an operation in flight or history not yet written); a later sweep retries. */
+  public void demotionsDeferred(String reason, int n) {
+    if (n > 0) {
+      counter("liveroom.rooms.demotions.deferred", "reason", reason, null, null).increment(n);
+    }
+  }
+
+  /** A shard's sweep that did not run: {@code redis_down} (demotion waits for Redis). */
+  public void sweepSkipped(String reason) {
+    count("liveroom.sweep.skipped", "reason", reason, null, null);
   }
 
   public void hydration(String outcome) {

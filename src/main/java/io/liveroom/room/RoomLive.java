@@ -31,6 +31,7 @@ public final class RoomLive {
   private Object2LongOpenHashMap<String> lastSend;
   private RoomModeration moderation = new RoomModeration();
   private int online;
+  private int unwritten;
   /** When the room last became empty (its creation when it never had members); 0 while it has members. */
   private long emptySince = System.currentTimeMillis();
   private io.liveroom.limit.TokenBucket accepted;
@@ -52,6 +53,15 @@ public final class RoomLive {
 
   public int online() {
     return online;
+  }
+
+  /** Items of this room acknowledged but not yet in Redis (write-behind): the room cannot be demoted. */
+  public int unwritten() {
+    return unwritten;
+  }
+
+  public void unwritten(int delta) {
+    unwritten = Math.max(0, unwritten + delta);
   }
 
   /**

@@ -5,19 +5,27 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.partition.Partition;
 import com.hazelcast.partition.PartitionService;
 import io.liveroom.cluster.ClusterConfig;
+import io.liveroom.cluster.PauseGuard;
 
 /**
  * Who owns a room: the owner of the Hazelcast partition of its id. Reads Hazelcast's local
  * partition table only (no remote calls), so it is safe on an event loop. Hazelcast does the
  * balancing, migration and failure detection; this class only reads its answers.
+ *
+ * <p>The table is not believed while the {@link PauseGuard} distrusts it (after this process was
+ * frozen) or after this node left the cluster: then this node owns nothing and no owner resolves,
+ * so shards answer {@code MOVED} and edges retry until the table is right again.
  */
 public final class Ownership {
   private static final String NODE_ID_ATTRIBUTE = "__vertx.nodeId";
 
   private final PartitionService partitions;
   private final Partition[] byId;
+  private final PauseGuard guard;
+  private volatile boolean left;
 
-  public Ownership(HazelcastInstance hz) {
+  public Ownership(HazelcastInstance hz, PauseGuard guard) {
+    this.guard = guard;
     this.partitions = hz.getPartitionService();
     this.byId = new Partition[partitions.getPartitions().size()];
     for (Partition p : partitions.getPartitions()) {
@@ -42,13 +50,29 @@ public final class Ownership {
     return partition % instances;
   }
 
+  /** Whether the partition table may be acted on now (see the class comment). */
+  public boolean trusted() {
+    return !left && guard.trusted();
+  }
+
+  /** This node has left the cluster (graceful stop): it owns nothing from now on. */
+  public void left() {
+    left = true;
+  }
+
   public boolean ownsLocally(int partition) {
+    if (!trusted()) {
+      return false;
+    }
     Member owner = byId[partition].getOwner();
     return owner != null && owner.localMember();
   }
 
   /** Partitions this member owns now. */
   public int ownedCount() {
+    if (!trusted()) {
+      return 0;
+    }
     int n = 0;
     for (Partition p : byId) {
       Member owner = p.getOwner();
@@ -71,6 +95,9 @@ public final class Ownership {
 
   /** The owner's shard address for a room, or null while the partition has no usable owner. */
   public Target resolve(String roomId) {
+    if (!trusted()) {
+      return null;
+    }
     int pid = partitionOf(roomId);
     Member owner = byId[pid].getOwner();
     if (owner == null) {

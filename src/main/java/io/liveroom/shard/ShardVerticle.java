@@ -143,8 +143,10 @@ public final class ShardVerticle extends VerticleBase {
     String roomId = body instanceof RoomCommand c ? c.roomId() : ((RtRequest) body).roomId();
     String op = body instanceof RoomCommand c ? c.op().name() : ((RtRequest) body).kind().name();
     int pid = ownership.partitionOf(roomId);
-    if (!ownership.ownsLocally(pid)) {
-      dropPartition(pid, "migrated");
+    boolean trusted = ownership.trusted();
+    if (!trusted || !ownership.ownsLocally(pid)) {
+      // not ours (migrated), or this node distrusts its partition table after a freeze
+      dropPartition(pid, trusted ? "migrated" : "untrusted");
       node.metrics().shardCommand(op, "moved");
       msg.fail(ErrorCode.MOVED_BUS_CODE, "partition " + pid + " is not owned by " + node.nodeId());
       return;
@@ -491,7 +493,8 @@ public final class ShardVerticle extends VerticleBase {
     room.touch(now);
     dirty.add(room);
     node.metrics().messageIn();
-    writeBehind.add(new Object[] {room.id(), item});
+    l.unwritten(1);
+    writeBehind.add(new Object[] {room, item});
     drainWrites();
     return RtReply.position(l.epoch(), item.seq());
   }
@@ -517,11 +520,15 @@ public final class ShardVerticle extends VerticleBase {
     while (!writeBackoff && writesInFlight < WRITES_IN_FLIGHT && !writeBehind.isEmpty()) {
       Object[] w = writeBehind.poll();
       writesInFlight++;
-      history.append((String) w[0], (Danmaku) w[1], rt.historySize(), node.config().replay().maxItems())
+      Room room = (Room) w[0];
+      history.append(room.id(), (Danmaku) w[1], rt.historySize(), node.config().replay().maxItems())
           .onComplete(ar -> {
         writesInFlight--;
         if (ar.succeeded()) {
           node.metrics().historyWrite("ok");
+          if (room.live() != null) {
+            room.live().unwritten(-1);
+          }
         } else {
           node.metrics().historyWrite("error");
           writeBehind.addFirst(w);
@@ -624,7 +631,7 @@ public final class ShardVerticle extends VerticleBase {
     // a hand-over whose migration event found the table not yet updated is caught here
     for (int pid : rooms.partitions()) {
       if (!ownership.ownsLocally(pid)) {
-        dropPartition(pid, "migrated");
+        dropPartition(pid, whyNotOwned());
       }
     }
     long before = System.currentTimeMillis() - 3 * rt.presenceRefreshMs();
@@ -772,7 +779,7 @@ public final class ShardVerticle extends VerticleBase {
       case "drop" -> {
         int pid = body.getInteger("partition");
         if (!ownership.ownsLocally(pid)) {
-          dropPartition(pid, "migrated");
+          dropPartition(pid, whyNotOwned());
         }
         msg.reply(null);
       }
@@ -789,13 +796,18 @@ public final class ShardVerticle extends VerticleBase {
    * an operation in flight stays.
    */
   private int sweep(long idleBefore, int max) {
-    if (rooms.isEmpty() || !node.health().redisUp() || !writeBehind.isEmpty()) {
-      // demote only what Redis holds completely: not while it is away or history is queued for it
+    if (rooms.isEmpty()) {
+      return 0;
+    }
+    if (!node.health().redisUp()) {
+      // demote only what Redis holds completely: not while it is away
+      node.metrics().sweepSkipped("redis_down");
       return 0;
     }
     int[] pids = rooms.partitions();
     java.util.Arrays.sort(pids);
     int demoted = 0;
+    int deferred = 0;
     int visited = 0;
     int start = sweepCursor;
     for (int i = 0; i < pids.length && visited < max; i++) {
@@ -806,7 +818,14 @@ public final class ShardVerticle extends VerticleBase {
       for (Iterator<Room> it = rooms.partition(pid).iterator(); it.hasNext(); ) {
         Room r = it.next();
         visited++;
-        if (r.idleSince(idleBefore) && (tails.isEmpty() || !tails.containsKey(r.id()))) {
+        if (!r.idleSince(idleBefore)) {
+          continue;
+        }
+        if (!tails.isEmpty() && tails.containsKey(r.id())) {
+          deferred++; // an operation is in flight: it stays hot
+        } else if (r.live() != null && r.live().unwritten() > 0) {
+          deferred++; // history not yet in Redis: demoted by a later sweep
+        } else {
           it.remove();
           forget(r);
           removed++;
@@ -818,7 +837,13 @@ public final class ShardVerticle extends VerticleBase {
     hotCount -= demoted;
     node.metrics().roomsHot(-demoted);
     node.metrics().roomsDropped("demoted", demoted);
+    node.metrics().demotionsDeferred("busy", deferred);
     return demoted;
+  }
+
+  /** The drop reason for a partition this node does not own: handed over, or the table is distrusted. */
+  private String whyNotOwned() {
+    return ownership.trusted() ? "migrated" : "untrusted";
   }
 
   private void dropPartition(int pid, String reason) {

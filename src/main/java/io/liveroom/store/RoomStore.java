@@ -33,25 +33,35 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Redis as the durable store of rooms. Every method answers within {@code redis.timeoutMs} or
- * fails with {@code UNAVAILABLE}. Key layout (docs/architecture.md):
+ * fails with {@code UNAVAILABLE}. Key layout (docs/architecture.md), sized so that a cold room
+ * costs under 200 bytes of Redis memory:
  * <ul>
- *   <li>{@code lr:r:<id>}: hash of the room, short fields {@code t o s c u m g w md} and
- *       {@code e}, the epoch of the current owner;</li>
- *   <li>{@code lr:rooms} and {@code lr:rooms:<state>}: sorted sets of ids (score 0, ordered by
- *       id) for cursor paging.</li>
+ *   <li>{@code lr:r:<id>}: hash of the room, short fields {@code t o s c m e} always, and
+ *       {@code u g w md f x} only when they differ from their defaults ({@code u} = {@code c},
+ *       guests allowed, no slow mode, {@code {}}, {@code mask}, no empty timeout); {@code e} is
+ *       the epoch of the current owner;</li>
+ *   <li>{@code lr:ix:<state>:<bucket>}: the ids of the rooms in that state whose id hashes to
+ *       that bucket ({@link #BUCKETS} buckets), score 0, small enough to stay listpack-encoded
+ *       (about 18 bytes per room instead of about 110 in one big sorted set);</li>
+ *   <li>{@code lr:ix:<state>}: the non-empty buckets of a state (member and score = bucket),
+ *       so that a listing skips empty ones;</li>
+ *   <li>{@code lr:count}: hash of room counts per state.</li>
  * </ul>
- * Writes of room state are Lua scripts fenced by epoch: a write from an owner whose epoch is no
- * longer current is rejected, so a stale owner cannot overwrite a newer one.
+ * Listings page in (bucket, id) order, and the cursor is the last id of a page (its bucket
+ * follows from it). Writes of room state are Lua scripts fenced by epoch: a write from an owner
+ * whose epoch is no longer current is rejected, so a stale owner cannot overwrite a newer one.
  */
 public final class RoomStore {
-  private static final String ALL = "lr:rooms";
+  /** Index buckets per state: about 60 ids each at 1,000,000 rooms, under Redis's listpack limit of 128. */
+  public static final int BUCKETS = 16384;
+  private static final String COUNT = "lr:count";
 
   private static final Script CREATE = new Script("create", """
       if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-      redis.call('HSET', KEYS[1], 't', ARGV[2], 'o', ARGV[3], 's', ARGV[4], 'c', ARGV[5], 'u', ARGV[6],
-        'm', ARGV[7], 'g', ARGV[8], 'w', ARGV[9], 'md', ARGV[10], 'f', ARGV[11], 'x', ARGV[12], 'e', 1)
+      redis.call('HSET', KEYS[1], 'e', 1, unpack(ARGV, 4))
       redis.call('ZADD', KEYS[2], 0, ARGV[1])
-      redis.call('ZADD', KEYS[3], 0, ARGV[1])
+      redis.call('ZADD', KEYS[3], ARGV[2], ARGV[2])
+      redis.call('HINCRBY', KEYS[4], ARGV[3], 1)
       return 1
       """);
 
@@ -61,24 +71,81 @@ public final class RoomStore {
       return redis.call('HGETALL', KEYS[1])
       """);
 
+  // KEYS: room, old bucket, old bucket set, new bucket, new bucket set, count, history, moderation,
+  // audit, replay. ARGV: epoch, id, bucket, old state, new state, retention ms, n fields to delete,
+  // those fields, then field/value pairs to set
   private static final Script WRITE = new Script("write", """
       local cur = redis.call('HGET', KEYS[1], 'e')
       if not cur then return -1 end
       if cur ~= ARGV[1] then return 0 end
-      redis.call('HSET', KEYS[1], 't', ARGV[3], 's', ARGV[4], 'u', ARGV[5], 'm', ARGV[6], 'g', ARGV[7],
-        'w', ARGV[8], 'md', ARGV[9], 'f', ARGV[11], 'x', ARGV[12])
-      if KEYS[2] ~= KEYS[3] then
-        redis.call('ZREM', KEYS[2], ARGV[2])
-        redis.call('ZADD', KEYS[3], 0, ARGV[2])
+      local ndel = tonumber(ARGV[7])
+      if ndel > 0 then redis.call('HDEL', KEYS[1], unpack(ARGV, 8, 7 + ndel)) end
+      redis.call('HSET', KEYS[1], unpack(ARGV, 8 + ndel))
+      if ARGV[4] ~= ARGV[5] then
+        if redis.call('ZREM', KEYS[2], ARGV[2]) == 1 then
+          redis.call('HINCRBY', KEYS[6], ARGV[4], -1)
+          if redis.call('ZCARD', KEYS[2]) == 0 then redis.call('ZREM', KEYS[3], ARGV[3]) end
+        end
+        if redis.call('ZADD', KEYS[4], 0, ARGV[2]) == 1 then redis.call('HINCRBY', KEYS[6], ARGV[5], 1) end
+        redis.call('ZADD', KEYS[5], ARGV[3], ARGV[3])
       end
-      if ARGV[4] == 'ended' then
-        redis.call('PEXPIRE', KEYS[1], ARGV[10])
-        redis.call('PEXPIRE', KEYS[4], ARGV[10])
-        redis.call('PEXPIRE', KEYS[5], ARGV[10])
-        redis.call('PEXPIRE', KEYS[6], ARGV[10])
-        redis.call('PEXPIRE', KEYS[7], ARGV[10])
+      if ARGV[5] == 'ended' then
+        redis.call('PEXPIRE', KEYS[1], ARGV[6])
+        redis.call('PEXPIRE', KEYS[7], ARGV[6])
+        redis.call('PEXPIRE', KEYS[8], ARGV[6])
+        redis.call('PEXPIRE', KEYS[9], ARGV[6])
+        redis.call('PEXPIRE', KEYS[10], ARGV[6])
       end
       return 1
+      """);
+
+  // one page in (bucket, id) order. ARGV: limit + 1, bucket after which to start, id after which
+  // to start within that bucket ('' for none), then the states. Walks the non-empty buckets only.
+  private static final Script PAGE = new Script("page", """
+      local want = tonumber(ARGV[1])
+      local bucket = tonumber(ARGV[2])
+      local after = ARGV[3]
+      local out = {}
+      local scans = 0
+      while #out < want and scans <= want do
+        scans = scans + 1
+        local next = nil
+        for s = 4, #ARGV do
+          local b = redis.call('ZRANGEBYSCORE', 'lr:ix:' .. ARGV[s], after == '' and '(' .. bucket or bucket, '+inf',
+            'LIMIT', 0, 1)
+          if #b > 0 and (next == nil or tonumber(b[1]) < next) then next = tonumber(b[1]) end
+        end
+        if next == nil then break end
+        if next ~= bucket then after = '' end
+        local ids = {}
+        for s = 4, #ARGV do
+          local m = redis.call('ZRANGEBYLEX', 'lr:ix:' .. ARGV[s] .. ':' .. next, after == '' and '-' or '(' .. after,
+            '+')
+          for i = 1, #m do ids[#ids + 1] = m[i] end
+        end
+        table.sort(ids)
+        for i = 1, #ids do
+          if #out < want then out[#out + 1] = ids[i] end
+        end
+        bucket = next
+        after = ''
+      end
+      return out
+      """);
+
+  // KEYS: room, count. ARGV: id, bucket, then the states. Drops an expired room from the index.
+  private static final Script FORGET = new Script("forget", """
+      if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+      local n = 0
+      for s = 3, #ARGV do
+        local z = 'lr:ix:' .. ARGV[s] .. ':' .. ARGV[2]
+        if redis.call('ZREM', z, ARGV[1]) == 1 then
+          n = n + 1
+          redis.call('HINCRBY', KEYS[2], ARGV[s], -1)
+          if redis.call('ZCARD', z) == 0 then redis.call('ZREM', 'lr:ix:' .. ARGV[s], ARGV[2]) end
+        end
+      end
+      return n
       """);
 
   /** What a fenced write found. */
@@ -122,17 +189,63 @@ public final class RoomStore {
     return "lr:r:" + id;
   }
 
-  public static String indexKey(RoomState state) {
-    return state == null ? ALL : ALL + ":" + state.wire();
+  /** The index bucket of a room id (String.hashCode is specified, so every node agrees). */
+  public static int bucketOf(String id) {
+    return Math.floorMod(id.hashCode(), BUCKETS);
+  }
+
+  /** The sorted set of the ids in {@code state} whose bucket is {@code bucket}. */
+  public static String bucketKey(RoomState state, int bucket) {
+    return bucketSetKey(state) + ":" + bucket;
+  }
+
+  /** The sorted set of the non-empty buckets of {@code state}. */
+  public static String bucketSetKey(RoomState state) {
+    return "lr:ix:" + state.wire();
   }
 
   /** Creates the room with epoch 1; false when the id exists. */
   public Future<Boolean> create(RoomData d) {
-    return eval("create", CREATE, List.of(roomKey(d.id()), ALL, indexKey(d.state())),
-        List.of(d.id(), d.title(), d.ownerId(), d.state().wire(), Long.toString(d.createdAt()),
-            Long.toString(d.updatedAt()), Integer.toString(d.maxMembers()), d.guestsCanRead() ? "1" : "0",
-            Integer.toString(d.slowModeSec()), d.metadata(), d.filter(), Integer.toString(d.emptyTimeoutSec())))
-        .map(r -> r.toInteger() == 1);
+    int b = bucketOf(d.id());
+    List<String> args = new ArrayList<>(24);
+    args.add(d.id());
+    args.add(Integer.toString(b));
+    args.add(d.state().wire());
+    fields(d, args, null);
+    return eval("create", CREATE, List.of(roomKey(d.id()), bucketKey(d.state(), b), bucketSetKey(d.state()), COUNT),
+        args).map(r -> r.toInteger() == 1);
+  }
+
+  /**
+   * The hash fields of a room as field/value pairs, leaving out those at their default; the
+   * defaults left out are added to {@code unset} (when not null), for a write to delete them.
+   */
+  private static void fields(RoomData d, List<String> pairs, List<String> unset) {
+    pairs.add("t");
+    pairs.add(d.title());
+    pairs.add("o");
+    pairs.add(d.ownerId());
+    pairs.add("s");
+    pairs.add(d.state().wire());
+    pairs.add("c");
+    pairs.add(Long.toString(d.createdAt()));
+    pairs.add("m");
+    pairs.add(Integer.toString(d.maxMembers()));
+    optional(pairs, unset, "u", d.updatedAt() == d.createdAt(), Long.toString(d.updatedAt()));
+    optional(pairs, unset, "g", d.guestsCanRead(), "0");
+    optional(pairs, unset, "w", d.slowModeSec() == 0, Integer.toString(d.slowModeSec()));
+    optional(pairs, unset, "md", d.metadata().equals("{}"), d.metadata());
+    optional(pairs, unset, "f", d.filter().equals(RoomData.FILTER_MASK), d.filter());
+    optional(pairs, unset, "x", d.emptyTimeoutSec() == 0, Integer.toString(d.emptyTimeoutSec()));
+  }
+
+  private static void optional(List<String> pairs, List<String> unset, String field, boolean isDefault, String value) {
+    if (!isDefault) {
+      pairs.add(field);
+      pairs.add(value);
+    } else if (unset != null) {
+      unset.add(field);
+    }
   }
 
   /** Loads a room for a new owner, taking the next epoch; null when there is no such room. */
@@ -146,12 +259,24 @@ public final class RoomStore {
    * {@code retentionMs}; their index entries go when a listing finds them gone.
    */
   public Future<WriteResult> write(RoomData next, RoomState previous, long epoch, long retentionMs) {
-    return eval("write", WRITE, List.of(roomKey(next.id()), indexKey(previous), indexKey(next.state()),
-            historyKey(next.id()), moderationKey(next.id()), auditKey(next.id()), replayKey(next.id())),
-        List.of(Long.toString(epoch), next.id(), next.title(), next.state().wire(), Long.toString(next.updatedAt()),
-            Integer.toString(next.maxMembers()), next.guestsCanRead() ? "1" : "0",
-            Integer.toString(next.slowModeSec()), next.metadata(), Long.toString(retentionMs), next.filter(),
-            Integer.toString(next.emptyTimeoutSec())))
+    String id = next.id();
+    int b = bucketOf(id);
+    List<String> pairs = new ArrayList<>(24);
+    List<String> unset = new ArrayList<>(6);
+    fields(next, pairs, unset);
+    List<String> args = new ArrayList<>(8 + unset.size() + pairs.size());
+    args.add(Long.toString(epoch));
+    args.add(id);
+    args.add(Integer.toString(b));
+    args.add(previous.wire());
+    args.add(next.state().wire());
+    args.add(Long.toString(retentionMs));
+    args.add(Integer.toString(unset.size()));
+    args.addAll(unset);
+    args.addAll(pairs);
+    return eval("write", WRITE, List.of(roomKey(id), bucketKey(previous, b), bucketSetKey(previous),
+            bucketKey(next.state(), b), bucketSetKey(next.state()), COUNT, historyKey(id), moderationKey(id),
+            auditKey(id), replayKey(id)), args)
         .map(r -> switch (r.toInteger()) {
           case 1 -> WriteResult.OK;
           case 0 -> WriteResult.STALE;
@@ -165,11 +290,23 @@ public final class RoomStore {
         .map(r -> r == null ? 0L : r.toLong());
   }
 
-  /** One page of room ids after {@code afterId} (exclusive; null from the start), in id order. */
+  /**
+   * One page of room ids after {@code afterId} (exclusive; null from the start), in (bucket, id)
+   * order: stable, so a cursor walk sees every room that exists throughout it exactly once.
+   */
   public Future<Page> page(RoomState state, String afterId, int limit) {
-    Request req = Request.cmd(Command.ZRANGEBYLEX).arg(indexKey(state))
-        .arg(afterId == null ? "-" : "(" + afterId).arg("+").arg("LIMIT").arg(0).arg(limit + 1);
-    return send("page", req).map(r -> {
+    List<String> args = new ArrayList<>(8);
+    args.add(Integer.toString(limit + 1));
+    args.add(afterId == null ? "-1" : Integer.toString(bucketOf(afterId)));
+    args.add(afterId == null ? "" : afterId);
+    if (state != null) {
+      args.add(state.wire());
+    } else {
+      for (RoomState st : RoomState.values()) {
+        args.add(st.wire());
+      }
+    }
+    return eval("page", PAGE, List.of(), args).map(r -> {
       List<String> ids = new ArrayList<>(Math.min(r.size(), limit));
       for (int i = 0; i < r.size() && i < limit; i++) {
         ids.add(r.get(i).toString());
@@ -440,22 +577,29 @@ public final class RoomStore {
         o.getLong("ts", 0L), o.getInteger("priority", 0));
   }
 
-  /** Removes ids of expired rooms from the index sets (best effort; a later listing retries). */
+  /** Removes ids of expired rooms from the index (best effort; a later listing retries). */
   private void forgetIndexed(List<String> ids) {
-    List<Request> reqs = new ArrayList<>();
-    reqs.add(Request.cmd(Command.ZREM).arg(ALL));
-    for (RoomState st : RoomState.values()) {
-      reqs.add(Request.cmd(Command.ZREM).arg(indexKey(st)));
-    }
-    for (Request r : reqs) {
-      ids.forEach(r::arg);
+    List<Request> reqs = new ArrayList<>(ids.size());
+    for (String id : ids) {
+      Request r = Request.cmd(Command.EVAL).arg(FORGET.source).arg(2).arg(roomKey(id)).arg(COUNT).arg(id)
+          .arg(bucketOf(id));
+      for (RoomState st : RoomState.values()) {
+        r.arg(st.wire());
+      }
+      reqs.add(r);
     }
     redis.batch(reqs).onFailure(e -> LOG.debug("index cleanup failed: {}", e.toString()));
   }
 
   /** How many rooms exist (hot or cold, any state). */
   public Future<Long> count() {
-    return send("count", Request.cmd(Command.ZCARD).arg(ALL)).map(Response::toLong);
+    return send("count", Request.cmd(Command.HVALS).arg(COUNT)).map(r -> {
+      long n = 0;
+      for (Response v : r) {
+        n += v.toLong();
+      }
+      return n;
+    });
   }
 
   /** The kind of the last Redis failure (an exception class name), for readiness reports. */
@@ -477,7 +621,7 @@ public final class RoomStore {
     String metadata = "{}";
     RoomState state = RoomState.CREATED;
     long created = 0;
-    long updated = 0;
+    long updated = -1;
     long epoch = 0;
     int maxMembers = 0;
     int slowMode = 0;
@@ -503,6 +647,9 @@ public final class RoomStore {
           // fields of later versions are kept in Redis and ignored here
         }
       }
+    }
+    if (updated < 0) {
+      updated = created; // left out when the room was never updated
     }
     return new Hydrated(new RoomData(id, title, ownerId, state, created, updated, maxMembers, guests, slowMode,
         metadata, filter, emptyTimeout), epoch);
