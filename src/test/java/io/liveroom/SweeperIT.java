@@ -106,7 +106,22 @@ class SweeperIT {
       assertTrue(c.send("hist-1", "said " + i).getBoolean("ok"));
     }
     c.close();
+    // moderation state goes cold with the room and comes back with it
+    assertEquals(200, api.post("/api/v1/rooms/hist-1/moderation",
+        new JsonObject().put("action", "ban").put("user", "troll")).status());
+    assertEquals(200, api.post("/api/v1/rooms/hist-1/moderation",
+        new JsonObject().put("action", "mute").put("user", "talker")).status());
     cluster.until(() -> !listed("hist-1").getBoolean("hot"), Duration.ofSeconds(10), "hist-1 is demoted");
+    RtClient troll = RtClient.connect(cluster.client(), cluster.node(0).httpPort());
+    assertTrue(troll.hello(jwt.generateToken(new JsonObject().put("sub", "troll"),
+        new io.vertx.ext.auth.JWTOptions().setExpiresInSeconds(300))).getBoolean("ok"));
+    JsonObject refused = troll.join("hist-1");
+    assertEquals("BANNED", refused.getJsonObject("error", new JsonObject()).getString("code"), refused.encode());
+    troll.close();
+    RtClient talker = member("talker", "hist-1");
+    JsonObject muted = talker.send("hist-1", "still muted?");
+    assertEquals("MUTED", muted.getJsonObject("error", new JsonObject()).getString("code"), muted.encode());
+    talker.close();
     RtClient back = member("listener", "hist-1");
     JsonObject joined = back.join("hist-1");
     io.vertx.core.json.JsonArray history = joined.getJsonArray("history");

@@ -457,6 +457,9 @@ final class Realtime {
         write(s, text);
         delivered++;
       }
+      if (f.acceptedAt() > 0) {
+        node.metrics().fanoutLatency(System.currentTimeMillis() - f.acceptedAt());
+      }
       if (f.closesRoom()) {
         // the room ended: its members are no longer in it, and the owner has already forgotten them
         rooms.remove(f.roomId());

@@ -20,6 +20,7 @@ public final class NodeMetrics {
   private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
   private final Timer hydrationLatency;
   private final Timer sweepDuration;
+  private final Timer fanoutLatency;
   private java.util.function.LongSupplier freezeSource;
 
   public NodeMetrics(MeterRegistry registry) {
@@ -34,6 +35,11 @@ public final class NodeMetrics {
         .description("Webhook deliveries waiting or in flight on this node, all URLs together").register(registry);
     hydrationLatency = Timer.builder("liveroom.rooms.hydration.latency")
         .description("Time to load a cold room from Redis").publishPercentileHistogram().register(registry);
+    fanoutLatency = Timer.builder("liveroom.fanout.latency")
+        .description("From an owner accepting a room's oldest item in a frame to an edge having written the frame "
+            + "to its sockets (wall clocks of two nodes)")
+        .publishPercentileHistogram().minimumExpectedValue(java.time.Duration.ofMillis(1))
+        .maximumExpectedValue(java.time.Duration.ofSeconds(10)).register(registry);
     sweepDuration = Timer.builder("liveroom.sweep.duration")
         .description("One sweep over this node's shard instances").register(registry);
   }
@@ -78,6 +84,11 @@ public final class NodeMetrics {
 
   public Timer sweepDuration() {
     return sweepDuration;
+  }
+
+  /** One frame with items written by an edge, {@code ms} after its oldest item was accepted. */
+  public void fanoutLatency(long ms) {
+    fanoutLatency.record(Math.max(0, ms), java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   public Timer hydrationLatency() {

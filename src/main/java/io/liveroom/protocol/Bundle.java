@@ -12,15 +12,22 @@ public record Bundle(List<Frame> frames) {
 
   /**
    * A room's push frame; {@code closesRoom} when the room ended and its members are out of it;
-   * {@code targetUser} when only that user's sockets get it and leave the room (kick, ban).
+   * {@code targetUser} when only that user's sockets get it and leave the room (kick, ban);
+   * {@code acceptedAt} the wall-clock time its oldest item was accepted (0 for frames without
+   * items), for the fan-out latency meter.
    */
-  public record Frame(String roomId, int priority, Buffer bytes, boolean closesRoom, String targetUser) {
+  public record Frame(String roomId, int priority, Buffer bytes, boolean closesRoom, String targetUser,
+                      long acceptedAt) {
     public Frame(String roomId, int priority, Buffer bytes) {
-      this(roomId, priority, bytes, false, null);
+      this(roomId, priority, bytes, false, null, 0);
     }
 
     public Frame(String roomId, int priority, Buffer bytes, boolean closesRoom) {
-      this(roomId, priority, bytes, closesRoom, null);
+      this(roomId, priority, bytes, closesRoom, null, 0);
+    }
+
+    public Frame(String roomId, int priority, Buffer bytes, boolean closesRoom, String targetUser) {
+      this(roomId, priority, bytes, closesRoom, targetUser, 0);
     }
   }
 }

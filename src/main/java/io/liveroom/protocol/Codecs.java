@@ -132,6 +132,7 @@ public final class Codecs {
         Wire.writeString(b, f.roomId());
         b.appendByte((byte) (f.priority() | (f.closesRoom() ? 0x10 : 0)));
         Wire.writeString(b, f.targetUser());
+        b.appendLong(f.acceptedAt());
         b.appendInt(f.bytes().length()).appendBuffer(f.bytes());
       }
       Wire.end(b, at);
@@ -146,9 +147,11 @@ public final class Codecs {
         String roomId = Wire.readString(b, pos);
         int flags = Wire.readByte(b, pos);
         String target = Wire.readString(b, pos);
+        long acceptedAt = b.getLong(pos[0]);
+        pos[0] += 8;
         int len = Wire.readInt(b, pos);
         frames.add(new Bundle.Frame(roomId, flags & 0x0f, b.getBuffer(pos[0], pos[0] + len), (flags & 0x10) != 0,
-            target));
+            target, acceptedAt));
         pos[0] += len;
       }
       return new Bundle(frames);

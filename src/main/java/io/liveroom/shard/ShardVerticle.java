@@ -569,7 +569,8 @@ public final class ShardVerticle extends VerticleBase {
         for (Danmaku d : items) {
           priority = Math.max(priority, d.priority());
         }
-        frames.add(new Bundle.Frame(room.id(), priority, Pushes.danmaku(room.id(), l.epoch(), items)));
+        frames.add(new Bundle.Frame(room.id(), priority, Pushes.danmaku(room.id(), l.epoch(), items), false, null,
+            items.get(0).ts()));
       }
       if (l.presenceChanged()) {
         if (l.presenceDue(now, PRESENCE_MIN_INTERVAL_MS)) {

@@ -236,6 +236,21 @@ class CodecsTest {
     }
 
     @Test
+    void bundlesRoundTripWithEveryFrameField() {
+      Codecs.BundleCodec codec = new Codecs.BundleCodec();
+      Bundle in = new Bundle(List.of(
+          new Bundle.Frame("room-1", 1, io.vertx.core.buffer.Buffer.buffer("{\"push\":\"danmaku\"}"), false, null,
+              1_763_900_000_123L),
+          new Bundle.Frame("room-2", 0, io.vertx.core.buffer.Buffer.buffer("ü"), true, "user-9")));
+      io.vertx.core.buffer.Buffer wire = io.vertx.core.buffer.Buffer.buffer("xx");
+      codec.encodeToWire(wire, in);
+      Bundle out = codec.decodeFromWire(2, wire);
+      assertEquals(in, out);
+      assertEquals(1_763_900_000_123L, out.frames().get(0).acceptedAt());
+      assertEquals(0, out.frames().get(1).acceptedAt());
+    }
+
+    @Test
     void codecsAreUserCodecs() {
       assertEquals(-1, COMMANDS.systemCodecID());
       assertEquals(-1, VIEWS.systemCodecID());
