@@ -25,7 +25,9 @@ class SweeperIT {
   static void up() throws Exception {
     redis = RedisServer.started();
     cluster = new TestCluster(redis, 1);
-    cluster.start(0, new JsonObject().put("sweeper", new JsonObject().put("idleAfterMs", 400).put("intervalMs", 100))
+    // batches of 5: every cycle takes several batches per shard instance
+    cluster.start(0, new JsonObject().put("sweeper", new JsonObject().put("idleAfterMs", 400).put("intervalMs", 100)
+        .put("batchSize", 5))
         .put("rt", new JsonObject().put("sendRatePerSec", 1000).put("sendBurst", 1000).put("presenceRefreshMs", 200)));
     jwt = io.vertx.ext.auth.jwt.JWTAuth.create(cluster.client(), new io.vertx.ext.auth.jwt.JWTAuthOptions()
         .addPubSecKey(new io.vertx.ext.auth.PubSecKeyOptions().setAlgorithm("HS256").setBuffer(TestCluster.JWT_SECRET)));

@@ -76,6 +76,9 @@ public final class ShardVerticle extends VerticleBase {
   private boolean writeBackoff;
   private int hotCount;
   private int sweepCursor;
+  /** The current sweep cycle: rooms to visit at most (the hot count when it began) and visited so far. */
+  private int cycleBudget;
+  private int cycleVisited;
   private Thread loop;
   private long tickTimer = -1;
   private MessageConsumer<Object> commands;
@@ -784,34 +787,42 @@ public final class ShardVerticle extends VerticleBase {
         }
         msg.reply(null);
       }
-      case "sweep" -> msg.reply(new JsonObject().put("demoted",
-          sweep(body.getLong("idleBefore"), body.getInteger("max"))));
+      case "sweep" -> msg.reply(sweep(body.getLong("idleBefore"), body.getInteger("max"),
+          body.getBoolean("newCycle", true)));
       case "stats" -> msg.reply(new JsonObject().put("rooms", hotCount).put("partitions", rooms.partitionCount()));
       default -> msg.fail(ErrorCode.BAD_REQUEST.busCode(), "unknown control op");
     }
   }
 
   /**
-   * Demotes up to {@code max} rooms idle since {@code idleBefore}, continuing where the last sweep
-   * stopped. Durable state is written through, so a demoted room only leaves memory; a room with
-   * an operation in flight stays.
+   * One batch of a sweep cycle: visits up to {@code max} rooms (whole partitions), continuing where
+   * the last batch stopped, and demotes those idle since {@code idleBefore}. Durable state is
+   * written through, so a demoted room only leaves memory; a room with an operation in flight or
+   * history not yet in Redis stays. A cycle visits each room at most once; the reply says whether
+   * it has more to visit, and the sweeper asks for the next batch right away, so other commands
+   * interleave with the batches and the event loop never stalls.
    */
-  private int sweep(long idleBefore, int max) {
+  private JsonObject sweep(long idleBefore, int max, boolean newCycle) {
+    if (newCycle) {
+      cycleBudget = hotCount;
+      cycleVisited = 0;
+    }
     if (rooms.isEmpty()) {
-      return 0;
+      return new JsonObject().put("demoted", 0).put("more", false);
     }
     if (!node.health().redisUp()) {
       // demote only what Redis holds completely: not while it is away
       node.metrics().sweepSkipped("redis_down");
-      return 0;
+      return new JsonObject().put("demoted", 0).put("more", false);
     }
+    int limit = Math.min(max, cycleBudget - cycleVisited);
     int[] pids = rooms.partitions();
     java.util.Arrays.sort(pids);
     int demoted = 0;
     int deferred = 0;
     int visited = 0;
     int start = sweepCursor;
-    for (int i = 0; i < pids.length && visited < max; i++) {
+    for (int i = 0; i < pids.length && visited < limit; i++) {
       int pid = pids[(start + i) % pids.length];
       sweepCursor = (start + i + 1) % pids.length;
       int removed = 0;
@@ -825,7 +836,7 @@ public final class ShardVerticle extends VerticleBase {
         if (!tails.isEmpty() && tails.containsKey(r.id())) {
           deferred++; // an operation is in flight: it stays hot
         } else if (r.live() != null && r.live().unwritten() > 0) {
-          deferred++; // history not yet in Redis: demoted by a later sweep
+          deferred++; // history not yet in Redis: demoted by a later cycle
         } else {
           it.remove();
           forget(r);
@@ -835,11 +846,12 @@ public final class ShardVerticle extends VerticleBase {
       rooms.removedDuringScan(pid, removed);
       demoted += removed;
     }
+    cycleVisited += visited;
     hotCount -= demoted;
     node.metrics().roomsHot(-demoted);
     node.metrics().roomsDropped("demoted", demoted);
     node.metrics().demotionsDeferred("busy", deferred);
-    return demoted;
+    return new JsonObject().put("demoted", demoted).put("more", visited >= limit && cycleVisited < cycleBudget);
   }
 
   /** The drop reason for a partition this node does not own: handed over, or the table is distrusted. */

@@ -3,17 +3,21 @@ package io.liveroom.sweep;
 import io.liveroom.NodeServices;
 import io.liveroom.shard.Addresses;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Demotes idle rooms: every {@code sweeper.intervalMs} it asks each local shard instance to drop
- * up to {@code sweeper.batchSize} rooms unused for {@code sweeper.idleAfterMs}. Shards scan
- * incrementally from where the last sweep stopped, so no sweep stalls a shard's event loop; a
- * sweep starts only when the previous one has finished.
+ * Demotes idle rooms: every {@code sweeper.intervalMs} a cycle asks each local shard instance to
+ * drop the rooms unused for {@code sweeper.idleAfterMs}, in batches of {@code sweeper.batchSize}
+ * visited rooms. Shards scan incrementally from where the last batch stopped, one batch in
+ * flight per instance, so no sweep stalls a shard's event loop; a cycle starts only when the
+ * previous one has finished.
  */
 public final class SweeperVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(SweeperVerticle.class);
@@ -35,9 +39,15 @@ public final class SweeperVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(timerId);
+    timerId = -1;
     return Future.succeededFuture();
   }
 
+  /**
+   * One sweep cycle: every local shard instance demotes its idle rooms in batches of
+   * {@code sweeper.batchSize}, one batch in flight per instance, the next asked for as soon as
+   * the last one answers, until each instance has visited all its rooms once.
+   */
   private void sweep() {
     if (running) {
       return;
@@ -45,23 +55,38 @@ public final class SweeperVerticle extends VerticleBase {
     running = true;
     long idleBefore = System.currentTimeMillis() - node.config().sweeper().idleAfterMs();
     int instances = node.config().shard().instances();
-    DeliveryOptions opts = new DeliveryOptions().setSendTimeout(node.config().shard().requestTimeoutMs());
-    JsonObject req = new JsonObject().put("op", "sweep").put("idleBefore", idleBefore)
-        .put("max", node.config().sweeper().batchSize());
-    Future<?>[] all = new Future<?>[instances];
-    for (int i = 0; i < instances; i++) {
-      all[i] = vertx.eventBus().<JsonObject>request(Addresses.shardControl(i), req, opts)
-          .onSuccess(m -> {
-            int n = m.body().getInteger("demoted", 0);
-            if (n > 0) {
-              LOG.debug("demoted {} idle rooms", n);
-            }
-          });
-    }
     io.micrometer.core.instrument.Timer.Sample sample = io.micrometer.core.instrument.Timer.start();
-    Future.join(java.util.Arrays.asList(all)).onComplete(ar -> {
+    List<Future<Integer>> all = new ArrayList<>(instances);
+    for (int i = 0; i < instances; i++) {
+      Promise<Integer> done = Promise.promise();
+      batch(i, idleBefore, true, 0, done);
+      all.add(done.future());
+    }
+    Future.join(all).onComplete(ar -> {
       running = false;
       sample.stop(node.metrics().sweepDuration());
+      int demoted = all.stream().filter(Future::succeeded).mapToInt(Future::result).sum();
+      if (demoted > 0) {
+        LOG.debug("demoted {} idle rooms", demoted);
+      }
+    });
+  }
+
+  private void batch(int instance, long idleBefore, boolean first, int demotedSoFar, Promise<Integer> done) {
+    JsonObject req = new JsonObject().put("op", "sweep").put("idleBefore", idleBefore)
+        .put("max", node.config().sweeper().batchSize()).put("newCycle", first);
+    DeliveryOptions opts = new DeliveryOptions().setSendTimeout(node.config().shard().requestTimeoutMs());
+    vertx.eventBus().<JsonObject>request(Addresses.shardControl(instance), req, opts).onComplete(ar -> {
+      if (ar.failed()) {
+        done.complete(demotedSoFar); // the next cycle tries again
+        return;
+      }
+      int demoted = demotedSoFar + ar.result().body().getInteger("demoted", 0);
+      if (ar.result().body().getBoolean("more", false) && timerId >= 0) {
+        batch(instance, idleBefore, false, demoted, done);
+      } else {
+        done.complete(demoted);
+      }
     });
   }
 }
