@@ -59,6 +59,9 @@ public final class Node {
   private final java.util.List<String> shardDeployments = new java.util.ArrayList<>();
   private final java.util.List<String> webhookDeployments = new java.util.ArrayList<>();
   private boolean healthRunning;
+  /** Samples of (time ms, messages in, messages out), one per health check, for the rates in stats. */
+  private final java.util.ArrayDeque<long[]> rateSamples = new java.util.ArrayDeque<>();
+  private static final long RATE_WINDOW_MS = 10_000;
   private boolean safeCheckRunning;
 
   private Node(LiveroomConfig config, Vertx vertx, HazelcastClusterManager cm, int failureTimeoutSec,
@@ -155,7 +158,27 @@ public final class Node {
     return done.future();
   }
 
+  private void sampleRates() {
+    long now = System.currentTimeMillis();
+    rateSamples.addLast(new long[] {now, services.metrics().messagesInTotal(), services.metrics().messagesOutTotal()});
+    while (rateSamples.size() > 2 && now - rateSamples.peekFirst()[0] > RATE_WINDOW_MS) {
+      rateSamples.pollFirst();
+    }
+  }
+
+  /** Per-second rate of sample field {@code i} over the window (about the last 10 s). */
+  private double rate(int i) {
+    if (rateSamples.size() < 2) {
+      return 0;
+    }
+    long[] first = rateSamples.peekFirst();
+    long[] last = rateSamples.peekLast();
+    long ms = last[0] - first[0];
+    return ms <= 0 ? 0 : Math.round((last[i] - first[i]) * 10_000.0 / ms) / 10.0;
+  }
+
   private void checkHealth() {
+    sampleRates();
     if (healthRunning) {
       return;
     }
@@ -193,6 +216,8 @@ public final class Node {
         .put("partitionsOwned", services.ownership().ownedCount())
         .put("roomsHot", services.metrics().roomsHot())
         .put("connections", services.metrics().connections())
+        .put("messagesInPerSec", rate(1))
+        .put("messagesOutPerSec", rate(2))
         .put("shardInstances", config.node().has(Role.SHARD) ? config.shard().instances() : 0)
         .put("ready", services.health().ready())
         .put("uptimeMs", System.currentTimeMillis() - startedAt);

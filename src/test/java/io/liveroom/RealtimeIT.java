@@ -130,6 +130,11 @@ class RealtimeIT {
     }
     assertEquals(9, cluster.http(1).get("/api/v1/rooms/" + room).json().getInteger("online"));
     assertTrue(epoch > 0);
+    // GET /stats: messages in and out per second over the last seconds, cluster-wide
+    cluster.until(() -> {
+      JsonObject c = cluster.http(2).get("/api/v1/stats").json().getJsonObject("cluster");
+      return c.getDouble("messagesInPerSec") > 0 && c.getDouble("messagesOutPerSec") > c.getDouble("messagesInPerSec");
+    }, java.time.Duration.ofSeconds(5), "message rates in GET /stats");
     for (RtClient c : everyone) {
       c.close();
     }

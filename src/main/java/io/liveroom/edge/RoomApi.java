@@ -327,12 +327,16 @@ final class RoomApi {
       long hot = 0;
       long connections = 0;
       int partitions = 0;
+      double in = 0;
+      double out = 0;
       for (String id : nodeIds) {
         JsonObject s = perNode.get(id).result();
         nodes.add(s);
         hot += s.getLong("roomsHot", 0L);
         connections += s.getLong("connections", 0L);
         partitions += s.getInteger("partitionsOwned", 0);
+        in += s.getDouble("messagesInPerSec", 0.0);
+        out += s.getDouble("messagesOutPerSec", 0.0);
       }
       Long rooms = total.result();
       JsonObject cluster = new JsonObject()
@@ -341,6 +345,8 @@ final class RoomApi {
           .put("partitionsOwned", partitions)
           .put("roomsHot", hot)
           .put("connections", connections)
+          .put("messagesInPerSec", Math.round(in * 10) / 10.0)
+          .put("messagesOutPerSec", Math.round(out * 10) / 10.0)
           .put("rooms", rooms)
           .put("roomsCold", rooms == null ? null : Math.max(0, rooms - hot))
           .put("nodes", nodes);
