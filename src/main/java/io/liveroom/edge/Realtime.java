@@ -16,8 +16,10 @@ import io.liveroom.shard.ShardClient;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.authentication.TokenCredentials;
 import io.vertx.ext.auth.jwt.JWTAuth;
@@ -510,9 +512,35 @@ final class Realtime {
     }
   }
 
-  /** Tells owners how many members this edge has in each room (soft state that heals after failures). */
+  /**
+   * Tells owners how many members this edge has in each room (soft state that heals after
+   * failures): one message per owner shard instance with all its rooms. Rooms it does not own
+   * (moved meanwhile), and those of owners that did not answer, are refreshed one by one through
+   * the routing retries.
+   */
   private void refresh() {
-    rooms.forEach((room, members) -> shards.request(RtRequest.refresh(room, edgeKey, members.size())));
+    Map<String, JsonObject> perOwner = new HashMap<>();
+    rooms.forEach((room, members) -> {
+      io.liveroom.shard.Ownership.Target t = node.ownership().resolve(room);
+      if (t == null) {
+        shards.request(RtRequest.refresh(room, edgeKey, members.size()));
+        return;
+      }
+      perOwner.computeIfAbsent(t.address(), a -> new JsonObject()).put(room, members.size());
+    });
+    DeliveryOptions opts = new DeliveryOptions().setSendTimeout(node.config().shard().requestTimeoutMs());
+    perOwner.forEach((address, counts) -> vertx.eventBus()
+        .<JsonArray>request(Addresses.shardPresence(address), new JsonObject().put("edge", edgeKey).put("rooms", counts), opts)
+        .onComplete(ar -> {
+          Iterable<?> again = ar.succeeded() ? ar.result().body() : counts.fieldNames();
+          for (Object o : again) {
+            String room = (String) o;
+            ObjectLinkedOpenHashSet<RtSession> members = rooms.get(room);
+            if (members != null) {
+              shards.request(RtRequest.refresh(room, edgeKey, members.size()));
+            }
+          }
+        }));
   }
 
   /** Closes connections idle past {@code rt.idleTimeoutMs} or full past {@code rt.slowConsumerMs}. */

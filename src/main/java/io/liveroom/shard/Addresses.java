@@ -10,6 +10,11 @@ public final class Addresses {
     return "liveroom.shard." + nodeId + "." + instance;
   }
 
+  /** Where edges send a shard instance their member counts of all its rooms at once (presence refresh). */
+  public static String shardPresence(String shardAddress) {
+    return shardAddress + ".presence";
+  }
+
   /** Node-local control of a shard instance: partition hand-over and sweeps. */
   public static String shardControl(int instance) {
     return "liveroom.shard.local." + instance + ".control";

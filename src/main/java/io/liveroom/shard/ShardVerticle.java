@@ -32,6 +32,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import it.unimi.dsi.fastutil.objects.Object2ObjectOpenHashMap;
 import java.util.Iterator;
@@ -82,6 +83,7 @@ public final class ShardVerticle extends VerticleBase {
   private Thread loop;
   private long tickTimer = -1;
   private MessageConsumer<Object> commands;
+  private MessageConsumer<JsonObject> presence;
   private RoomStore.HistoryWriter history;
   private long expiryTimer = -1;
   private long backoffTimer = -1;
@@ -103,13 +105,16 @@ public final class ShardVerticle extends VerticleBase {
     expiryTimer = vertx.setPeriodic(rt.presenceRefreshMs(), id -> expireEdges());
     MessageConsumer<JsonObject> control = vertx.eventBus()
         .localConsumer(Addresses.shardControl(instance), this::onControl);
-    return Future.all(commands.completion(), control.completion());
+    presence = vertx.eventBus().consumer(Addresses.shardPresence(Addresses.shard(node.nodeId(), instance)),
+        this::onPresence);
+    return Future.all(commands.completion(), control.completion(), presence.completion());
   }
 
   @Override
   public Future<?> stop() {
     // no new commands (edges re-route them), then the last tick and the write-behind drain
-    Future<Void> unregistered = commands == null ? Future.succeededFuture() : commands.unregister();
+    Future<Void> unregistered = commands == null ? Future.succeededFuture()
+        : Future.join(commands.unregister(), presence.unregister()).mapEmpty();
     vertx.cancelTimer(tickTimer);
     vertx.cancelTimer(expiryTimer);
     vertx.cancelTimer(backoffTimer);
@@ -178,6 +183,40 @@ public final class ShardVerticle extends VerticleBase {
         BusErrors.fail(msg, t);
       }
     });
+  }
+
+  /**
+   * An edge instance's member counts of all the rooms it has here (the presence refresh, batched
+   * per owner). Hot rooms with nothing in flight take the count at once; the others go through
+   * the room's serial chain like a single refresh. Replies with the rooms this node does not own
+   * (moved meanwhile), which the edge refreshes one by one through the routing retries.
+   */
+  private void onPresence(Message<JsonObject> msg) {
+    String edge = msg.body().getString("edge");
+    JsonObject counts = msg.body().getJsonObject("rooms");
+    JsonArray notHere = new JsonArray();
+    long now = System.currentTimeMillis();
+    for (String id : counts.fieldNames()) {
+      int count = counts.getInteger(id);
+      int pid = ownership.partitionOf(id);
+      if (!ownership.ownsLocally(pid)) {
+        notHere.add(id);
+        continue;
+      }
+      Room hot = find(pid, id);
+      if (hot != null && hot.live() != null && (tails.isEmpty() || !tails.containsKey(id))) {
+        hot.touch(now);
+        int before = hot.live().online();
+        hot.live().setMembers(edge, count, now);
+        if (hot.live().online() != before) {
+          dirty.add(hot);
+        }
+      } else if (hot != null || count > 0) {
+        realtime(pid, RtRequest.refresh(id, edge, count)).onFailure(e -> LOG.debug("room {}: refresh failed: {}", id,
+            e.toString()));
+      }
+    }
+    msg.reply(notHere);
   }
 
   private Future<RoomView> command(int pid, RoomCommand cmd) {
