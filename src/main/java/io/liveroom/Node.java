@@ -76,7 +76,8 @@ public final class Node {
     this.services = new NodeServices(config, cm.getNodeId(), hazelcast, new Ownership(hazelcast, pauseGuard),
         new RoomStore(vertx, config.redis(), registry), new RoomRules(config.rooms().limits()), metrics,
         new NodeHealth(), new Webhooks(vertx, config.webhooks()),
-        new SensitiveWords(vertx, config.filter().wordsFile(), config.filter().reloadMs()));
+        new SensitiveWords(vertx, config.filter().wordsFile(), config.filter().reloadMs()),
+        new io.liveroom.limit.UserConnections());
     metrics.partitionsOwned(services.ownership()::ownedCount);
     metrics.freezes(pauseGuard::pauses);
     services.health().freeze(pauseGuard::problem);

@@ -3,6 +3,7 @@ package io.liveroom;
 import com.hazelcast.core.HazelcastInstance;
 import io.liveroom.config.LiveroomConfig;
 import io.liveroom.filter.SensitiveWords;
+import io.liveroom.limit.UserConnections;
 import io.liveroom.metrics.NodeMetrics;
 import io.liveroom.room.RoomRules;
 import io.liveroom.shard.Ownership;
@@ -23,5 +24,6 @@ public record NodeServices(
     NodeMetrics metrics,
     NodeHealth health,
     Webhooks webhooks,
-    SensitiveWords words) {
+    SensitiveWords words,
+    UserConnections userConnections) {
 }

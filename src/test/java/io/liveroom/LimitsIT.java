@@ -27,6 +27,7 @@ class LimitsIT {
     redis = RedisServer.started();
     cluster = new TestCluster(redis, 2);
     cluster.start(0, new JsonObject().put("rt", new JsonObject()
+        .put("maxConnectionsPerUser", 3)
         .put("sendRatePerSec", 2).put("sendBurst", 3)
         .put("roomMessagesPerSec", 1).put("roomMessagesBurst", 5)));
     cluster.start(1, new JsonObject().put("http", new JsonObject().put("instances", 1)).put("rt", new JsonObject()
@@ -118,5 +119,35 @@ class LimitsIT {
     RtClient later = RtClient.connect(cluster.client(), cluster.node(1).httpPort());
     assertTrue(later.hello(null).getBoolean("ok"));
     later.close();
+  }
+
+  @Test
+  void oneUserWithTooManyConnectionsIsRefusedUntilOneCloses() throws Exception {
+    // node 0 allows 3 connections per user; they are counted across its edge instances
+    List<RtClient> mine = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      RtClient c = RtClient.connect(cluster.client(), cluster.node(0).httpPort());
+      assertTrue(c.hello(cluster.token("greedy")).getBoolean("ok"), "connection " + (i + 1) + " of 3");
+      mine.add(c);
+    }
+    RtClient fourth = RtClient.connect(cluster.client(), cluster.node(0).httpPort());
+    JsonObject refused = fourth.hello(cluster.token("greedy"));
+    assertFalse(refused.getBoolean("ok"), refused.encode());
+    assertEquals("RATE_LIMITED", refused.getJsonObject("error").getString("code"));
+    assertTrue(refused.getJsonObject("error").getLong("retryAfterMs") > 0, refused.encode());
+    // another user is not affected
+    RtClient other = RtClient.connect(cluster.client(), cluster.node(0).httpPort());
+    assertTrue(other.hello(cluster.token("modest")).getBoolean("ok"));
+    // one closes: a new connection of the user gets in
+    mine.remove(0).close();
+    cluster.until(() -> cluster.node(0).services().userConnections().of("greedy") == 2, java.time.Duration.ofSeconds(5),
+        "the closed connection is released");
+    RtClient again = RtClient.connect(cluster.client(), cluster.node(0).httpPort());
+    assertTrue(again.hello(cluster.token("greedy")).getBoolean("ok"));
+    mine.add(again);
+    mine.forEach(RtClient::close);
+    List.of(fourth, other).forEach(RtClient::close);
+    cluster.until(() -> cluster.node(0).services().userConnections().of("greedy") == 0, java.time.Duration.ofSeconds(5),
+        "every connection released");
   }
 }

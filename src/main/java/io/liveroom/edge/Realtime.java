@@ -52,6 +52,8 @@ final class Realtime {
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final int MAX_TRACKED_IPS = 100_000;
   private static final long BYE_FLUSH_MS = 1000;
+  /** Retry hint for a user over rt.maxConnectionsPerUser: until one of its connections has closed. */
+  private static final long USER_LIMIT_RETRY_MS = 5000;
   private static final long SHUTDOWN_RECONNECT_SPREAD_MS = 2000;
 
   private final Vertx vertx;
@@ -278,6 +280,14 @@ final class Realtime {
         violation(s);
         return;
       }
+      if (!node.userConnections().tryAcquire(subject, cfg.maxConnectionsPerUser())) {
+        node.metrics().rejectedConnection("user_connections");
+        fail(s, id, LiveroomException.retryAfter(ErrorCode.RATE_LIMITED, "user " + subject + " has "
+            + cfg.maxConnectionsPerUser() + " connections on this node already", USER_LIMIT_RETRY_MS));
+        violation(s);
+        return;
+      }
+      s.countedUser = true;
       Object name = claims.getValue("name");
       s.userId = subject;
       String clean = name instanceof String n ? DanmakuInput.normalise(n) : "";
@@ -572,6 +582,10 @@ final class Realtime {
     }
     node.metrics().connections(-1);
     s.closed = true;
+    if (s.countedUser) {
+      s.countedUser = false;
+      node.userConnections().release(s.userId);
+    }
     for (String room : s.rooms) {
       if (removeLocal(room, s)) {
         shards.request(RtRequest.leave(room, edgeKey));

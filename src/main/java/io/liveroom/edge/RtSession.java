@@ -14,6 +14,8 @@ final class RtSession {
   JsonObject roles;
   boolean guest;
   boolean hello;
+  /** Counted in the node's connections of {@link #userId} (an authenticated user). */
+  boolean countedUser;
   boolean closed;
   /** Rooms joined (the owner answered). */
   final ObjectArrayList<String> rooms = new ObjectArrayList<>(2);
