@@ -23,6 +23,8 @@ import io.vertx.micrometer.PrometheusScrapingHandler;
 public final class EdgeVerticle extends VerticleBase {
   /** Inside the org.webjars.npm:sockjs-client jar; the version is pom.xml's sockjs-client.version. */
   private static final String SOCKJS_CLIENT_DIST = "META-INF/resources/webjars/sockjs-client/1.6.1/dist";
+  /** Where that copy of sockjs-client is served; SockJS's iframe page loads it from here too. */
+  static final String SOCKJS_CLIENT_URL = "/vendor/sockjs/sockjs.min.js";
 
   private final NodeServices node;
   private final int instance;

@@ -92,6 +92,8 @@ final class Realtime {
    */
   static void mountTransport(Vertx vertx, Router router, LiveroomConfig.Rt cfg, Handler<SockJSSocket> sockets) {
     SockJSHandlerOptions options = new SockJSHandlerOptions()
+        // the iframe transports' page (/rt/iframe.html) runs this server's sockjs-client, not a CDN's
+        .setLibraryURL(EdgeVerticle.SOCKJS_CLIENT_URL)
         .setHeartbeatInterval(cfg.heartbeatMs())
         .setRegisterWriteHandler(false)
         .setInsertJSESSIONID(false);
