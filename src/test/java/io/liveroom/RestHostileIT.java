@@ -181,7 +181,9 @@ class RestHostileIT {
   void contentTypesAndBodySizes() throws Exception {
     List<Case> cases = new ArrayList<>();
     for (String type : new String[] {null, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
-        "application/vnd.api+json", "text/json", "json", "", "application/xml"}) {
+        "application/vnd.api+json", "text/json", "json", "", "application/xml",
+        // the media type must be application/json exactly, not merely start with it
+        "application/jsonx", "application/json-patch+json", "application/json5", "application/jsonp; charset=utf-8"}) {
       byte[] body = type != null && type.startsWith("application/x-www") ? utf8("title=t&ownerId=host-1")
           : type != null && type.startsWith("multipart")
               ? utf8("--x\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nt\r\n--x--\r\n")
@@ -190,8 +192,7 @@ class RestHostileIT {
           "BAD_REQUEST", "Content-Type must be application/json"));
     }
     for (String type : new String[] {"application/json; charset=utf-8", "APPLICATION/JSON", "Application/Json;charset=UTF-8",
-        // the check is a prefix match on "application/json": these types pass too
-        "application/jsonx", "application/json-patch+json"}) {
+        " application/json ", "application/json ; charset=utf-8", "application/json;"}) {
       cases.add(new Case("Content-Type " + type, "POST", ROOMS, List.<String[]>of(new String[] {"Content-Type", type}),
           utf8(created()), 201, null, null));
     }

@@ -132,10 +132,12 @@ class SockJsProtocolIT {
     String etag = r.header("ETag");
     assertNotNull(etag);
     assertTrue(r.body().contains("SockJS.bootstrap_iframe();"), r.body());
-    // The iframe loads sockjs-client from vertx-web's default library URL (a third-party CDN), not
-    // from the copy this server serves at /vendor/sockjs/sockjs.min.js (SockJSHandlerOptions
-    // .setLibraryURL would change that). Asserted as it is, so that a change is noticed.
-    assertTrue(r.body().contains("<script src=\"//cdn.jsdelivr.net/npm/sockjs-client@1/dist/sockjs.min.js\">"), r.body());
+    // the iframe loads the sockjs-client this server serves, not vertx-web's default (a CDN)
+    assertTrue(r.body().contains("<script src=\"/vendor/sockjs/sockjs.min.js\">"), r.body());
+    assertFalse(r.body().contains("cdn."), r.body());
+    Resp lib = http(HttpMethod.GET, "/vendor/sockjs/sockjs.min.js", null, null);
+    assertEquals(200, lib.status());
+    assertTrue(lib.body().contains("1.6.1"), "the sockjs-client version the iframe and liveroom.js expect");
 
     Resp cached = http(HttpMethod.GET, "/rt/iframe.html", MultiMap.caseInsensitiveMultiMap().add("If-None-Match", etag), null);
     assertEquals(304, cached.status());

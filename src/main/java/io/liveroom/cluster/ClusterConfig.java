@@ -30,6 +30,8 @@ public final class ClusterConfig {
     LiveroomConfig.Cluster c = cfg.cluster();
     hz.setClusterName(c.name());
     hz.setProperty("hazelcast.local.localAddress", c.host());
+    // else Hazelcast listens on every interface (0.0.0.0) and only announces cluster.host
+    hz.setProperty("hazelcast.socket.bind.any", "false");
     hz.getNetworkConfig().setPort(c.port()).setPortAutoIncrement(false);
     JoinConfig join = hz.getNetworkConfig().getJoin();
     join.getMulticastConfig().setEnabled(false);

@@ -1,12 +1,14 @@
 package io.liveroom.edge;
 
 import io.liveroom.NodeServices;
+import io.liveroom.config.LiveroomConfig;
 import io.liveroom.protocol.ErrorCode;
 import io.liveroom.protocol.LiveroomException;
 import io.liveroom.shard.ShardClient;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -21,6 +23,8 @@ import io.vertx.micrometer.PrometheusScrapingHandler;
 public final class EdgeVerticle extends VerticleBase {
   /** Inside the org.webjars.npm:sockjs-client jar; the version is pom.xml's sockjs-client.version. */
   private static final String SOCKJS_CLIENT_DIST = "META-INF/resources/webjars/sockjs-client/1.6.1/dist";
+  /** Where that copy of sockjs-client is served; SockJS's iframe page loads it from here too. */
+  static final String SOCKJS_CLIENT_URL = "/vendor/sockjs/sockjs.min.js";
 
   private final NodeServices node;
   private final int instance;
@@ -56,24 +60,37 @@ public final class EdgeVerticle extends VerticleBase {
     router.route("/*").handler(StaticHandler.create("webroot").setIndexPage("index.html"));
     router.route().last().handler(ctx -> ApiErrors.send(ctx,
         new LiveroomException(ErrorCode.NOT_FOUND, "not found: " + ctx.request().path())));
-    server = vertx.createHttpServer(new HttpServerOptions()
-        .setHost(node.config().http().host())
-        .setPort(node.config().http().port())
+    server = createServer(vertx, node.config(), router);
+    return rt.compose(v -> server.listen());
+  }
+
+  /**
+   * The HTTP server of the edge, before it listens: options, WebSocket limits and checks, and a
+   * plain 400 for malformed %-escapes ahead of {@code router}. The Autobahn conformance server
+   * (src/test, {@code -Pautobahn}) is built by this same method.
+   */
+  static HttpServer createServer(Vertx vertx, LiveroomConfig config, Router router) {
+    int wsMax = Math.max(65536, config.rt().maxFrameBytes());
+    HttpServer server = vertx.createHttpServer(new HttpServerOptions()
+        .setHost(config.http().host())
+        .setPort(config.http().port())
         .setIdleTimeout(120)
-        .setMaxWebSocketFrameSize(Math.max(65536, node.config().rt().maxFrameBytes()))
-        .setMaxWebSocketMessageSize(Math.max(65536, node.config().rt().maxFrameBytes()))
+        .setMaxWebSocketFrameSize(wsMax)
+        .setMaxWebSocketMessageSize(wsMax)
         .setPerMessageWebSocketCompressionSupported(false)
         .setPerFrameWebSocketCompressionSupported(false));
+    // UTF-8 checks and fragment aggregation that Vert.x 5.0.10's WebSockets lack
+    server.connectionHandler(conn -> WebSocketPipeline.install(conn, wsMax));
     // vertx-web fails on a malformed %-escape while matching routes and logs it as an error:
     // such a request is the client's mistake, so it gets a plain 400 before it reaches the router
-    return rt.compose(v -> server.requestHandler(req -> {
+    return server.requestHandler(req -> {
       if (validEscapes(req.path())) {
         router.handle(req);
       } else {
         req.response().setStatusCode(400).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
             .end("{\"error\":{\"code\":\"BAD_REQUEST\",\"message\":\"malformed percent-encoding in the path\"}}");
       }
-    }).listen());
+    });
   }
 
   /** Whether every {@code %} in the path starts a two-hex-digit escape. */

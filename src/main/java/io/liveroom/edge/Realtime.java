@@ -14,6 +14,7 @@ import io.liveroom.room.RoomRules;
 import io.liveroom.shard.Addresses;
 import io.liveroom.shard.ShardClient;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -81,13 +82,28 @@ final class Realtime {
   }
 
   Future<Void> start(Router router) {
+    mountTransport(vertx, router, cfg, this::onSocket);
+    bundles = vertx.eventBus().consumer(Addresses.edge(node.nodeId()), m -> deliver(m.body()));
+    refreshTimer = vertx.setPeriodic(cfg.presenceRefreshMs(), id -> refresh());
+    idleTimer = vertx.setPeriodic(Math.max(500, Math.min(5000, cfg.idleTimeoutMs() / 4)), id -> closeIdle());
+    return bundles.completion();
+  }
+
+  /**
+   * Mounts the SockJS transport at {@code /rt} (the greeting, the origin check, quiet failures,
+   * bodies for the XHR transports, then SockJS) with {@code sockets} getting each new socket. The
+   * Autobahn conformance server (src/test, {@code -Pautobahn}) mounts this same chain with an echo.
+   */
+  static void mountTransport(Vertx vertx, Router router, LiveroomConfig.Rt cfg, Handler<SockJSSocket> sockets) {
     SockJSHandlerOptions options = new SockJSHandlerOptions()
+        // the iframe transports' page (/rt/iframe.html) runs this server's sockjs-client, not a CDN's
+        .setLibraryURL(EdgeVerticle.SOCKJS_CLIENT_URL)
         .setHeartbeatInterval(cfg.heartbeatMs())
         .setRegisterWriteHandler(false)
         .setInsertJSESSIONID(false);
     router.get("/rt").handler(ctx -> ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=UTF-8")
         .end("Welcome to SockJS!\n"));
-    router.route("/rt/*").handler(this::checkOrigin);
+    router.route("/rt/*").handler(ctx -> checkOrigin(ctx, cfg));
     // bad upgrades and oversized xhr_send bodies are the client's mistakes: answer, do not log them as errors
     router.route("/rt/*").failureHandler(ctx -> {
       int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
@@ -99,11 +115,7 @@ final class Realtime {
       }
     });
     router.route("/rt/*").handler(BodyHandler.create(false).setBodyLimit(Math.max(65536, cfg.maxFrameBytes() * 4)));
-    router.route("/rt/*").subRouter(SockJSHandler.create(vertx, options).socketHandler(this::onSocket));
-    bundles = vertx.eventBus().consumer(Addresses.edge(node.nodeId()), m -> deliver(m.body()));
-    refreshTimer = vertx.setPeriodic(cfg.presenceRefreshMs(), id -> refresh());
-    idleTimer = vertx.setPeriodic(Math.max(500, Math.min(5000, cfg.idleTimeoutMs() / 4)), id -> closeIdle());
-    return bundles.completion();
+    router.route("/rt/*").subRouter(SockJSHandler.create(vertx, options).socketHandler(sockets));
   }
 
   Future<Void> stop() {
@@ -122,20 +134,20 @@ final class Realtime {
   }
 
   /** The SockJS handshake checks {@code Origin}: same origin, localhost, or {@code rt.allowedOrigins}. */
-  private void checkOrigin(RoutingContext ctx) {
+  private static void checkOrigin(RoutingContext ctx, LiveroomConfig.Rt cfg) {
     if (ctx.request().path().endsWith("/xhr")) {
       // vertx-web closes the connection after each xhr poll: say so, or keep-alive clients reuse a dead socket
       ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
     }
     String origin = ctx.request().getHeader(HttpHeaders.ORIGIN);
-    if (origin == null || originAllowed(origin, ctx.request().getHeader(HttpHeaders.HOST))) {
+    if (origin == null || originAllowed(cfg, origin, ctx.request().getHeader(HttpHeaders.HOST))) {
       ctx.next();
       return;
     }
     ctx.response().setStatusCode(403).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain").end("origin not allowed");
   }
 
-  private boolean originAllowed(String origin, String host) {
+  private static boolean originAllowed(LiveroomConfig.Rt cfg, String origin, String host) {
     if (cfg.allowedOrigins().contains(origin) || cfg.allowedOrigins().contains("*")) {
       return true;
     }

@@ -384,8 +384,11 @@ final class RoomApi {
   }
 
   private static JsonObject jsonBody(RoutingContext ctx, Set<String> allowed) {
+    // the media type exactly (parameters such as charset are ignored): not application/jsonx, not +json types
     String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
-    if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+    int semicolon = type == null ? -1 : type.indexOf(';');
+    String media = type == null ? "" : (semicolon < 0 ? type : type.substring(0, semicolon)).strip();
+    if (!media.equalsIgnoreCase("application/json")) {
       throw LiveroomException.badRequest("Content-Type must be application/json");
     }
     if (ctx.body().buffer() == null || ctx.body().length() == 0) {
