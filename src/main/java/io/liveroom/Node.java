@@ -124,9 +124,11 @@ public final class Node {
       if (!config.node().has(Role.SHARD)) {
         return Future.succeededFuture();
       }
-      hazelcast.getPartitionService().addMigrationListener(new HandOver());
-      return vertx.deployVerticle(new Indexed(i -> new ShardVerticle(services, i)),
-          new DeploymentOptions().setInstances(config.shard().instances())).onSuccess(shardDeployments::add).mapEmpty();
+      // registering a listener asks every member and waits: not on an event loop
+      return vertx.executeBlocking(() -> hazelcast.getPartitionService().addMigrationListener(new HandOver()), false)
+          .compose(listener -> vertx.deployVerticle(new Indexed(i -> new ShardVerticle(services, i)),
+              new DeploymentOptions().setInstances(config.shard().instances())))
+          .onSuccess(shardDeployments::add).mapEmpty();
     }).compose(v -> config.node().has(Role.SWEEPER)
         ? vertx.deployVerticle(new SweeperVerticle(services)).onSuccess(sweeperDeployments::add).mapEmpty()
         : Future.succeededFuture()
@@ -143,20 +145,28 @@ public final class Node {
     });
   }
 
-  /** Waits (without blocking a thread) until every partition has an owner. */
+  /**
+   * Waits until every partition has an owner. The first look at the partition table may ask the
+   * master for the initial assignment and wait for it, so it runs on a worker thread, never on
+   * an event loop.
+   */
   private Future<Void> awaitPartitionTable() {
     Promise<Void> done = Promise.promise();
     long deadline = System.currentTimeMillis() + config.cluster().joinTimeoutMs();
-    vertx.setPeriodic(0, 50, id -> {
-      if (services.ownership().assigned()) {
-        vertx.cancelTimer(id);
+    checkPartitionTable(done, deadline);
+    return done.future();
+  }
+
+  private void checkPartitionTable(Promise<Void> done, long deadline) {
+    vertx.executeBlocking(() -> services.ownership().assigned(), false).onComplete(ar -> {
+      if (ar.succeeded() && ar.result()) {
         done.tryComplete();
       } else if (System.currentTimeMillis() > deadline) {
-        vertx.cancelTimer(id);
         done.tryFail("the partition table was not assigned within cluster.joinTimeoutMs");
+      } else {
+        vertx.setTimer(50, id -> checkPartitionTable(done, deadline));
       }
     });
-    return done.future();
   }
 
   private void sampleRates() {
