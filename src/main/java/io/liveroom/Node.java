@@ -95,6 +95,9 @@ public final class Node {
         .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE, Label.POOL_TYPE,
             Label.POOL_NAME, Label.EB_SIDE)));
     options.getEventBusOptions().setHost(config.cluster().host());
+    // a blocked-thread warning comes with the blocked thread's stack at once (default: after 5 s)
+    options.setWarningExceptionTime(options.getMaxEventLoopExecuteTime())
+        .setWarningExceptionTimeUnit(options.getMaxEventLoopExecuteTimeUnit());
     return Vertx.builder()
         .with(options)
         .withMetrics(new MicrometerMetricsFactory(registry))
