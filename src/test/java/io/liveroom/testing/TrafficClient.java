@@ -27,7 +27,7 @@ import java.util.function.Consumer;
  * item received to a {@link Ledger}. It behaves like the JS client: when the connection drops
  * (or the server says {@code bye}) it reconnects, to the next node of its list, and re-joins
  * each room with {@code since} its last position; when a push skips a {@code seq} or starts a
- * new epoch past seq 1, it re-joins the room to recover the missing items. All state is guarded
+ * new epoch, it re-joins the room to recover the missing items. All state is guarded
  * by this object's monitor; Vert.x calls back on event loops, the test thread reads.
  */
 public final class TrafficClient {
@@ -456,7 +456,9 @@ public final class TrafficClient {
       if (at == null) {
         continue; // not joined yet: the join reply sets the position
       }
-      if (epoch == at.epoch() && seq > at.seq() + 1 || epoch > at.epoch() && seq > 1) {
+      // a new epoch: the old owner may have acknowledged items it never pushed (as the JS client does,
+      // re-join with the old position; the latest history has them)
+      if (epoch == at.epoch() && seq > at.seq() + 1 || epoch > at.epoch()) {
         gap = true;
       }
       if (epoch > at.epoch() || epoch == at.epoch() && seq > at.seq()) {
