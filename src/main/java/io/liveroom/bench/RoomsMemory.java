@@ -88,7 +88,7 @@ public final class RoomsMemory {
   }
 
   /** Used heap after full collections, once it stops shrinking. */
-  private static long settledHeap() throws InterruptedException {
+  static long settledHeap() throws InterruptedException {
     long used = Long.MAX_VALUE;
     for (int i = 0; i < 5; i++) {
       System.gc();

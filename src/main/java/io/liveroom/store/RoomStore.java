@@ -36,7 +36,8 @@ import java.util.concurrent.TimeUnit;
  * fails with {@code UNAVAILABLE}. Key layout (docs/architecture.md), sized so that a cold room
  * costs under 200 bytes of Redis memory:
  * <ul>
- *   <li>{@code lr:r:<id>}: hash of the room, short fields {@code t o s c m e} always, and
+ *   <li>{@code lr:r:<id>}: hash of the room, short fields {@code t o s c m e} always ({@code s}
+ *       is the state's ordinal, one digit), and
  *       {@code u g w md f x} only when they differ from their defaults ({@code u} = {@code c},
  *       guests allowed, no slow mode, {@code {}}, {@code mask}, no empty timeout); {@code e} is
  *       the epoch of the current owner;</li>
@@ -226,7 +227,7 @@ public final class RoomStore {
     pairs.add("o");
     pairs.add(d.ownerId());
     pairs.add("s");
-    pairs.add(d.state().wire());
+    pairs.add(Integer.toString(d.state().ordinal())); // a one-digit integer: 4 bytes less than the name
     pairs.add("c");
     pairs.add(Long.toString(d.createdAt()));
     pairs.add("m");
@@ -633,7 +634,8 @@ public final class RoomStore {
       switch (r.get(i).toString()) {
         case "t" -> title = v;
         case "o" -> ownerId = v;
-        case "s" -> state = RoomState.fromWire(v);
+        case "s" -> state = v.length() == 1 && Character.isDigit(v.charAt(0))
+            ? RoomState.ofOrdinal(v.charAt(0) - '0') : RoomState.fromWire(v);
         case "c" -> created = Long.parseLong(v);
         case "u" -> updated = Long.parseLong(v);
         case "m" -> maxMembers = Integer.parseInt(v);
