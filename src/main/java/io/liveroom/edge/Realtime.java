@@ -51,6 +51,8 @@ final class Realtime {
   private static final int MAX_TRACKED_IPS = 100_000;
   private static final long BYE_FLUSH_MS = 1000;
   private static final long SHUTDOWN_RECONNECT_SPREAD_MS = 2000;
+  /** vertx-web's table of SockJS sessions (SockJSImpl), one per Vert.x instance; read for a gauge. */
+  private static final String SOCKJS_SESSIONS_MAP = "_vertx.sockjssessions";
 
   private final Vertx vertx;
   private final NodeServices node;
@@ -97,6 +99,8 @@ final class Realtime {
     router.route("/rt/*").handler(BodyHandler.create(false).setBodyLimit(Math.max(65536, cfg.maxFrameBytes() * 4)));
     router.route("/rt/*").subRouter(SockJSHandler.create(vertx, options).socketHandler(this::onSocket));
     bundles = vertx.eventBus().consumer(Addresses.edge(node.nodeId()), m -> deliver(m.body()));
+    // every edge instance registers it; Micrometer keeps the first, and they all read the same map
+    node.metrics().sockJsSessions(() -> vertx.sharedData().getLocalMap(SOCKJS_SESSIONS_MAP).size());
     refreshTimer = vertx.setPeriodic(cfg.presenceRefreshMs(), id -> refresh());
     idleTimer = vertx.setPeriodic(Math.max(500, Math.min(5000, cfg.idleTimeoutMs() / 4)), id -> closeIdle());
     return bundles.completion();
@@ -168,6 +172,7 @@ final class Realtime {
     }
     RtSession s = new RtSession(socket, now);
     sessions.add(s);
+    node.metrics().acceptedConnection();
     node.metrics().connections(1);
     socket.setWriteQueueMaxSize(cfg.writeQueueMaxBytes());
     socket.handler(buf -> onFrame(s, buf));
