@@ -60,6 +60,7 @@ final class Realtime {
   private final LiveroomConfig.Rt cfg;
   private final JWTAuth jwt;
   private final String edgeKey;
+  private final int instance;
   /** Local sockets per room (a linked set: removal of one of 50,000 members is O(1)). */
   private final Map<String, ObjectLinkedOpenHashSet<RtSession>> rooms = new HashMap<>();
   private final ObjectOpenHashSet<RtSession> sessions = new ObjectOpenHashSet<>();
@@ -76,6 +77,7 @@ final class Realtime {
     this.cfg = node.config().rt();
     this.jwt = ApiAuth.createJwt(vertx, node.config().auth());
     this.edgeKey = Addresses.edgeKey(node.nodeId(), instance);
+    this.instance = instance;
   }
 
   Future<Void> start(Router router) {
@@ -99,8 +101,10 @@ final class Realtime {
     router.route("/rt/*").handler(BodyHandler.create(false).setBodyLimit(Math.max(65536, cfg.maxFrameBytes() * 4)));
     router.route("/rt/*").subRouter(SockJSHandler.create(vertx, options).socketHandler(this::onSocket));
     bundles = vertx.eventBus().consumer(Addresses.edge(node.nodeId()), m -> deliver(m.body()));
-    // every edge instance registers it; Micrometer keeps the first, and they all read the same map
-    node.metrics().sockJsSessions(() -> vertx.sharedData().getLocalMap(SOCKJS_SESSIONS_MAP).size());
+    if (instance == 0) {
+      // one map per Vert.x instance, shared by every edge instance: one gauge
+      node.metrics().sockJsSessions(() -> vertx.sharedData().getLocalMap(SOCKJS_SESSIONS_MAP).size());
+    }
     refreshTimer = vertx.setPeriodic(cfg.presenceRefreshMs(), id -> refresh());
     idleTimer = vertx.setPeriodic(Math.max(500, Math.min(5000, cfg.idleTimeoutMs() / 4)), id -> closeIdle());
     return bundles.completion();
