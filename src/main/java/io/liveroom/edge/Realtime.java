@@ -56,6 +56,8 @@ final class Realtime {
   /** Retry hint for a user over rt.maxConnectionsPerUser: until one of its connections has closed. */
   private static final long USER_LIMIT_RETRY_MS = 5000;
   private static final long SHUTDOWN_RECONNECT_SPREAD_MS = 2000;
+  /** vertx-web's table of SockJS sessions (SockJSImpl), one per Vert.x instance; read for a gauge. */
+  private static final String SOCKJS_SESSIONS_MAP = "_vertx.sockjssessions";
 
   private final Vertx vertx;
   private final NodeServices node;
@@ -63,6 +65,7 @@ final class Realtime {
   private final LiveroomConfig.Rt cfg;
   private final JWTAuth jwt;
   private final String edgeKey;
+  private final int instance;
   /** Local sockets per room (a linked set: removal of one of 50,000 members is O(1)). */
   private final Map<String, ObjectLinkedOpenHashSet<RtSession>> rooms = new HashMap<>();
   private final ObjectOpenHashSet<RtSession> sessions = new ObjectOpenHashSet<>();
@@ -79,11 +82,16 @@ final class Realtime {
     this.cfg = node.config().rt();
     this.jwt = ApiAuth.createJwt(vertx, node.config().auth());
     this.edgeKey = Addresses.edgeKey(node.nodeId(), instance);
+    this.instance = instance;
   }
 
   Future<Void> start(Router router) {
     mountTransport(vertx, router, cfg, this::onSocket);
     bundles = vertx.eventBus().consumer(Addresses.edge(node.nodeId()), m -> deliver(m.body()));
+    if (instance == 0) {
+      // one map per Vert.x instance, shared by every edge instance: one gauge
+      node.metrics().sockJsSessions(() -> vertx.sharedData().getLocalMap(SOCKJS_SESSIONS_MAP).size());
+    }
     refreshTimer = vertx.setPeriodic(cfg.presenceRefreshMs(), id -> refresh());
     idleTimer = vertx.setPeriodic(Math.max(500, Math.min(5000, cfg.idleTimeoutMs() / 4)), id -> closeIdle());
     return bundles.completion();
@@ -184,6 +192,7 @@ final class Realtime {
     }
     RtSession s = new RtSession(socket, now);
     sessions.add(s);
+    node.metrics().acceptedConnection();
     node.metrics().connections(1);
     socket.setWriteQueueMaxSize(cfg.writeQueueMaxBytes());
     socket.handler(buf -> onFrame(s, buf));

@@ -163,6 +163,20 @@ public final class NodeMetrics {
     counter("liveroom.messages.dropped", "reason", reason, null, null).increment(n);
   }
 
+  /** A real-time connection admitted by an edge (past the per-address connect limit). */
+  public void acceptedConnection() {
+    count("liveroom.connections.accepted", null, null, null, null);
+  }
+
+  /**
+   * Registers the gauge of vertx-web's SockJS session table: sessions of the HTTP transports
+   * (xhr, eventsource...) that vertx-web keeps until their timeout. WebSocket sessions are not in it.
+   */
+  public void sockJsSessions(java.util.function.IntSupplier sessions) {
+    Gauge.builder("liveroom.sockjs.sessions", sessions::getAsInt)
+        .description("SockJS sessions of the HTTP transports held by vertx-web on this node").register(registry);
+  }
+
   /** Connections refused or cut: reason ip_rate or slow_consumer. */
   public void rejectedConnection(String reason) {
     count("liveroom.connections.rejected", "reason", reason, null, null);
