@@ -62,12 +62,15 @@ public final class LoadGen {
   private final List<Conn> subscribers = new ArrayList<>();
   private final List<Conn> publishers = new ArrayList<>();
   private final Recorder latency = new Recorder(3);
-  private final AtomicLong deliveries = new AtomicLong();
+  /** Counted on every event loop at millions a second: a LongAdder does not bounce one cache line between them. */
+  private final java.util.concurrent.atomic.LongAdder deliveries = new java.util.concurrent.atomic.LongAdder();
   private final AtomicLong sent = new AtomicLong();
   private final AtomicLong acked = new AtomicLong();
   private final AtomicLong refused = new AtomicLong();
   private final AtomicLong connectFailures = new AtomicLong();
   private final AtomicLong joinRetries = new AtomicLong();
+  /** Text frames that were not JSON: never expected from a correct server. */
+  private final AtomicLong badFrames = new AtomicLong();
   private final Map<String, AtomicLong> maxAckedSeq = new HashMap<>();
   /** Failover mode only: every acknowledged and every received item. */
   private final Ledger ledger;
@@ -149,7 +152,7 @@ public final class LoadGen {
     long periodicId = startPublishing();
     sleep(o.warmupSeconds * 1000L);
     latency.reset();
-    long deliveredBefore = deliveries.get();
+    long deliveredBefore = deliveries.sum();
     long ackedBefore = acked.get();
     long cpu0 = ServerStats.cpuTicks(o.serverPids);
     long self0 = ServerStats.cpuTicks(List.of(ProcessHandle.current().pid()));
@@ -166,7 +169,7 @@ public final class LoadGen {
       double window = (System.nanoTime() - m0) / 1e9;
       long cpu1 = ServerStats.cpuTicks(o.serverPids);
       long self1 = ServerStats.cpuTicks(List.of(ProcessHandle.current().pid()));
-      long delivered = deliveries.get() - deliveredBefore;
+      long delivered = deliveries.sum() - deliveredBefore;
       long ackedIn = acked.get() - ackedBefore;
       var hist = latency.getIntervalHistogram();
       if (o.jfr != null) {
@@ -212,6 +215,7 @@ public final class LoadGen {
           .put("dropped", (long) (ServerStats.metricSum(o.metricsUrls, "liveroom_messages_dropped_total")
               - serverDropped0))
           .put("refused", refused.get())
+          .put("badFrames", badFrames.get())
           .put("loadgenCpuPercent", round(ServerStats.cpuPercent(self1 - self0, window)));
       serverFigures(figures, sampler, cpu1 - cpu0, window);
     }
@@ -242,6 +246,7 @@ public final class LoadGen {
     ServerStats.fullGc(o.serverPids);
     double heap0 = ServerStats.heapBytes(o.metricsUrls);
     long rss0 = ServerStats.rssBytes(o.serverPids);
+    Map<String, long[]> histo0 = o.serverPids.size() == 1 ? ServerStats.histogram(o.serverPids.get(0)) : Map.of();
     double conns0 = ServerStats.metric(o.metricsUrls, "liveroom_connections");
     long t0 = System.nanoTime();
     connectAll(rooms);
@@ -256,6 +261,20 @@ public final class LoadGen {
     double heap1 = ServerStats.heapBytes(o.metricsUrls);
     long rss1 = ServerStats.rssBytes(o.serverPids);
     double conns1 = ServerStats.metric(o.metricsUrls, "liveroom_connections");
+    Map<String, long[]> histo1 = o.serverPids.size() == 1 ? ServerStats.histogram(o.serverPids.get(0)) : Map.of();
+    // where the bytes of a connection are: the classes that grew most, per connection
+    JsonArray top = new JsonArray();
+    histo1.entrySet().stream()
+        .map(e -> {
+          long[] b = histo0.getOrDefault(e.getKey(), new long[2]);
+          return Map.entry(e.getKey(), new long[] {e.getValue()[0] - b[0], e.getValue()[1] - b[1]});
+        })
+        .filter(e -> e.getValue()[1] > 0)
+        .sorted((a, b) -> Long.compare(b.getValue()[1], a.getValue()[1]))
+        .limit(30)
+        .forEach(e -> top.add(new JsonObject().put("class", e.getKey())
+            .put("instancesPerConnection", round((double) e.getValue()[0] / Math.max(1, n)))
+            .put("bytesPerConnection", round((double) e.getValue()[1] / Math.max(1, n)))));
     return new JsonObject()
         .put("connections", n)
         .put("rooms", rooms.size())
@@ -270,7 +289,8 @@ public final class LoadGen {
         .put("heapAfterMiB", round(heap1 / 1048576.0))
         .put("rssBeforeMiB", round(rss0 / 1048576.0))
         .put("rssAfterMiB", round(rss1 / 1048576.0))
-        .put("serverCpuIdlePercent", round(idleCpu));
+        .put("serverCpuIdlePercent", round(idleCpu))
+        .put("heapGrowthByClass", top);
   }
 
   /**
@@ -560,6 +580,8 @@ public final class LoadGen {
     long published;
     long cutAt;
     int joinAttempts;
+    /** Whether this connection records latency: every one, or one in {@code --latency-sample}. */
+    final boolean timed;
 
     Conn(String room, boolean publisher, String user, int index, int target) {
       this.room = room;
@@ -569,6 +591,7 @@ public final class LoadGen {
       this.index = index;
       this.target = target;
       this.inflight = publisher && ledger != null ? new ConcurrentHashMap<>() : null;
+      this.timed = index % o.latencySample == 0;
     }
 
     Future<Conn> open(String hostPort) {
@@ -651,7 +674,16 @@ public final class LoadGen {
         Scan.danmaku(text, this, now);
         return;
       }
-      JsonObject m = new JsonObject(text);
+      JsonObject m;
+      try {
+        m = new JsonObject(text);
+      } catch (io.vertx.core.json.DecodeException e) {
+        if (badFrames.incrementAndGet() <= 3) {
+          log("not JSON (%d chars): %s", text.length(), text.substring(0, Math.min(120, text.length()))
+              .replaceAll("[^\\x20-\\x7e]", "?"));
+        }
+        return;
+      }
       String push = m.getString("push");
       if (push == null) {
         long id = m.getLong("id", -1L);
@@ -751,8 +783,8 @@ public final class LoadGen {
         gaps += seq - lastSeq - 1;
       }
       lastSeq = seq;
-      deliveries.incrementAndGet();
-      if (measuring && t != null && t.startsWith(PREFIX)) {
+      deliveries.increment();
+      if (measuring && timed && t != null && t.startsWith(PREFIX)) {
         int end = t.indexOf(' ', PREFIX.length());
         long sentAt = Long.parseLong(t, PREFIX.length(), end < 0 ? t.length() : end, 10);
         latency.recordValue(Math.max(0, (now - sentAt) / 1000)); // microseconds
@@ -848,6 +880,7 @@ public final class LoadGen {
           --warmup S             seconds before measuring (default 5)
           --duration S           measured seconds (default 20); sweep: the longest wait for demotion
           --hold S               idle: seconds connections stay idle before the second measurement (default 10)
+          --latency-sample N     one receiver in N records latency (default 1: all); all check gaps
           --jwt-secret S         HS256 secret of the nodes (default dev-secret)
           --api-key K            creates the rooms over REST first (default dev-key; 'none' to skip)
           --source-ips a,b       local addresses to connect from (more ephemeral ports)
@@ -884,6 +917,7 @@ public final class LoadGen {
     int warmupSeconds = 5;
     int durationSeconds = 20;
     int holdSeconds = 10;
+    int latencySample = 1;
     String jwtSecret = "dev-secret";
     String apiKey = "dev-key";
     List<String> sourceIps = List.of();
@@ -932,6 +966,7 @@ public final class LoadGen {
           case "--warmup" -> o.warmupSeconds = Integer.parseInt(v);
           case "--duration" -> o.durationSeconds = Integer.parseInt(v);
           case "--hold" -> o.holdSeconds = Integer.parseInt(v);
+          case "--latency-sample" -> o.latencySample = Math.max(1, Integer.parseInt(v));
           case "--jwt-secret" -> o.jwtSecret = v;
           case "--api-key" -> o.apiKey = v.equals("none") ? null : v;
           case "--source-ips" -> o.sourceIps = List.of(v.split(","));
@@ -976,7 +1011,7 @@ public final class LoadGen {
           .put("rooms", rooms)
           .put("subscribers", subscribers).put("publishers", publishers).put("publishersReceive", publishersReceive)
           .put("rate", rate).put("warmupSeconds", warmupSeconds).put("durationSeconds", durationSeconds)
-          .put("holdSeconds", holdSeconds).put("engine", engine).put("connections", connections)
+          .put("holdSeconds", holdSeconds).put("latencySample", latencySample).put("engine", engine).put("connections", connections)
           .put("hydrate", hydrate).put("concurrency", concurrency)
           .put("sourceIps", String.join(",", sourceIps));
     }

@@ -180,8 +180,37 @@ final class ServerStats {
     return files;
   }
 
+  /**
+   * The live heap of a server by class ({@code jcmd <pid> GC.class_histogram}, which runs a full
+   * GC first): class name to {instances, bytes}; empty when jcmd failed.
+   */
+  static java.util.Map<String, long[]> histogram(long pid) {
+    java.util.Map<String, long[]> out = new java.util.HashMap<>();
+    String text = jcmdOutput(pid, "GC.class_histogram");
+    if (text == null) {
+      return out;
+    }
+    for (String line : text.split("\n")) {
+      String[] f = line.trim().split("\\s+");
+      // "   1:        123456       7890123  [B (java.base@25)"
+      if (f.length >= 4 && f[0].endsWith(":")) {
+        try {
+          out.put(f[3], new long[] {Long.parseLong(f[1]), Long.parseLong(f[2])});
+        } catch (NumberFormatException e) {
+          // a header or total line
+        }
+      }
+    }
+    return out;
+  }
+
   /** Runs jcmd of this JVM's JDK against a server; false when it failed (the server may be gone). */
   static boolean jcmd(long pid, String... command) {
+    return jcmdOutput(pid, command) != null;
+  }
+
+  /** Runs jcmd against a server and returns what it printed, or null when it failed. */
+  static String jcmdOutput(long pid, String... command) {
     String java = ProcessHandle.current().info().command().orElse("java");
     Path jcmd = Path.of(java).resolveSibling("jcmd");
     List<String> cmd = new ArrayList<>();
@@ -189,17 +218,22 @@ final class ServerStats {
     cmd.add(Long.toString(pid));
     cmd.addAll(List.of(command));
     try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-      if (!p.waitFor(60, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        return false;
+      Path out = Files.createTempFile("jcmd", ".txt");
+      try {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+          return null;
+        }
+        return p.exitValue() == 0 ? Files.readString(out) : null;
+      } finally {
+        Files.deleteIfExists(out);
       }
-      return p.exitValue() == 0;
     } catch (IOException e) {
-      return false;
+      return null;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return false;
+      return null;
     }
   }
 
