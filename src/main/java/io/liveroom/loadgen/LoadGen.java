@@ -157,6 +157,7 @@ public final class LoadGen {
     long cpu0 = ServerStats.cpuTicks(o.serverPids);
     long self0 = ServerStats.cpuTicks(List.of(ProcessHandle.current().pid()));
     double serverDropped0 = ServerStats.metricSum(o.metricsUrls, "liveroom_messages_dropped_total");
+    Map<String, Double> dropped0 = ServerStats.series(o.metricsUrls, "liveroom_messages_dropped_total");
     if (o.jfr != null) {
       ServerStats.jfrStart(o.serverPids);
     }
@@ -164,14 +165,22 @@ public final class LoadGen {
     long m0 = System.nanoTime();
     JsonObject figures = new JsonObject();
     try (ServerStats.Sampler sampler = new ServerStats.Sampler(o.serverPids, o.metricsUrls)) {
-      sleep(o.durationSeconds * 1000L);
+      // one interval histogram a second: the p99 of each second shows periodic stalls, their sum is the whole
+      org.HdrHistogram.Histogram hist = new org.HdrHistogram.Histogram(3);
+      JsonArray p99BySecond = new JsonArray();
+      for (int sec = 0; sec < o.durationSeconds; sec++) {
+        sleep(Math.max(0, m0 + (sec + 1) * 1_000_000_000L - System.nanoTime()) / 1_000_000);
+        org.HdrHistogram.Histogram h = latency.getIntervalHistogram();
+        p99BySecond.add(round(h.getValueAtPercentile(99) / 1000.0));
+        hist.add(h);
+      }
       measuring = false;
       double window = (System.nanoTime() - m0) / 1e9;
       long cpu1 = ServerStats.cpuTicks(o.serverPids);
       long self1 = ServerStats.cpuTicks(List.of(ProcessHandle.current().pid()));
       long delivered = deliveries.sum() - deliveredBefore;
       long ackedIn = acked.get() - ackedBefore;
-      var hist = latency.getIntervalHistogram();
+      figures.put("p99MsBySecond", p99BySecond);
       if (o.jfr != null) {
         figures.put("jfr", String.join(",", ServerStats.jfrStop(o.serverPids, o.jfr)));
       }
@@ -214,12 +223,26 @@ public final class LoadGen {
           // items the server did not deliver (slow consumers, backlog), and sends it refused
           .put("dropped", (long) (ServerStats.metricSum(o.metricsUrls, "liveroom_messages_dropped_total")
               - serverDropped0))
+          .put("droppedByReason", droppedByReason(dropped0))
           .put("refused", refused.get())
           .put("badFrames", badFrames.get())
           .put("loadgenCpuPercent", round(ServerStats.cpuPercent(self1 - self0, window)));
       serverFigures(figures, sampler, cpu1 - cpu0, window);
     }
     return figures;
+  }
+
+  /** The server's undelivered items since {@code before}, by reason (slow_consumer, backlog, ...). */
+  private JsonObject droppedByReason(Map<String, Double> before) {
+    JsonObject out = new JsonObject();
+    ServerStats.series(o.metricsUrls, "liveroom_messages_dropped_total").forEach((series, v) -> {
+      long d = (long) (v - before.getOrDefault(series, 0.0));
+      if (d > 0) {
+        int at = series.indexOf("reason=\"");
+        out.put(at < 0 ? series : series.substring(at + 8, series.indexOf('"', at + 8)), d);
+      }
+    });
+    return out;
   }
 
   /** CPU over the measured window, peak one-second CPU, heap at the end and its peak, RSS peak. */
@@ -353,6 +376,8 @@ public final class LoadGen {
           .put("roomsOnKilledNode", onKilled)
           .put("recoverySeconds", recovery < 0 ? null : round(recovery))
           .put("roomsNotAnswering", probe.pending())
+          .put("movedRoomsMedianSeconds", round(probe.seconds(r -> killedNode.equals(ownerBefore.get(r)))[0]))
+          .put("otherRoomsMaxSeconds", round(probe.seconds(r -> !killedNode.equals(ownerBefore.get(r)))[1]))
           .put("clientsCut", cut.get())
           .put("clientsRejoined", rejoined.get())
           .put("clientRecoverySeconds", cut.get() == 0 || rejoined.get() < cut.get() ? null
@@ -420,6 +445,7 @@ public final class LoadGen {
     private final long since;
     private final AtomicInteger left;
     private final AtomicLong slowest = new AtomicLong(-1);
+    private final Map<String, Long> answered = new ConcurrentHashMap<>();
 
     RoomProbe(WebClient web, List<String> survivors, List<String> rooms, String killedNode, long since) {
       this.web = web;
@@ -436,21 +462,33 @@ public final class LoadGen {
       }
     }
 
+    /**
+     * Asks again every 250 ms while the room has not answered, without waiting for the asks in
+     * flight (one routed to the dead owner waits for {@code shard.requestTimeoutMs}): the room
+     * counts as answering at its first good answer, whichever ask brought it.
+     */
     private void ask(String room, int i) {
-      if (stopping) {
+      if (stopping || answered.containsKey(room)) {
         return;
       }
       String[] hp = survivors.get(i % survivors.size()).split(":");
       web.get(Integer.parseInt(hp[1]), hp[0], "/api/v1/rooms/" + room).bearerTokenAuthentication(o.apiKey)
           .timeout(10_000).send().onComplete(ar -> {
             String owner = ar.succeeded() ? ar.result().getHeader("X-Liveroom-Owner") : null;
-            if (ar.succeeded() && ar.result().statusCode() == 200 && owner != null && !owner.equals(killedNode)) {
+            if (ar.succeeded() && ar.result().statusCode() == 200 && owner != null && !owner.equals(killedNode)
+                && answered.putIfAbsent(room, System.nanoTime() - since) == null) {
               slowest.accumulateAndGet(System.nanoTime() - since, Math::max);
               left.decrementAndGet();
-            } else {
-              vertx.setTimer(100, id -> ask(room, i + 1));
             }
           });
+      vertx.setTimer(250, id -> ask(room, i + 1));
+    }
+
+    /** The median and the longest time to answer, in seconds, of the rooms {@code which} accepts. */
+    double[] seconds(java.util.function.Predicate<String> which) {
+      List<Long> t = answered.entrySet().stream().filter(e -> which.test(e.getKey())).map(Map.Entry::getValue)
+          .sorted().toList();
+      return t.isEmpty() ? new double[] {0, 0} : new double[] {t.get(t.size() / 2) / 1e9, t.get(t.size() - 1) / 1e9};
     }
 
     /** Seconds from the kill until the last room answered, -1 while some room has not. */

@@ -116,6 +116,24 @@ final class ServerStats {
     return sum;
   }
 
+  /** Every series whose name starts with {@code prefix}, with its labels, summed over the endpoints. */
+  static java.util.Map<String, Double> series(List<String> urls, String prefix) {
+    java.util.Map<String, Double> out = new java.util.TreeMap<>();
+    for (String u : urls) {
+      String text = scrape(u);
+      if (text == null) {
+        continue;
+      }
+      for (String line : text.split("\n")) {
+        if (line.startsWith(prefix)) {
+          int sp = line.lastIndexOf(' ');
+          out.merge(line.substring(0, sp), Double.parseDouble(line.substring(sp + 1)), Double::sum);
+        }
+      }
+    }
+    return out;
+  }
+
   /** The text of a {@code /metrics} endpoint, or null when it does not answer. */
   static String scrape(String url) {
     try {
