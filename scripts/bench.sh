@@ -2,7 +2,7 @@
 # Benchmark scenarios of ../shared/BENCHMARKS.md, run on this machine over loopback.
 #
 #   scripts/bench.sh <scenario>     one scenario: writes target/bench/<scenario>.json and prints one summary line
-#   scripts/bench.sh all            every scenario implemented so far, in sequence
+#   scripts/bench.sh all            every scenario, in sequence (a failed one does not stop the others)
 #   scripts/bench.sh list           the scenarios
 #
 # Each run builds the jar if needed, starts Redis and the nodes it needs through
@@ -11,12 +11,18 @@
 # started, also on failure. The servers run on BENCH_JDK (default Temurin 25 when installed,
 # else the java on PATH) with BENCH_JAVA_OPTS (default a 2 GiB heap with G1); the load generator
 # runs on the same JDK. Limits that protect production nodes from abuse (send rate, connections
-# per address, room caps) are raised for the load generator's single address.
+# per address, room caps) are raised for the load generator's addresses.
+#
+# Sizes default to BENCHMARKS.md's and can be changed by environment variables (see each scenario
+# below). Connection counts are cut to what the open-file limit allows (ulimit -n: the node and
+# the load generator each hold one descriptor per connection); the result says what ran.
+# BENCH_JFR=1 records the servers with JFR over the measured window of the pub/sub scenarios
+# and writes target/bench/<scenario>-profile.txt.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 OUT=target/bench
-SCENARIOS=(rooms-memory latency fanout-hot)
+SCENARIOS=(rooms-memory latency create-http fanout-hot many-rooms idle-conns sweep failover)
 BENCH_JDK=${BENCH_JDK:-/usr/lib/jvm/temurin-25-jdk-amd64}
 if [[ -x $BENCH_JDK/bin/java ]]; then
   export PATH="$BENCH_JDK/bin:$PATH"
@@ -34,17 +40,31 @@ export LIVEROOM_RT_SEND_RATE_PER_SEC=100000 LIVEROOM_RT_SEND_BURST=100000
 export LIVEROOM_RT_IP_CONNECT_RATE_PER_SEC=1000000 LIVEROOM_RT_IP_CONNECT_BURST=1000000
 export LIVEROOM_RT_ROOM_MESSAGES_PER_SEC=1000000 LIVEROOM_RT_ROOM_MESSAGES_BURST=1000000
 export LIVEROOM_ROOMS_MAX_MEMBERS_LIMIT=100000000
+LOADGEN_HEAP=${BENCH_LOADGEN_HEAP:-2g}
 
 log() { printf '[bench] %s\n' "$*"; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 
+# one descriptor per connection in the node and in the load generator: raise the soft limit to the hard one
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+FD_LIMIT=$(ulimit -n)
+[[ $FD_LIMIT == unlimited ]] && FD_LIMIT=1048576
+FD_SPARE=1500 # the node's jars, Hazelcast, Redis and HTTP sockets, the load generator's own
+
 started=0
 cleanup() {
   if ((started)); then
+    # a node paused by the sweep scenario (SIGSTOP) must run again to stop
+    local f
+    for f in "$DEV_STATE"/node-*.pid; do
+      [[ -f $f ]] && kill -CONT "$(cat "$f")" 2>/dev/null || true
+    done
+
     scripts/dev-cluster.sh stop >/dev/null 2>&1 || true
   fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 cluster_up() { # N nodes
   if compgen -G "$DEV_STATE/node-*.pid" >/dev/null; then
@@ -63,7 +83,9 @@ cluster_down() {
   started=0
 }
 
+node_pid() { cat "$DEV_STATE/node-$1.pid"; }
 server_pids() { cat "$DEV_STATE"/node-*.pid | paste -sd, -; }
+redis_pid() { cat "$DEV_STATE/redis/redis.pid" 2>/dev/null || true; }
 port() { printf '%s' $((DEV_HTTP_BASE + $1 - 1)); }
 
 metrics_urls() { # N nodes
@@ -72,15 +94,76 @@ metrics_urls() { # N nodes
   (IFS=,; printf '%s' "${urls[*]}")
 }
 
+targets() { # N nodes: 127.0.0.1:port,...
+  local t=() i
+  for ((i = 1; i <= $1; i++)); do t+=("127.0.0.1:$(port "$i")"); done
+  (IFS=,; printf '%s' "${t[*]}")
+}
+
+# Local addresses to connect from: one per 20,000 connections (127.0.0.0/8 is all loopback on Linux),
+# so ephemeral ports (and ports still in TIME_WAIT from an earlier scenario) never run out.
+source_ips() { # connections
+  local n=$(($1 / 20000 + 2)) ips=() i
+  for ((i = 2; i < n + 2; i++)); do ips+=("127.0.0.$i"); done
+  (IFS=,; printf '%s' "${ips[*]}")
+}
+
+# The largest count <= $1 of connections that fits the open-file limit, $2 descriptors per unit.
+fit() { # wanted per-unit
+  local max=$(((FD_LIMIT - FD_SPARE) / $2))
+  if (($1 > max)); then
+    log "scaled $1 down to $max: the open-file limit is $FD_LIMIT (ulimit -Hn), and the node and the load generator each hold one per connection" >&2
+    printf '%s' "$max"
+  else
+    printf '%s' "$1"
+  fi
+}
+
+LOAD_AT_START=0
 loadgen() { # scenario nodes args...
   local scenario=$1 nodes=$2
   shift 2
-  java -Xms1g -Xmx2g -cp target/liveroom.jar io.liveroom.loadgen.LoadGen \
+  java -Xms1g "-Xmx$LOADGEN_HEAP" -cp target/liveroom.jar io.liveroom.loadgen.LoadGen \
     --scenario "$scenario" --out "$OUT/$scenario.json" \
-    --server-pids "$(server_pids)" --metrics-urls "$(metrics_urls "$nodes")" \
-    --server-flags "$JAVA_OPTS" --command "scripts/bench.sh $scenario" \
+    --server-pids "$(server_pids)" --metrics-urls "$(metrics_urls "$nodes")" --redis-pid "$(redis_pid)" \
+    --redis-url "redis://127.0.0.1:$REDIS_PORT" --load-average "$LOAD_AT_START" \
+    --server-flags "$JAVA_OPTS${SERVER_ENV:+ env: $SERVER_ENV}" --command "${BENCH_COMMAND:-scripts/bench.sh $scenario}" \
     --jwt-secret "${LIVEROOM_JWT_SECRET:-dev-secret}" --api-key "${LIVEROOM_API_KEY:-dev-key}" \
     "$@" 2>&1 | tee -a "$OUT/$scenario.log"
+}
+
+# Server settings of one scenario: exported for the nodes and written into the result's jvmFlags.
+SERVER_ENV=''
+server_env() { # NAME=value...
+  local kv
+  for kv in "$@"; do
+    export "${kv?}"
+    SERVER_ENV+="${SERVER_ENV:+ }$kv"
+  done
+}
+
+jfr_args() { # scenario
+  if [[ ${BENCH_JFR:-0} == 1 ]]; then
+    printf -- '--jfr\n%s\n' "$OUT/$1"
+  fi
+}
+
+# After a run with BENCH_JFR=1: where the CPU went, from the recordings.
+jfr_report() { # scenario
+  [[ ${BENCH_JFR:-0} == 1 ]] || return 0
+  local f report="$OUT/$1-profile.txt"
+  : >"$report"
+  for f in "$OUT/$1"-*.jfr; do
+    [[ -f $f ]] || continue
+    {
+      printf '=== %s\n' "$f"
+      java -cp target/liveroom.jar io.liveroom.loadgen.ProfileSummary "$f" || true
+      jfr view --width 160 hot-methods "$f" || true
+      jfr view --width 160 allocation-by-class "$f" || true
+      jfr view --width 160 gc-pauses "$f" || true
+    } >>"$report" 2>&1
+  done
+  log "profile: $report"
 }
 
 # rooms-memory: 1,000,000 hot idle rooms through the shard's code path in one JVM (no HTTP, no
@@ -89,7 +172,6 @@ JDK17=${JDK17_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}
 scenario_rooms-memory() {
   local java17=java
   [[ -x $JDK17/bin/java ]] && java17=$JDK17/bin/java
-  [[ -f target/liveroom.jar ]] || ./mvnw -B -q -DskipTests package
   "$java17" -Xms3g -Xmx3g -XX:+UseG1GC -cp target/liveroom.jar io.liveroom.bench.RoomsMemory 1000000 \
     "$OUT/rooms-memory.json" | tee -a "$OUT/rooms-memory.log"
   if [[ -x $BENCH_JDK/bin/java ]]; then
@@ -105,18 +187,138 @@ scenario_rooms-memory() {
 # half of the subscribers get every item across nodes.
 scenario_latency() {
   cluster_up 2
-  loadgen latency 2 --targets "127.0.0.1:$(port 1),127.0.0.1:$(port 2)" --pub-targets "127.0.0.1:$(port 1)" --room "lat-$$" \
+  loadgen latency 2 --targets "$(targets 2)" --pub-targets "127.0.0.1:$(port 1)" --room "lat-$$" \
     --subscribers 100 --publishers 1 --rate 50 --warmup 5 --duration 30 --expect "p99Ms<=75"
   cluster_down
 }
 
-# fanout-hot: one room, 10,000 subscribers on one node, one publisher at 200 messages/s.
-scenario_fanout-hot() {
+# The HTTP load tool: wrk when installed (installed with apt-get when we are root and may), else
+# the load generator's own closed-loop HTTP mode. BENCH_HTTP_ENGINE=wrk|java forces one.
+http_engine() {
+  local e=${BENCH_HTTP_ENGINE:-auto}
+  if [[ $e == auto ]]; then
+    if ! command -v wrk >/dev/null 2>&1 && [[ ${BENCH_INSTALL_WRK:-1} == 1 && $(id -u) == 0 ]] \
+      && command -v apt-get >/dev/null 2>&1; then
+      log "wrk is not installed: apt-get install -y wrk" >&2
+      { DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk </dev/null \
+        || { DEBIAN_FRONTEND=noninteractive apt-get update -q </dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk </dev/null; }
+      } >>"$OUT/apt.log" 2>&1 || log "could not install wrk (see $OUT/apt.log): using the Java HTTP load" >&2
+    fi
+    if command -v wrk >/dev/null 2>&1; then e=wrk; else e=java; fi
+  fi
+  printf '%s' "$e"
+}
+
+# create-http: POST /api/v1/rooms from 64 keep-alive connections (CREATE_CONNECTIONS) for
+# CREATE_DURATION s after a 10 s warm-up, one node, Redis write-through.
+scenario_create-http() {
+  local engine
+  engine=$(http_engine)
   cluster_up 1
-  loadgen fanout-hot 1 --targets "127.0.0.1:$(port 1)" --room hot-$$ --subscribers "${FANOUT_SUBSCRIBERS:-10000}" \
-    --publishers 1 --rate 200 --warmup 10 --duration 30 --connect-batch 500 \
+  loadgen create-http 1 --mode http-create --engine "$engine" --targets "127.0.0.1:$(port 1)" \
+    --connections "${CREATE_CONNECTIONS:-64}" --wrk-threads "${CREATE_WRK_THREADS:-2}" \
+    --warmup "${CREATE_WARMUP:-10}" --duration "${CREATE_DURATION:-30}" \
+    --expect "createsPerSecond>=20000" --expect "p99Ms<=20"
+  cluster_down
+}
+
+# fanout-hot: one room, 10,000 subscribers (FANOUT_SUBSCRIBERS) on one node, one publisher at
+# 200 messages/s (FANOUT_RATE). Every subscriber checks seq; one in FANOUT_LATENCY_SAMPLE (10)
+# records latency, so that 2 million samples a second do not load the load generator.
+scenario_fanout-hot() {
+  local subs
+  subs=$(fit "${FANOUT_SUBSCRIBERS:-10000}" 1)
+  cluster_up 1
+  local -a jfr
+  mapfile -t jfr < <(jfr_args fanout-hot)
+  loadgen fanout-hot 1 --targets "127.0.0.1:$(port 1)" --room hot-$$ --subscribers "$subs" \
+    --publishers 1 --rate "${FANOUT_RATE:-200}" --warmup "${FANOUT_WARMUP:-10}" --duration "${FANOUT_DURATION:-30}" \
+    --connect-batch 500 --source-ips "$(source_ips "$subs")" --latency-sample "${FANOUT_LATENCY_SAMPLE:-10}" "${jfr[@]}" \
     --expect "p99Ms<=75" --expect "deliveriesPerSecond>=2000000" --expect "gaps<=0" --expect "duplicates<=0"
   cluster_down
+  jfr_report fanout-hot
+}
+
+# many-rooms: MANY_ROOMS rooms (10,000) with 3 members each (MANY_ROOMS_MEMBERS): one of them
+# publishes 1 message/s and receives like the others, so connections = 3 x rooms; one node.
+scenario_many-rooms() {
+  local members=${MANY_ROOMS_MEMBERS:-3} rooms
+  ((members >= 2)) || die "MANY_ROOMS_MEMBERS must be at least 2"
+  rooms=$(fit "${MANY_ROOMS:-10000}" "$members")
+  cluster_up 1
+  local -a jfr
+  mapfile -t jfr < <(jfr_args many-rooms)
+  loadgen many-rooms 1 --targets "127.0.0.1:$(port 1)" --room "many-$$" --rooms "$rooms" \
+    --subscribers $((rooms * (members - 1))) --publishers "$rooms" --publishers-receive true \
+    --rate "$((rooms * ${MANY_ROOMS_RATE:-1}))" --warmup "${MANY_ROOMS_WARMUP:-10}" --duration "${MANY_ROOMS_DURATION:-30}" \
+    --connect-batch 500 --source-ips "$(source_ips $((rooms * members)))" "${jfr[@]}" \
+    --expect "p99Ms<=100" --expect "serverCpuPercent<=50"
+  cluster_down
+  jfr_report many-rooms
+}
+
+# idle-conns: IDLE_CONNECTIONS (50,000) connections that join IDLE_ROOMS rooms (connections / 10)
+# and send nothing more, on one node; heap and RSS per connection from full GCs before and after.
+# The node's idle timeout is raised to an hour, since these clients never send.
+scenario_idle-conns() {
+  local conns rooms
+  conns=$(fit "${IDLE_CONNECTIONS:-50000}" 1)
+  rooms=${IDLE_ROOMS:-$((conns / 10))}
+  server_env LIVEROOM_RT_IDLE_TIMEOUT_MS=3600000
+  cluster_up 1
+  loadgen idle-conns 1 --mode idle --targets "127.0.0.1:$(port 1)" --room "idle-$$" --rooms "$rooms" \
+    --subscribers "$conns" --publishers 0 --hold "${IDLE_HOLD:-10}" --connect-batch 500 \
+    --source-ips "$(source_ips "$conns")" --expect "heapBytesPerConnection<=8192"
+  cluster_down
+}
+
+# sweep: SWEEP_ROOMS (1,000,000) rooms created over REST, demoted by the sweeper once idle, then
+# SWEEP_HYDRATE (10,000) random ones asked for again, SWEEP_CONCURRENCY (4) at a time. The
+# sweeper runs every SWEEP_INTERVAL_MS (100) with a batch of SWEEP_BATCH (5,000) per shard
+# instance; SWEEP_IDLE_AFTER_MS defaults to rooms/4 ms (at least 20 s; 250 s for 1,000,000), so
+# that every room is created before the first one is idle, even at 4,000 creates/s. Rooms turn idle in creation order, so the load generator
+# pauses the node (SIGSTOP) from the end of creation until the last room is idle: the sweeper
+# then finds them all idle at once and works the backlog off at its configured pace.
+scenario_sweep() {
+  local rooms=${SWEEP_ROOMS:-1000000} idle
+  idle=${SWEEP_IDLE_AFTER_MS:-$((rooms / 4 > 20000 ? rooms / 4 : 20000))}
+  server_env LIVEROOM_SWEEPER_IDLE_AFTER_MS="$idle" LIVEROOM_SWEEPER_INTERVAL_MS="${SWEEP_INTERVAL_MS:-100}" \
+    LIVEROOM_SWEEPER_BATCH_SIZE="${SWEEP_BATCH:-5000}"
+  cluster_up 1
+  loadgen sweep 1 --mode sweep --targets "127.0.0.1:$(port 1)" --rooms "$rooms" \
+    --hydrate "${SWEEP_HYDRATE:-10000}" --concurrency "${SWEEP_CONCURRENCY:-4}" --connections 64 --idle-after-ms "$idle" \
+    --duration $((idle / 1000 + 300)) \
+    --expect "demotionsPerSecond>=50000" --expect "heapAfterOverBaselineMiB<=16" \
+    --expect "redisBytesPerRoom<=200" --expect "hydrateP99Ms<=5"
+  cluster_down
+}
+
+# failover: 3 nodes, many-rooms at 1/10 scale (FAILOVER_ROOMS 1,000 rooms x 3 members, 1 message/s
+# per room), node 3 killed with SIGKILL after FAILOVER_WARMUP (10) s; then FAILOVER_DURATION (30)
+# s of traffic while rooms and clients recover.
+scenario_failover() {
+  local members=3 rooms
+  rooms=$(fit "${FAILOVER_ROOMS:-1000}" "$members")
+  cluster_up 3
+  loadgen failover 3 --mode failover --targets "$(targets 3)" --room "fo-$$" --rooms "$rooms" \
+    --subscribers $((rooms * (members - 1))) --publishers "$rooms" --publishers-receive true \
+    --rate "$rooms" --warmup "${FAILOVER_WARMUP:-10}" --duration "${FAILOVER_DURATION:-30}" \
+    --kill-pid "$(node_pid 3)" --kill-target "127.0.0.1:$(port 3)" --source-ips "$(source_ips $((rooms * members)))" \
+    --expect "recoverySeconds<=10" --expect "ackedLost<=0" --expect "duplicateSeqs<=0"
+  cluster_down
+}
+
+run_one() { # scenario
+  declare -F "scenario_$1" >/dev/null || die "unknown scenario '$1' (have: ${SCENARIOS[*]})"
+  LOAD_AT_START=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo -1)
+  log "$1 on $(java -version 2>&1 | head -n 1); $(nproc 2>/dev/null || echo '?') cores; load average $LOAD_AT_START; open-file limit $FD_LIMIT"
+  : >"$OUT/$1.log"
+  rm -f "$OUT/$1.json" "$OUT/$1"-*.jfr "$OUT/$1-profile.txt"
+  # the jar is built once, before any node runs on it
+  [[ -f target/liveroom.jar ]] || ./mvnw -B -q -DskipTests package </dev/null
+  "scenario_$1"
+  [[ -f $OUT/$1.json ]] || die "$1 wrote no result"
+  log "result: $OUT/$1.json"
 }
 
 main() {
@@ -124,14 +326,21 @@ main() {
   mkdir -p "$OUT"
   case $1 in
     list) printf '%s\n' "${SCENARIOS[@]}" ;;
-    all) for s in "${SCENARIOS[@]}"; do "$0" "$s"; done ;;
-    *)
-      declare -F "scenario_$1" >/dev/null || die "unknown scenario '$1' (have: ${SCENARIOS[*]})"
-      log "$1 on $(java -version 2>&1 | head -n 1)"
-      : >"$OUT/$1.log"
-      "scenario_$1"
-      log "result: $OUT/$1.json"
+    all)
+      local s failed=()
+      [[ -f target/liveroom.jar ]] || ./mvnw -B -q -DskipTests package </dev/null
+      for s in "${SCENARIOS[@]}"; do
+        "$0" "$s" || failed+=("$s")
+      done
+      log "summary:"
+      for s in "${SCENARIOS[@]}"; do
+        if [[ -f $OUT/$s.json ]]; then
+          grep -h "^$s:" "$OUT/$s.log" | tail -n 1 | sed 's/^/  /' || true
+        fi
+      done
+      ((${#failed[@]} == 0)) || die "failed: ${failed[*]}"
       ;;
+    *) run_one "$1" ;;
   esac
 }
 

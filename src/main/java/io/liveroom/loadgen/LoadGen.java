@@ -1,6 +1,7 @@
 package io.liveroom.loadgen;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
@@ -12,25 +13,42 @@ import io.vertx.ext.auth.JWTOptions;
 import io.vertx.ext.auth.PubSecKeyOptions;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
+import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.core.buffer.Buffer;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Recorder;
 
 /**
- * liveroom's load generator: real-time clients over SockJS's raw WebSocket transport
- * ({@code /rt/websocket}) speaking the liveroom protocol. Subscribers join rooms, publishers
- * send at a fixed total rate, and every subscriber measures end-to-end latency (the publisher's
- * send time travels in the text; both sides are this process, so one clock) and checks each
- * room's {@code seq} for gaps and duplicates. Bounded by {@code --duration}; writes a JSON
- * result. Run: {@code java -cp liveroom.jar io.liveroom.loadgen.LoadGen --help}.
+ * liveroom's load generator. Its modes:
+ * <ul>
+ *   <li>{@code pubsub} (default): real-time clients over SockJS's raw WebSocket transport
+ *       ({@code /rt/websocket}) speaking the liveroom protocol. Subscribers join rooms,
+ *       publishers send at a fixed total rate, and every receiver measures end-to-end latency
+ *       (the publisher's send time travels in the text; both sides are this process, so one
+ *       clock) and checks each room's {@code seq} for gaps and duplicates;</li>
+ *   <li>{@code idle}: connections that join rooms and stay silent; heap and RSS per connection
+ *       after full GCs of the servers;</li>
+ *   <li>{@code failover}: pubsub traffic over several nodes, one of which is killed with
+ *       SIGKILL; time until every room answers again, client recovery, acknowledged items
+ *       lost and {@code (epoch, seq)} seen with two texts;</li>
+ *   <li>{@code http-create}: {@code POST /api/v1/rooms} from {@code wrk} or from this process
+ *       ({@link HttpLoad});</li>
+ *   <li>{@code sweep}: rooms created, demoted by the sweeper, then touched again ({@link SweepRun}).</li>
+ * </ul>
+ * Bounded by {@code --duration}; writes a JSON result in the shape of BENCHMARKS.md. Run:
+ * {@code java -cp liveroom.jar io.liveroom.loadgen.LoadGen --help}.
  *
  * <p>{@code main} drives the run from its own thread and waits with {@code Future.await()}; the
  * connections' callbacks run on the Vert.x event loops, which never block.
@@ -44,22 +62,36 @@ public final class LoadGen {
   private final List<Conn> subscribers = new ArrayList<>();
   private final List<Conn> publishers = new ArrayList<>();
   private final Recorder latency = new Recorder(3);
-  private final AtomicLong deliveries = new AtomicLong();
+  /** Counted on every event loop at millions a second: a LongAdder does not bounce one cache line between them. */
+  private final java.util.concurrent.atomic.LongAdder deliveries = new java.util.concurrent.atomic.LongAdder();
   private final AtomicLong sent = new AtomicLong();
   private final AtomicLong acked = new AtomicLong();
   private final AtomicLong refused = new AtomicLong();
   private final AtomicLong connectFailures = new AtomicLong();
+  private final AtomicLong joinRetries = new AtomicLong();
+  /** Text frames that were not JSON: never expected from a correct server. */
+  private final AtomicLong badFrames = new AtomicLong();
   private final Map<String, AtomicLong> maxAckedSeq = new HashMap<>();
+  /** Failover mode only: every acknowledged and every received item. */
+  private final Ledger ledger;
   private volatile boolean measuring;
+  /** Failover mode: connections that were cut and have not joined again yet; when the last one did. */
+  private final AtomicInteger cut = new AtomicInteger();
+  private final AtomicInteger rejoined = new AtomicInteger();
+  private final AtomicLong lastRejoinNanos = new AtomicLong();
+  private final AtomicLong reconnectAttempts = new AtomicLong();
+  private volatile boolean stopping;
+  private volatile String deadTarget;
   private int clientIndex;
   /** One client per source address, kept referenced: Vert.x closes clients that become garbage. */
-  private final Map<String, WebSocketClient> clients = new HashMap<>();
+  private final Map<String, WebSocketClient> clients = new ConcurrentHashMap<>();
 
-  private LoadGen(Options o) {
+  LoadGen(Options o, Vertx vertx) {
     this.o = o;
-    this.vertx = Vertx.vertx();
+    this.vertx = vertx;
     this.jwt = JWTAuth.create(vertx, new JWTAuthOptions()
         .addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(o.jwtSecret)));
+    this.ledger = o.mode.equals("failover") ? new Ledger() : null;
   }
 
   public static void main(String[] args) throws Exception {
@@ -68,32 +100,47 @@ public final class LoadGen {
       System.out.println(Options.USAGE);
       return;
     }
-    LoadGen g = new LoadGen(o);
+    Instant startedAt = Instant.now();
+    double loadAtStart = o.loadAtStart >= 0 ? o.loadAtStart : Results.loadAverage();
+    Vertx vertx = Vertx.vertx();
+    int status = 0;
     try {
-      JsonObject result = g.run();
-      System.out.println(summary(result));
-      if (o.out != null) {
-        Path out = Path.of(o.out);
-        if (out.getParent() != null) {
-          Files.createDirectories(out.getParent());
-        }
-        Files.writeString(out, result.encodePrettily());
-      }
+      JsonObject figures = switch (o.mode) {
+        case "pubsub" -> new LoadGen(o, vertx).runPubSub();
+        case "idle" -> new LoadGen(o, vertx).runIdle();
+        case "failover" -> new LoadGen(o, vertx).runFailover();
+        case "http-create" -> new HttpLoad(o, vertx).runCreate();
+        case "sweep" -> new SweepRun(o, vertx).run();
+        default -> throw new IllegalArgumentException("unknown mode " + o.mode);
+      };
+      JsonObject result = Results.of(o, figures, startedAt, loadAtStart);
+      System.out.println(Results.summary(result));
+      Results.write(result, o.out);
+    } catch (Exception e) {
+      System.err.println("[loadgen] failed: " + e);
+      e.printStackTrace();
+      status = 1;
     } finally {
       try {
-        g.vertx.close().await(10, TimeUnit.SECONDS);
+        vertx.close().await(10, TimeUnit.SECONDS);
       } catch (java.util.concurrent.TimeoutException e) {
         // thousands of sockets closing: the process ends anyway
       }
     }
-    System.exit(0);
+    System.exit(status);
   }
 
-  private JsonObject run() throws Exception {
+  private List<String> roomIds() {
     List<String> rooms = new ArrayList<>();
     for (int r = 0; r < o.rooms; r++) {
       rooms.add(o.rooms == 1 ? o.room : o.room + "-" + r);
     }
+    return rooms;
+  }
+
+  /** Subscribers and publishers in rooms, publishing at {@code --rate}: fanout-hot, many-rooms, latency. */
+  JsonObject runPubSub() throws Exception {
+    List<String> rooms = roomIds();
     createRooms(rooms);
     rooms.forEach(r -> maxAckedSeq.put(r, new AtomicLong()));
     long t0 = System.nanoTime();
@@ -102,85 +149,363 @@ public final class LoadGen {
     log("connected %d subscribers and %d publishers in %.1f s (%d failed)", subscribers.size(), publishers.size(),
         connectSeconds, connectFailures.get());
 
-    long periodicId = startPublishing(rooms);
+    long periodicId = startPublishing();
     sleep(o.warmupSeconds * 1000L);
     latency.reset();
-    long deliveredBefore = deliveries.get();
+    long deliveredBefore = deliveries.sum();
+    long ackedBefore = acked.get();
     long cpu0 = ServerStats.cpuTicks(o.serverPids);
+    long self0 = ServerStats.cpuTicks(List.of(ProcessHandle.current().pid()));
+    double serverDropped0 = ServerStats.metricSum(o.metricsUrls, "liveroom_messages_dropped_total");
+    Map<String, Double> dropped0 = ServerStats.series(o.metricsUrls, "liveroom_messages_dropped_total");
+    if (o.jfr != null) {
+      ServerStats.jfrStart(o.serverPids);
+    }
     measuring = true;
     long m0 = System.nanoTime();
-    sleep(o.durationSeconds * 1000L);
-    measuring = false;
-    double window = (System.nanoTime() - m0) / 1e9;
-    long cpu1 = ServerStats.cpuTicks(o.serverPids);
-    long delivered = deliveries.get() - deliveredBefore;
-    var hist = latency.getIntervalHistogram();
-    vertx.cancelTimer(periodicId);
-    sleep(2000); // let the last items arrive before counting gaps
-
-    long gaps = 0;
-    long duplicates = 0;
-    for (Conn c : subscribers) {
-      duplicates += c.duplicates;
-      gaps += c.gaps;
-      long expected = maxAckedSeq.get(c.room).get();
-      if (c.lastSeq < expected) {
-        gaps += expected - c.lastSeq;
+    JsonObject figures = new JsonObject();
+    try (ServerStats.Sampler sampler = new ServerStats.Sampler(o.serverPids, o.metricsUrls)) {
+      // one interval histogram a second: the p99 of each second shows periodic stalls, their sum is the whole
+      org.HdrHistogram.Histogram hist = new org.HdrHistogram.Histogram(3);
+      JsonArray p99BySecond = new JsonArray();
+      for (int sec = 0; sec < o.durationSeconds; sec++) {
+        sleep(Math.max(0, m0 + (sec + 1) * 1_000_000_000L - System.nanoTime()) / 1_000_000);
+        org.HdrHistogram.Histogram h = latency.getIntervalHistogram();
+        p99BySecond.add(round(h.getValueAtPercentile(99) / 1000.0));
+        hist.add(h);
       }
+      measuring = false;
+      double window = (System.nanoTime() - m0) / 1e9;
+      long cpu1 = ServerStats.cpuTicks(o.serverPids);
+      long self1 = ServerStats.cpuTicks(List.of(ProcessHandle.current().pid()));
+      long delivered = deliveries.sum() - deliveredBefore;
+      long ackedIn = acked.get() - ackedBefore;
+      figures.put("p99MsBySecond", p99BySecond);
+      if (o.jfr != null) {
+        figures.put("jfr", String.join(",", ServerStats.jfrStop(o.serverPids, o.jfr)));
+      }
+      vertx.cancelTimer(periodicId);
+      sleep(2000); // let the last items arrive before counting gaps
+
+      long gaps = 0;
+      long duplicates = 0;
+      List<Conn> receivers = new ArrayList<>(subscribers);
+      if (o.publishersReceive) {
+        receivers.addAll(publishers);
+      }
+      for (Conn c : receivers) {
+        duplicates += c.duplicates;
+        gaps += c.gaps;
+        long expected = maxAckedSeq.get(c.room).get();
+        if (c.lastSeq < expected) {
+          gaps += expected - c.lastSeq;
+        }
+      }
+      figures
+          .put("subscribers", subscribers.size())
+          .put("publishers", publishers.size())
+          .put("rooms", rooms.size())
+          .put("connections", subscribers.size() + publishers.size())
+          .put("connectFailures", connectFailures.get())
+          .put("joinRetries", joinRetries.get())
+          .put("connectSeconds", round(connectSeconds))
+          .put("messagesSent", sent.get())
+          .put("messagesAcked", acked.get())
+          .put("messagesInPerSecond", round(ackedIn / window))
+          .put("deliveriesPerSecond", round(delivered / window))
+          .put("p50Ms", round(hist.getValueAtPercentile(50) / 1000.0))
+          .put("p99Ms", round(hist.getValueAtPercentile(99) / 1000.0))
+          .put("p999Ms", round(hist.getValueAtPercentile(99.9) / 1000.0))
+          .put("maxMs", round(hist.getMaxValue() / 1000.0))
+          .put("latencySamples", hist.getTotalCount())
+          .put("gaps", gaps)
+          .put("duplicates", duplicates)
+          // items the server did not deliver (slow consumers, backlog), and sends it refused
+          .put("dropped", (long) (ServerStats.metricSum(o.metricsUrls, "liveroom_messages_dropped_total")
+              - serverDropped0))
+          .put("droppedByReason", droppedByReason(dropped0))
+          .put("refused", refused.get())
+          .put("badFrames", badFrames.get())
+          .put("loadgenCpuPercent", round(ServerStats.cpuPercent(self1 - self0, window)));
+      serverFigures(figures, sampler, cpu1 - cpu0, window);
     }
-    JsonObject figures = new JsonObject()
-        .put("subscribers", subscribers.size())
-        .put("publishers", publishers.size())
-        .put("rooms", rooms.size())
-        .put("connections", subscribers.size() + publishers.size())
-        .put("connectFailures", connectFailures.get())
-        .put("connectSeconds", round(connectSeconds))
-        .put("messagesSent", sent.get())
-        .put("messagesAcked", acked.get())
-        .put("messagesInPerSecond", round(acked.get() / (o.warmupSeconds + window)))
-        .put("deliveriesPerSecond", round(delivered / window))
-        .put("p50Ms", round(hist.getValueAtPercentile(50) / 1000.0))
-        .put("p99Ms", round(hist.getValueAtPercentile(99) / 1000.0))
-        .put("p999Ms", round(hist.getValueAtPercentile(99.9) / 1000.0))
-        .put("maxMs", round(hist.getMaxValue() / 1000.0))
-        .put("latencySamples", hist.getTotalCount())
-        .put("gaps", gaps)
-        .put("duplicates", duplicates)
-        .put("dropped", refused.get());
+    return figures;
+  }
+
+  /** The server's undelivered items since {@code before}, by reason (slow_consumer, backlog, ...). */
+  private JsonObject droppedByReason(Map<String, Double> before) {
+    JsonObject out = new JsonObject();
+    ServerStats.series(o.metricsUrls, "liveroom_messages_dropped_total").forEach((series, v) -> {
+      long d = (long) (v - before.getOrDefault(series, 0.0));
+      if (d > 0) {
+        int at = series.indexOf("reason=\"");
+        out.put(at < 0 ? series : series.substring(at + 8, series.indexOf('"', at + 8)), d);
+      }
+    });
+    return out;
+  }
+
+  /** CPU over the measured window, peak one-second CPU, heap at the end and its peak, RSS peak. */
+  private void serverFigures(JsonObject figures, ServerStats.Sampler sampler, long ticks, double window) {
     if (!o.serverPids.isEmpty()) {
-      figures.put("serverCpuPercent", round(ServerStats.cpuPercent(cpu1 - cpu0, window)));
+      figures.put("serverCpuPercent", round(ServerStats.cpuPercent(ticks, window)));
+      figures.put("serverCpuMaxPercent", round(sampler.cpuMaxPercent()));
+      figures.put("serverRssMaxMiB", round(sampler.rssMaxBytes() / 1048576.0));
     }
     if (!o.metricsUrls.isEmpty()) {
-      figures.put("heapMiB", round(ServerStats.heapBytes(vertx, o.metricsUrls) / 1048576.0));
+      figures.put("heapMiB", round(ServerStats.heapBytes(o.metricsUrls) / 1048576.0));
+      figures.put("heapMaxMiB", round(sampler.heapMaxBytes() / 1048576.0));
     }
-    JsonObject targets = new JsonObject();
-    boolean met = true;
-    for (String e : o.expects) {
-      boolean atMost = e.contains("<=");
-      String[] kv = e.split(atMost ? "<=" : ">=");
-      double want = Double.parseDouble(kv[1]);
-      Double got = figures.getDouble(kv[0]);
-      targets.put(kv[0], (atMost ? "<= " : ">= ") + kv[1]);
-      met &= got != null && (atMost ? got <= want : got >= want);
-    }
+  }
+
+  /**
+   * Idle connections: full GC and heap/RSS of the servers, then {@code --subscribers}
+   * connections joined to {@code --rooms} rooms that send nothing more, a hold, full GC and
+   * heap/RSS again. The difference divided by the connections is the cost of one.
+   */
+  JsonObject runIdle() throws Exception {
+    List<String> rooms = roomIds();
+    createRooms(rooms);
+    ServerStats.fullGc(o.serverPids);
+    double heap0 = ServerStats.heapBytes(o.metricsUrls);
+    long rss0 = ServerStats.rssBytes(o.serverPids);
+    Map<String, long[]> histo0 = o.serverPids.size() == 1 ? ServerStats.histogram(o.serverPids.get(0)) : Map.of();
+    double conns0 = ServerStats.metric(o.metricsUrls, "liveroom_connections");
+    long t0 = System.nanoTime();
+    connectAll(rooms);
+    double connectSeconds = (System.nanoTime() - t0) / 1e9;
+    int n = subscribers.size() + publishers.size();
+    log("connected %d idle connections in %.1f s (%d failed); holding %d s", n, connectSeconds,
+        connectFailures.get(), o.holdSeconds);
+    long cpu0 = ServerStats.cpuTicks(o.serverPids);
+    sleep(o.holdSeconds * 1000L);
+    double idleCpu = ServerStats.cpuPercent(ServerStats.cpuTicks(o.serverPids) - cpu0, o.holdSeconds);
+    ServerStats.fullGc(o.serverPids);
+    double heap1 = ServerStats.heapBytes(o.metricsUrls);
+    long rss1 = ServerStats.rssBytes(o.serverPids);
+    double conns1 = ServerStats.metric(o.metricsUrls, "liveroom_connections");
+    Map<String, long[]> histo1 = o.serverPids.size() == 1 ? ServerStats.histogram(o.serverPids.get(0)) : Map.of();
+    // where the bytes of a connection are: the classes that grew most, per connection
+    JsonArray top = new JsonArray();
+    histo1.entrySet().stream()
+        .map(e -> {
+          long[] b = histo0.getOrDefault(e.getKey(), new long[2]);
+          return Map.entry(e.getKey(), new long[] {e.getValue()[0] - b[0], e.getValue()[1] - b[1]});
+        })
+        .filter(e -> e.getValue()[1] > 0)
+        .sorted((a, b) -> Long.compare(b.getValue()[1], a.getValue()[1]))
+        .limit(30)
+        .forEach(e -> top.add(new JsonObject().put("class", e.getKey())
+            .put("instancesPerConnection", round((double) e.getValue()[0] / Math.max(1, n)))
+            .put("bytesPerConnection", round((double) e.getValue()[1] / Math.max(1, n)))));
     return new JsonObject()
-        .put("scenario", o.scenario)
-        .put("figures", figures)
-        .put("targets", targets)
-        .put("met", met)
-        .put("jvmFlags", o.serverFlags)
-        .put("command", o.command)
-        .put("jdk", System.getProperty("java.vm.vendor") + " " + System.getProperty("java.version"))
-        .put("cores", Runtime.getRuntime().availableProcessors())
-        .put("startedAt", Instant.now().toString())
-        .put("loadgen", o.describe());
+        .put("connections", n)
+        .put("rooms", rooms.size())
+        .put("serverConnections", (long) (conns1 - conns0))
+        .put("connectFailures", connectFailures.get())
+        .put("joinRetries", joinRetries.get())
+        .put("connectSeconds", round(connectSeconds))
+        .put("connectsPerSecond", round(n / connectSeconds))
+        .put("heapBytesPerConnection", Math.round((heap1 - heap0) / Math.max(1, n)))
+        .put("rssBytesPerConnection", Math.round((double) (rss1 - rss0) / Math.max(1, n)))
+        .put("heapBeforeMiB", round(heap0 / 1048576.0))
+        .put("heapAfterMiB", round(heap1 / 1048576.0))
+        .put("rssBeforeMiB", round(rss0 / 1048576.0))
+        .put("rssAfterMiB", round(rss1 / 1048576.0))
+        .put("serverCpuIdlePercent", round(idleCpu))
+        .put("heapGrowthByClass", top);
+  }
+
+  /**
+   * Failover: pubsub traffic over every target, then SIGKILL of {@code --kill-pid} (the node at
+   * {@code --kill-target}) after the warm-up. From the kill on, every room is asked for through
+   * the survivors until it answers from a live owner; cut clients reconnect to a survivor and
+   * join again with {@code since}. At the end every acknowledged item must have reached a client
+   * or the room's Redis history.
+   */
+  JsonObject runFailover() throws Exception {
+    if (o.killPid <= 0 || o.killTarget == null || !o.targets.contains(o.killTarget)) {
+      throw new IllegalArgumentException("failover needs --kill-pid and --kill-target (one of --targets)");
+    }
+    List<String> rooms = roomIds();
+    createRooms(rooms);
+    rooms.forEach(r -> maxAckedSeq.put(r, new AtomicLong()));
+    long t0 = System.nanoTime();
+    connectAll(rooms);
+    log("connected %d subscribers and %d publishers in %.1f s (%d failed)", subscribers.size(), publishers.size(),
+        (System.nanoTime() - t0) / 1e9, connectFailures.get());
+    List<String> survivors = o.targets.stream().filter(t -> !t.equals(o.killTarget)).toList();
+    WebClient web = WebClient.create(vertx, new WebClientOptions().setKeepAlive(true), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(32));
+    String killedNode = nodeId(web, o.killTarget);
+    Map<String, String> ownerBefore = owners(web, survivors.get(0), rooms);
+    long onKilled = ownerBefore.values().stream().filter(killedNode::equals).count();
+
+    long periodicId = startPublishing();
+    sleep(o.warmupSeconds * 1000L);
+    latency.reset();
+    // the survivors' CPU: the killed node's ticks vanish with it
+    List<Long> live = o.serverPids.stream().filter(p -> p != o.killPid).toList();
+    List<String> liveUrls = o.metricsUrls.stream().filter(u -> !u.contains(":" + o.killTarget.split(":")[1] + "/"))
+        .toList();
+    long cpu0 = ServerStats.cpuTicks(live);
+    measuring = true;
+    JsonObject figures = new JsonObject();
+    try (ServerStats.Sampler sampler = new ServerStats.Sampler(live, liveUrls)) {
+      long m0 = System.nanoTime();
+      deadTarget = o.killTarget;
+      long killNanos = System.nanoTime();
+      ProcessHandle.of(o.killPid).ifPresent(ProcessHandle::destroyForcibly);
+      log("killed pid %d (%s, node %s, owner of %d of %d rooms)", o.killPid, o.killTarget, killedNode, onKilled,
+          rooms.size());
+      RoomProbe probe = new RoomProbe(web, survivors, rooms, killedNode, killNanos);
+      probe.start();
+      sleep(o.durationSeconds * 1000L);
+      measuring = false;
+      double window = (System.nanoTime() - m0) / 1e9;
+      long cpu1 = ServerStats.cpuTicks(live);
+      vertx.cancelTimer(periodicId);
+      sleep(3000); // the last acknowledgements and pushes
+      stopping = true;
+      var hist = latency.getIntervalHistogram();
+      // only what Redis holds can still be found: every acknowledged item either reached a client or is there
+      Ledger.Check check = ledger.check(vertx, o.redisUrl);
+      double recovery = probe.slowestSeconds();
+      figures
+          .put("rooms", rooms.size())
+          .put("connections", subscribers.size() + publishers.size())
+          .put("roomsOnKilledNode", onKilled)
+          .put("recoverySeconds", recovery < 0 ? null : round(recovery))
+          .put("roomsNotAnswering", probe.pending())
+          .put("movedRoomsMedianSeconds", round(probe.seconds(r -> killedNode.equals(ownerBefore.get(r)))[0]))
+          .put("otherRoomsMaxSeconds", round(probe.seconds(r -> !killedNode.equals(ownerBefore.get(r)))[1]))
+          .put("clientsCut", cut.get())
+          .put("clientsRejoined", rejoined.get())
+          .put("clientRecoverySeconds", cut.get() == 0 || rejoined.get() < cut.get() ? null
+              : round((lastRejoinNanos.get() - killNanos) / 1e9))
+          .put("reconnectAttempts", reconnectAttempts.get())
+          .put("joinRetries", joinRetries.get())
+          .put("messagesSent", sent.get())
+          .put("acked", check.acked())
+          .put("ackedLost", check.lost())
+          .put("ackedOnlyInRedis", check.onlyInRedis())
+          .put("duplicateSeqs", check.conflicts())
+          .put("refused", refused.get())
+          .put("p50Ms", round(hist.getValueAtPercentile(50) / 1000.0))
+          .put("p99Ms", round(hist.getValueAtPercentile(99) / 1000.0))
+          .put("maxMs", round(hist.getMaxValue() / 1000.0));
+      if (!live.isEmpty()) {
+        figures.put("serverCpuPercent", round(ServerStats.cpuPercent(cpu1 - cpu0, window)));
+        figures.put("serverCpuMaxPercent", round(sampler.cpuMaxPercent()));
+      }
+      if (!liveUrls.isEmpty()) {
+        figures.put("heapMiB", round(ServerStats.heapBytes(liveUrls) / 1048576.0));
+      }
+    }
+    return figures;
+  }
+
+  private String nodeId(WebClient web, String target) {
+    String[] hp = target.split(":");
+    HttpResponse<Buffer> r = web.get(Integer.parseInt(hp[1]), hp[0], "/api/v1/stats").bearerTokenAuthentication(o.apiKey)
+        .send().await();
+    return r.bodyAsJsonObject().getJsonObject("node").getString("nodeId");
+  }
+
+  /** The owner node id of each room, from {@code X-Liveroom-Owner}. */
+  private Map<String, String> owners(WebClient web, String target, List<String> rooms) {
+    String[] hp = target.split(":");
+    Map<String, String> out = new ConcurrentHashMap<>();
+    List<Future<?>> batch = new ArrayList<>();
+    for (String r : rooms) {
+      batch.add(web.get(Integer.parseInt(hp[1]), hp[0], "/api/v1/rooms/" + r).bearerTokenAuthentication(o.apiKey)
+          .send().onSuccess(resp -> {
+            String owner = resp.getHeader("X-Liveroom-Owner");
+            if (owner != null) {
+              out.put(r, owner);
+            }
+          }));
+      if (batch.size() >= 100) {
+        Future.join(batch).otherwiseEmpty().await();
+        batch.clear();
+      }
+    }
+    Future.join(batch).otherwiseEmpty().await();
+    return out;
+  }
+
+  /**
+   * Asks for every room through the survivors, each room again 100 ms after its last answer,
+   * until it answers 200 from an owner that is not the killed node.
+   */
+  private final class RoomProbe {
+    private final WebClient web;
+    private final List<String> survivors;
+    private final List<String> rooms;
+    private final String killedNode;
+    private final long since;
+    private final AtomicInteger left;
+    private final AtomicLong slowest = new AtomicLong(-1);
+    private final Map<String, Long> answered = new ConcurrentHashMap<>();
+
+    RoomProbe(WebClient web, List<String> survivors, List<String> rooms, String killedNode, long since) {
+      this.web = web;
+      this.survivors = survivors;
+      this.rooms = rooms;
+      this.killedNode = killedNode;
+      this.since = since;
+      this.left = new AtomicInteger(rooms.size());
+    }
+
+    void start() {
+      for (int i = 0; i < rooms.size(); i++) {
+        ask(rooms.get(i), i);
+      }
+    }
+
+    /**
+     * Asks again every 250 ms while the room has not answered, without waiting for the asks in
+     * flight (one routed to the dead owner waits for {@code shard.requestTimeoutMs}): the room
+     * counts as answering at its first good answer, whichever ask brought it.
+     */
+    private void ask(String room, int i) {
+      if (stopping || answered.containsKey(room)) {
+        return;
+      }
+      String[] hp = survivors.get(i % survivors.size()).split(":");
+      web.get(Integer.parseInt(hp[1]), hp[0], "/api/v1/rooms/" + room).bearerTokenAuthentication(o.apiKey)
+          .timeout(10_000).send().onComplete(ar -> {
+            String owner = ar.succeeded() ? ar.result().getHeader("X-Liveroom-Owner") : null;
+            if (ar.succeeded() && ar.result().statusCode() == 200 && owner != null && !owner.equals(killedNode)
+                && answered.putIfAbsent(room, System.nanoTime() - since) == null) {
+              slowest.accumulateAndGet(System.nanoTime() - since, Math::max);
+              left.decrementAndGet();
+            }
+          });
+      vertx.setTimer(250, id -> ask(room, i + 1));
+    }
+
+    /** The median and the longest time to answer, in seconds, of the rooms {@code which} accepts. */
+    double[] seconds(java.util.function.Predicate<String> which) {
+      List<Long> t = answered.entrySet().stream().filter(e -> which.test(e.getKey())).map(Map.Entry::getValue)
+          .sorted().toList();
+      return t.isEmpty() ? new double[] {0, 0} : new double[] {t.get(t.size() / 2) / 1e9, t.get(t.size() - 1) / 1e9};
+    }
+
+    /** Seconds from the kill until the last room answered, -1 while some room has not. */
+    double slowestSeconds() {
+      return left.get() > 0 ? -1 : slowest.get() / 1e9;
+    }
+
+    int pending() {
+      return left.get();
+    }
   }
 
   private void createRooms(List<String> rooms) {
     if (o.apiKey == null) {
       return;
     }
-    WebClient web = WebClient.create(vertx);
+    WebClient web = WebClient.create(vertx, new WebClientOptions().setKeepAlive(true), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(16));
     String[] target = o.targets.get(0).split(":");
     List<Future<?>> all = new ArrayList<>();
     for (String r : rooms) {
@@ -200,6 +525,7 @@ public final class LoadGen {
       }
     }
     Future.all(all).await();
+    web.close();
   }
 
   private void connectAll(List<String> rooms) {
@@ -212,6 +538,9 @@ public final class LoadGen {
     }
     for (int i = 0; i < o.publishers; i++) {
       pending.add(connect(rooms.get(i % rooms.size()), true));
+      if (pending.size() >= o.connectBatch) {
+        collect(pending);
+      }
     }
     collect(pending);
   }
@@ -223,6 +552,9 @@ public final class LoadGen {
         (f.result().publisher ? publishers : subscribers).add(f.result());
       } else {
         connectFailures.incrementAndGet();
+        if (connectFailures.get() <= 3) {
+          log("connect failed: %s", f.cause());
+        }
       }
     }
     pending.clear();
@@ -231,10 +563,13 @@ public final class LoadGen {
   private Future<Conn> connect(String room, boolean publisher) {
     int i = clientIndex++;
     List<String> targets = publisher ? o.pubTargets : o.targets;
-    String target = targets.get(i % targets.size());
-    String[] hp = target.split(":");
+    Conn c = new Conn(room, publisher, "lg-" + (publisher ? "p" : "s") + i, i, i % targets.size());
+    return c.open(targets.get(c.target));
+  }
+
+  private WebSocketClient client(int i) {
     String source = o.sourceIps.isEmpty() ? "" : o.sourceIps.get(i % o.sourceIps.size());
-    WebSocketClient client = clients.computeIfAbsent(source, src -> {
+    return clients.computeIfAbsent(source, src -> {
       WebSocketClientOptions wo = new WebSocketClientOptions().setTryUsePerMessageCompression(false)
           .setMaxConnections(1_000_000);
       if (!src.isEmpty()) {
@@ -242,13 +577,9 @@ public final class LoadGen {
       }
       return vertx.createWebSocketClient(wo);
     });
-    Conn c = new Conn(room, publisher, "lg-" + (publisher ? "p" : "s") + i);
-    return client.connect(new WebSocketConnectOptions().setHost(hp[0]).setPort(Integer.parseInt(hp[1]))
-            .setURI("/rt/websocket").setTimeout(30_000))
-        .compose(ws -> c.start(ws));
   }
 
-  private long startPublishing(List<String> rooms) {
+  private long startPublishing() {
     if (publishers.isEmpty() || o.rate <= 0) {
       return -1;
     }
@@ -266,110 +597,308 @@ public final class LoadGen {
   }
 
   /** One client connection: hello, join, then receive (and, for publishers, send). */
-  private final class Conn {
+  private final class Conn implements Scan.Items {
     final String room;
     final boolean publisher;
+    final boolean receives;
     final String user;
-    WebSocket ws;
-    long nextId = 1;
+    final int index;
+    int target;
+    volatile WebSocket ws;
+    volatile boolean ready;
+    final AtomicLong nextId = new AtomicLong(1);
+    long helloId;
+    long joinId;
+    /** Publisher in failover mode: the text of each send not yet answered, by command id. */
+    final Map<Long, String> inflight;
     long lastSeq;
     long epoch = -1;
     long gaps;
     long duplicates;
+    long published;
+    long cutAt;
+    int joinAttempts;
+    /** Whether this connection records latency: every one, or one in {@code --latency-sample}. */
+    final boolean timed;
 
-    Conn(String room, boolean publisher, String user) {
+    Conn(String room, boolean publisher, String user, int index, int target) {
       this.room = room;
       this.publisher = publisher;
+      this.receives = !publisher || o.publishersReceive;
       this.user = user;
+      this.index = index;
+      this.target = target;
+      this.inflight = publisher && ledger != null ? new ConcurrentHashMap<>() : null;
+      this.timed = index % o.latencySample == 0;
+    }
+
+    Future<Conn> open(String hostPort) {
+      String[] hp = hostPort.split(":");
+      return client(index).connect(new WebSocketConnectOptions().setHost(hp[0]).setPort(Integer.parseInt(hp[1]))
+              .setURI("/rt/websocket").setTimeout(30_000))
+          .compose(this::start);
     }
 
     Future<Conn> start(WebSocket ws) {
       this.ws = ws;
-      io.vertx.core.Promise<Conn> ready = io.vertx.core.Promise.promise();
+      Promise<Conn> done = Promise.promise();
       String token = jwt.generateToken(new JsonObject().put("sub", user).put("name", user),
           new JWTOptions().setExpiresInSeconds(24 * 3600));
-      ws.textMessageHandler(text -> onText(text, ready));
-      ws.closeHandler(v -> ready.tryFail("closed"));
-      ws.writeTextMessage(new JsonObject().put("id", nextId++).put("op", "hello").put("v", 1).put("token", token).encode());
-      return ready.future();
+      ws.textMessageHandler(text -> onText(ws, text, done));
+      ws.closeHandler(v -> {
+        done.tryFail("closed");
+        onClosed(ws);
+      });
+      helloId = nextId.getAndIncrement();
+      ws.writeTextMessage(new JsonObject().put("id", helloId).put("op", "hello").put("v", 1).put("token", token).encode());
+      return done.future();
+    }
+
+    /** Failover mode: a connection cut by the kill reconnects to the next live target and joins with since. */
+    private void onClosed(WebSocket closed) {
+      if (ws != closed) {
+        return;
+      }
+      boolean wasReady = ready;
+      ready = false;
+      if (ledger == null || stopping || !wasReady) {
+        return;
+      }
+      if (cutAt == 0) {
+        cutAt = System.nanoTime();
+        cut.incrementAndGet();
+      }
+      reconnect(0);
+    }
+
+    private void reconnect(int attempt) {
+      if (stopping || attempt > 200) {
+        return;
+      }
+      List<String> targets = publisher ? o.pubTargets : o.targets;
+      target = (target + 1) % targets.size();
+      String t = targets.get(target);
+      if (t.equals(deadTarget)) {
+        target = (target + 1) % targets.size();
+        t = targets.get(target);
+      }
+      long delay = 100 + ThreadLocalRandom.current().nextLong(400) + Math.min(2000, attempt * 200L);
+      String hostPort = t;
+      vertx.setTimer(delay, id -> {
+        reconnectAttempts.incrementAndGet();
+        open(hostPort).onFailure(e -> reconnect(attempt + 1));
+      });
     }
 
     void publish() {
+      WebSocket w = ws;
+      if (!ready || w == null) {
+        return;
+      }
+      long id = nextId.getAndIncrement();
+      String text = PREFIX + System.nanoTime() + " " + user + "." + (++published);
+      if (inflight != null) {
+        inflight.put(id, text);
+      }
       sent.incrementAndGet();
-      ws.writeTextMessage(new JsonObject().put("id", nextId++).put("op", "send").put("room", room)
-          .put("body", new JsonObject().put("text", PREFIX + System.nanoTime())).encode());
+      w.writeTextMessage(new JsonObject().put("id", id).put("op", "send").put("room", room)
+          .put("body", new JsonObject().put("text", text)).encode());
     }
 
-    void onText(String text, io.vertx.core.Promise<Conn> ready) {
-      JsonObject m = new JsonObject(text);
+    void onText(WebSocket w, String text, Promise<Conn> done) {
+      long now = System.nanoTime();
+      if (receives && ledger == null && text.startsWith(Scan.DANMAKU)) {
+        // the fast path of the hot scenarios: no JSON tree for a danmaku push
+        Scan.danmaku(text, this, now);
+        return;
+      }
+      JsonObject m;
+      try {
+        m = new JsonObject(text);
+      } catch (io.vertx.core.json.DecodeException e) {
+        if (badFrames.incrementAndGet() <= 3) {
+          log("not JSON (%d chars): %s", text.length(), text.substring(0, Math.min(120, text.length()))
+              .replaceAll("[^\\x20-\\x7e]", "?"));
+        }
+        return;
+      }
       String push = m.getString("push");
       if (push == null) {
         long id = m.getLong("id", -1L);
         if (!m.getBoolean("ok", false)) {
-          if (id <= 2) {
-            ready.tryFail(m.encode());
+          JsonObject error = m.getJsonObject("error", new JsonObject());
+          if (id == joinId && "UNAVAILABLE".equals(error.getString("code")) && joinAttempts < 10) {
+            // the owner could not reach Redis in time (a loaded machine): retry as a real client would
+            joinRetries.incrementAndGet();
+            long delay = 200L * ++joinAttempts;
+            vertx.setTimer(delay, t -> sendJoin(w));
+          } else if (id == helloId || id == joinId) {
+            done.tryFail(m.encode());
+            w.close();
           } else {
             refused.incrementAndGet();
+            if (inflight != null) {
+              inflight.remove(id);
+            }
           }
-        } else if (id == 1) {
-          ws.writeTextMessage(new JsonObject().put("id", nextId++).put("op", "join").put("room", room).encode());
-        } else if (id == 2) {
-          epoch = m.getLong("epoch");
-          lastSeq = m.getLong("seq");
-          ready.tryComplete(this);
+        } else if (id == helloId) {
+          joinAttempts = 0;
+          sendJoin(w);
+        } else if (id == joinId) {
+          onJoined(m);
+          ready = true;
+          if (cutAt != 0) {
+            cutAt = 0;
+            rejoined.incrementAndGet();
+            lastRejoinNanos.accumulateAndGet(now, Math::max);
+          }
+          done.tryComplete(this);
         } else if (publisher) {
           acked.incrementAndGet();
-          maxAckedSeq.get(room).accumulateAndGet(m.getLong("seq"), Math::max);
+          long seq = m.getLong("seq");
+          maxAckedSeq.get(room).accumulateAndGet(seq, Math::max);
+          if (inflight != null) {
+            String t = inflight.remove(id);
+            if (t != null) {
+              ledger.acked(room, m.getLong("epoch"), seq, t);
+            }
+          }
         }
         return;
       }
-      if (!"danmaku".equals(push) || publisher) {
+      if (!"danmaku".equals(push) || !receives) {
         return;
       }
-      long now = System.nanoTime();
-      if (m.getLong("epoch") != epoch) {
-        epoch = m.getLong("epoch");
+      long pushEpoch = m.getLong("epoch");
+      if (pushEpoch != epoch) {
+        epoch = pushEpoch;
         lastSeq = 0;
       }
       JsonArray items = m.getJsonArray("items");
       for (int i = 0; i < items.size(); i++) {
         JsonObject it = items.getJsonObject(i);
-        long seq = it.getLong("seq");
-        if (seq <= lastSeq) {
-          duplicates++;
-          continue;
-        }
-        if (seq > lastSeq + 1) {
-          gaps += seq - lastSeq - 1;
-        }
-        lastSeq = seq;
-        deliveries.incrementAndGet();
         String t = it.getString("text");
-        if (measuring && t.startsWith(PREFIX)) {
-          long sentAt = Long.parseLong(t.substring(PREFIX.length()));
-          latency.recordValue(Math.max(0, (now - sentAt) / 1000)); // microseconds
+        if (ledger != null) {
+          ledger.received(room, pushEpoch, it.getLong("seq"), t);
         }
+        item(it.getLong("seq"), t, now);
+      }
+    }
+
+    private void sendJoin(WebSocket w) {
+      joinId = nextId.getAndIncrement();
+      JsonObject join = new JsonObject().put("id", joinId).put("op", "join").put("room", room);
+      if (epoch >= 0) {
+        join.put("since", new JsonObject().put("epoch", epoch).put("seq", lastSeq));
+      }
+      w.writeTextMessage(join.encode());
+    }
+
+    /** The join reply: the position, and in failover mode the history items it carries. */
+    private void onJoined(JsonObject m) {
+      long replyEpoch = m.getLong("epoch");
+      JsonArray history = m.getJsonArray("history", new JsonArray());
+      if (ledger != null) {
+        for (int i = 0; i < history.size(); i++) {
+          JsonObject it = history.getJsonObject(i);
+          ledger.received(room, it.getLong("epoch", replyEpoch), it.getLong("seq"), it.getString("text"));
+        }
+      }
+      if (replyEpoch != epoch) {
+        epoch = replyEpoch;
+      }
+      lastSeq = m.getLong("seq");
+    }
+
+    /** One item of a push, in order: gaps, duplicates, and latency when it is one of ours. */
+    @Override
+    public void item(long seq, String t, long now) {
+      if (seq <= lastSeq) {
+        duplicates++;
+        return;
+      }
+      if (seq > lastSeq + 1) {
+        gaps += seq - lastSeq - 1;
+      }
+      lastSeq = seq;
+      deliveries.increment();
+      if (measuring && timed && t != null && t.startsWith(PREFIX)) {
+        int end = t.indexOf(' ', PREFIX.length());
+        long sentAt = Long.parseLong(t, PREFIX.length(), end < 0 ? t.length() : end, 10);
+        latency.recordValue(Math.max(0, (now - sentAt) / 1000)); // microseconds
+      }
+    }
+
+    @Override
+    public void epoch(long e) {
+      if (e != epoch) {
+        epoch = e;
+        lastSeq = 0;
       }
     }
   }
 
-  private static String summary(JsonObject r) {
-    JsonObject f = r.getJsonObject("figures");
-    return String.format("%s: %d subscribers, %.0f deliveries/s, p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms, "
-            + "gaps %d, duplicates %d, refused %d", r.getString("scenario"), f.getInteger("subscribers"),
-        f.getDouble("deliveriesPerSecond"), f.getDouble("p50Ms"), f.getDouble("p99Ms"), f.getDouble("p999Ms"),
-        f.getLong("gaps"), f.getLong("duplicates"), f.getLong("dropped"));
+  /**
+   * Reads a {@code danmaku} push without building a JSON tree. It relies on JSON escaping: a
+   * quote inside a string is always escaped, so the literal {@code "seq":} and {@code "text":"}
+   * only occur as keys. Texts are read only when they are the load generator's own (no escapes).
+   */
+  static final class Scan {
+    /** What a push holds, in order: its epoch, then each item's seq and (own) text. */
+    interface Items {
+      void epoch(long epoch);
+
+      void item(long seq, String text, long now);
+    }
+
+    static final String DANMAKU = "{\"push\":\"danmaku\",";
+    private static final String EPOCH = "\"epoch\":";
+    private static final String SEQ = "\"seq\":";
+    private static final String TEXT = "\"text\":\"";
+
+    private Scan() {
+    }
+
+    static void danmaku(String s, Items c, long now) {
+      int e = s.indexOf(EPOCH);
+      c.epoch(number(s, e + EPOCH.length()));
+      int at = s.indexOf(SEQ, e);
+      while (at >= 0) {
+        long seq = number(s, at + SEQ.length());
+        String text = null;
+        int t = s.indexOf(TEXT, at);
+        int nextSeq = s.indexOf(SEQ, at + SEQ.length());
+        if (t >= 0 && (nextSeq < 0 || t < nextSeq) && s.startsWith(PREFIX, t + TEXT.length())) {
+          int end = s.indexOf('"', t + TEXT.length());
+          text = s.substring(t + TEXT.length(), end);
+        }
+        c.item(seq, text, now);
+        at = nextSeq;
+      }
+    }
+
+    private static long number(String s, int from) {
+      long v = 0;
+      for (int i = from; i < s.length(); i++) {
+        char ch = s.charAt(i);
+        if (ch < '0' || ch > '9') {
+          break;
+        }
+        v = v * 10 + (ch - '0');
+      }
+      return v;
+    }
   }
 
-  private static double round(double v) {
-    return Math.round(v * 100) / 100.0;
+  static double round(double v) {
+    return Results.round(v);
   }
 
-  private static void sleep(long ms) throws InterruptedException {
+  static void sleep(long ms) throws InterruptedException {
     TimeUnit.MILLISECONDS.sleep(ms);
   }
 
-  private static void log(String fmt, Object... args) {
+  static void log(String fmt, Object... args) {
     System.out.printf("[loadgen] " + fmt + "%n", args);
   }
 
@@ -377,47 +906,79 @@ public final class LoadGen {
   static final class Options {
     static final String USAGE = """
         usage: java -cp liveroom.jar io.liveroom.loadgen.LoadGen [options]
+          --mode M               pubsub (default), idle, failover, http-create or sweep
           --targets h:p,h:p      edges subscribers connect to, round-robin (default 127.0.0.1:8080)
           --pub-targets h:p,..   edges publishers connect to (default: --targets)
           --room ID              room id, or prefix with --rooms > 1 (default lg-room)
           --rooms N              rooms (default 1)
           --subscribers N        subscribing connections (default 100)
-          --publishers N         publishing connections (default 1)
+          --publishers N         publishing connections (default 1); publisher i joins room i mod rooms
+          --publishers-receive B publishers also receive, and count deliveries and gaps (default false)
           --rate N               messages per second, all publishers together (default 10)
           --warmup S             seconds before measuring (default 5)
-          --duration S           measured seconds (default 20)
+          --duration S           measured seconds (default 20); sweep: the longest wait for demotion
+          --hold S               idle: seconds connections stay idle before the second measurement (default 10)
+          --latency-sample N     one receiver in N records latency (default 1: all); all check gaps
           --jwt-secret S         HS256 secret of the nodes (default dev-secret)
           --api-key K            creates the rooms over REST first (default dev-key; 'none' to skip)
           --source-ips a,b       local addresses to connect from (more ephemeral ports)
           --connect-batch N      connections opened concurrently (default 500)
+          --kill-pid P           failover: the server killed with SIGKILL after the warm-up
+          --kill-target h:p      failover: its HTTP address (one of --targets)
+          --redis-url U          failover, sweep: the nodes' Redis (default redis://127.0.0.1:6379)
+          --engine E             http-create: wrk or java (default java)
+          --connections N        http-create, sweep: HTTP connections (default 64)
+          --wrk-threads N        http-create with wrk: its threads (default 2)
+          --hydrate N            sweep: cold rooms touched again (default 10000)
+          --idle-after-ms MS     sweep: the nodes' sweeper.idleAfterMs (the node is paused that long after creation)
+          --concurrency N        sweep: hydrating requests in flight (default 4)
           --scenario NAME        name written into the result (default custom)
-          --server-pids p,p      server processes whose CPU is sampled over the measured window
-          --metrics-urls u,u     /metrics URLs whose heap use is read at the end
+          --server-pids p,p      server processes whose CPU, RSS and heap are sampled
+          --redis-pid P          http-create, sweep: Redis, whose CPU is reported too
+          --metrics-urls u,u     /metrics URLs whose heap use is read
+          --jfr PREFIX           pubsub: a JFR recording (settings=profile) of each server over the measured window
           --server-flags S       the servers' JVM flags, written into the result
           --command S            the command that ran the scenario, written into the result
           --expect F<=V|F>=V     a target for figure F (repeatable); sets "targets" and "met"
+          --load-average L       the machine's 1-minute load average before the scenario started its servers
           --out FILE             JSON result file
         """;
+    String mode = "pubsub";
     List<String> targets = List.of("127.0.0.1:8080");
     List<String> pubTargets;
     String room = "lg-room";
     int rooms = 1;
     int subscribers = 100;
     int publishers = 1;
+    boolean publishersReceive;
     double rate = 10;
     int warmupSeconds = 5;
     int durationSeconds = 20;
+    int holdSeconds = 10;
+    int latencySample = 1;
     String jwtSecret = "dev-secret";
     String apiKey = "dev-key";
     List<String> sourceIps = List.of();
     int connectBatch = 500;
+    long killPid;
+    String killTarget;
+    String redisUrl = "redis://127.0.0.1:6379";
+    String engine = "java";
+    int connections = 64;
+    int wrkThreads = 2;
+    int hydrate = 10_000;
+    long idleAfterMs;
+    int concurrency = 4;
     String scenario = "custom";
     String out;
     List<Long> serverPids = List.of();
+    long redisPid;
     List<String> metricsUrls = List.of();
+    String jfr;
     String serverFlags = "";
     String command = "";
     List<String> expects = new ArrayList<>();
+    double loadAtStart = -1;
 
     static Options parse(String[] args) {
       Options o = new Options();
@@ -431,44 +992,65 @@ public final class LoadGen {
         }
         String v = args[++i];
         switch (a) {
+          case "--mode" -> o.mode = v;
           case "--targets" -> o.targets = List.of(v.split(","));
           case "--pub-targets" -> o.pubTargets = List.of(v.split(","));
           case "--room" -> o.room = v;
           case "--rooms" -> o.rooms = Integer.parseInt(v);
           case "--subscribers" -> o.subscribers = Integer.parseInt(v);
           case "--publishers" -> o.publishers = Integer.parseInt(v);
+          case "--publishers-receive" -> o.publishersReceive = Boolean.parseBoolean(v);
           case "--rate" -> o.rate = Double.parseDouble(v);
           case "--warmup" -> o.warmupSeconds = Integer.parseInt(v);
           case "--duration" -> o.durationSeconds = Integer.parseInt(v);
+          case "--hold" -> o.holdSeconds = Integer.parseInt(v);
+          case "--latency-sample" -> o.latencySample = Math.max(1, Integer.parseInt(v));
           case "--jwt-secret" -> o.jwtSecret = v;
           case "--api-key" -> o.apiKey = v.equals("none") ? null : v;
           case "--source-ips" -> o.sourceIps = List.of(v.split(","));
           case "--connect-batch" -> o.connectBatch = Integer.parseInt(v);
+          case "--kill-pid" -> o.killPid = Long.parseLong(v);
+          case "--kill-target" -> o.killTarget = v;
+          case "--redis-url" -> o.redisUrl = v;
+          case "--engine" -> o.engine = v;
+          case "--connections" -> o.connections = Integer.parseInt(v);
+          case "--wrk-threads" -> o.wrkThreads = Integer.parseInt(v);
+          case "--hydrate" -> o.hydrate = Integer.parseInt(v);
+          case "--idle-after-ms" -> o.idleAfterMs = Long.parseLong(v);
+          case "--concurrency" -> o.concurrency = Integer.parseInt(v);
           case "--scenario" -> o.scenario = v;
           case "--out" -> o.out = v;
-          case "--server-pids" -> o.serverPids = java.util.Arrays.stream(v.split(",")).filter(x -> !x.isBlank())
+          case "--server-pids" -> o.serverPids = Arrays.stream(v.split(",")).filter(x -> !x.isBlank())
               .map(Long::parseLong).toList();
+          case "--redis-pid" -> o.redisPid = v.isBlank() ? 0 : Long.parseLong(v);
           case "--metrics-urls" -> o.metricsUrls = List.of(v.split(","));
+          case "--jfr" -> o.jfr = v;
           case "--server-flags" -> o.serverFlags = v;
           case "--command" -> o.command = v;
           case "--expect" -> o.expects.add(v);
+          case "--load-average" -> o.loadAtStart = Double.parseDouble(v);
           default -> throw new IllegalArgumentException("unknown option " + a + "\n" + USAGE);
         }
       }
       if (o.pubTargets == null) {
         o.pubTargets = o.targets;
       }
-      if (o.durationSeconds < 1 || o.durationSeconds > 3600 || o.subscribers < 0 || o.rooms < 1) {
-        throw new IllegalArgumentException("duration must be 1..3600 s, rooms >= 1, subscribers >= 0");
+      if (o.durationSeconds < 1 || o.durationSeconds > 3600 || o.holdSeconds < 0 || o.holdSeconds > 3600
+          || o.subscribers < 0 || o.rooms < 1 || o.connections < 1 || o.concurrency < 1) {
+        throw new IllegalArgumentException("duration must be 1..3600 s, hold 0..3600 s, rooms >= 1, subscribers >= 0, "
+            + "connections and concurrency >= 1");
       }
       return o;
     }
 
     JsonObject describe() {
-      return new JsonObject().put("targets", String.join(",", targets)).put("pubTargets", String.join(",", pubTargets))
+      return new JsonObject().put("mode", mode).put("targets", String.join(",", targets))
+          .put("pubTargets", String.join(",", pubTargets))
           .put("rooms", rooms)
-          .put("subscribers", subscribers).put("publishers", publishers).put("rate", rate)
-          .put("warmupSeconds", warmupSeconds).put("durationSeconds", durationSeconds)
+          .put("subscribers", subscribers).put("publishers", publishers).put("publishersReceive", publishersReceive)
+          .put("rate", rate).put("warmupSeconds", warmupSeconds).put("durationSeconds", durationSeconds)
+          .put("holdSeconds", holdSeconds).put("latencySample", latencySample).put("engine", engine).put("connections", connections)
+          .put("hydrate", hydrate).put("concurrency", concurrency)
           .put("sourceIps", String.join(",", sourceIps));
     }
   }

@@ -1,17 +1,29 @@
 package io.liveroom.loadgen;
 
-import io.vertx.core.Vertx;
-import io.vertx.ext.web.client.WebClient;
 import java.io.IOException;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
-/** Samples the server processes under load: CPU from {@code /proc/<pid>/stat}, heap from {@code /metrics}. */
+/**
+ * Samples the server processes under load: CPU from {@code /proc/<pid>/stat}, RSS from
+ * {@code /proc/<pid>/status}, heap from {@code /metrics}, and drives {@code jcmd} for full GCs
+ * and JFR recordings. Everything here blocks: call it from the load generator's main thread or
+ * from the {@link Sampler}'s own thread, never from an event loop.
+ */
 final class ServerStats {
   /** Linux USER_HZ: clock ticks per second of /proc/<pid>/stat. */
   private static final double TICKS_PER_SECOND = 100.0;
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   private ServerStats() {
   }
@@ -36,13 +48,31 @@ final class ServerStats {
     return ticks / TICKS_PER_SECOND / seconds / Runtime.getRuntime().availableProcessors() * 100;
   }
 
-  /** Sum of {@code jvm_memory_used_bytes{area="heap"}} over the servers' Prometheus endpoints. */
-  static double heapBytes(Vertx vertx, List<String> urls) {
-    WebClient web = WebClient.create(vertx);
+  /** Sum of the resident set sizes of the processes, in bytes (0 for a process that is gone). */
+  static long rssBytes(List<Long> pids) {
+    long sum = 0;
+    for (long pid : pids) {
+      try {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+          if (line.startsWith("VmRSS:")) {
+            sum += Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        // gone
+      }
+    }
+    return sum;
+  }
+
+  /** Sum of {@code jvm_memory_used_bytes{area="heap"}} over the servers' Prometheus endpoints (-1 if one fails). */
+  static double heapBytes(List<String> urls) {
     double sum = 0;
     for (String u : urls) {
-      URI uri = URI.create(u);
-      String text = web.get(uri.getPort(), uri.getHost(), uri.getPath()).send().await().bodyAsString();
+      String text = scrape(u);
+      if (text == null) {
+        return -1;
+      }
       for (String line : text.split("\n")) {
         if (line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\"")) {
           sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
@@ -50,5 +80,244 @@ final class ServerStats {
       }
     }
     return sum;
+  }
+
+  /** The sum of one Prometheus sample over the endpoints: {@code name} plus its exact label text, e.g. {@code foo{a="b"}}. */
+  static double metric(List<String> urls, String series) {
+    double sum = 0;
+    for (String u : urls) {
+      String text = scrape(u);
+      if (text == null) {
+        continue;
+      }
+      for (String line : text.split("\n")) {
+        if (line.startsWith(series + " ")) {
+          sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        }
+      }
+    }
+    return sum;
+  }
+
+  /** The sum of every sample whose series starts with {@code prefix} (all label sets), over the endpoints. */
+  static double metricSum(List<String> urls, String prefix) {
+    double sum = 0;
+    for (String u : urls) {
+      String text = scrape(u);
+      if (text == null) {
+        continue;
+      }
+      for (String line : text.split("\n")) {
+        if (line.startsWith(prefix)) {
+          sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        }
+      }
+    }
+    return sum;
+  }
+
+  /** Every series whose name starts with {@code prefix}, with its labels, summed over the endpoints. */
+  static java.util.Map<String, Double> series(List<String> urls, String prefix) {
+    java.util.Map<String, Double> out = new java.util.TreeMap<>();
+    for (String u : urls) {
+      String text = scrape(u);
+      if (text == null) {
+        continue;
+      }
+      for (String line : text.split("\n")) {
+        if (line.startsWith(prefix)) {
+          int sp = line.lastIndexOf(' ');
+          out.merge(line.substring(0, sp), Double.parseDouble(line.substring(sp + 1)), Double::sum);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The text of a {@code /metrics} endpoint, or null when it does not answer. */
+  static String scrape(String url) {
+    try {
+      HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200 ? r.body() : null;
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+  }
+
+  /** Sends a signal ({@code STOP}, {@code CONT}, ...) to each server with kill(1). */
+  static void signal(List<Long> pids, String signal) {
+    for (long pid : pids) {
+      try {
+        Process p = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        p.waitFor(10, TimeUnit.SECONDS);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** Full GC in each server ({@code jcmd <pid> GC.run}, twice, so that what the first freed is gone too). */
+  static void fullGc(List<Long> pids) {
+    for (int i = 0; i < 2; i++) {
+      for (long pid : pids) {
+        jcmd(pid, "GC.run");
+      }
+    }
+  }
+
+  /**
+   * Starts a JFR recording ({@code settings=profile}) in each server, with CPU-time sampling
+   * ({@code jdk.CPUTimeSample}, JDK 25 on Linux: native code and system calls too) where the
+   * server's JDK has it.
+   */
+  static void jfrStart(List<Long> pids) {
+    for (long pid : pids) {
+      if (!jcmd(pid, "JFR.start", "name=bench", "settings=profile", "jdk.CPUTimeSample#enabled=true",
+          "jdk.CPUTimeSample#throttle=5ms")) {
+        jcmd(pid, "JFR.start", "name=bench", "settings=profile");
+      }
+    }
+  }
+
+  /** Stops the recordings and writes them to {@code <prefix>-<pid>.jfr}; returns the files. */
+  static List<String> jfrStop(List<Long> pids, String prefix) {
+    List<String> files = new ArrayList<>();
+    for (long pid : pids) {
+      String file = Path.of(prefix + "-" + pid + ".jfr").toAbsolutePath().toString();
+      if (jcmd(pid, "JFR.stop", "name=bench", "filename=" + file)) {
+        files.add(file);
+      }
+    }
+    return files;
+  }
+
+  /**
+   * The live heap of a server by class ({@code jcmd <pid> GC.class_histogram}, which runs a full
+   * GC first): class name to {instances, bytes}; empty when jcmd failed.
+   */
+  static java.util.Map<String, long[]> histogram(long pid) {
+    java.util.Map<String, long[]> out = new java.util.HashMap<>();
+    String text = jcmdOutput(pid, "GC.class_histogram");
+    if (text == null) {
+      return out;
+    }
+    for (String line : text.split("\n")) {
+      String[] f = line.trim().split("\\s+");
+      // "   1:        123456       7890123  [B (java.base@25)"
+      if (f.length >= 4 && f[0].endsWith(":")) {
+        try {
+          out.put(f[3], new long[] {Long.parseLong(f[1]), Long.parseLong(f[2])});
+        } catch (NumberFormatException e) {
+          // a header or total line
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Runs jcmd of this JVM's JDK against a server; false when it failed (the server may be gone). */
+  static boolean jcmd(long pid, String... command) {
+    return jcmdOutput(pid, command) != null;
+  }
+
+  /** Runs jcmd against a server and returns what it printed, or null when it failed. */
+  static String jcmdOutput(long pid, String... command) {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Path jcmd = Path.of(java).resolveSibling("jcmd");
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Files.isExecutable(jcmd) ? jcmd.toString() : "jcmd");
+    cmd.add(Long.toString(pid));
+    cmd.addAll(List.of(command));
+    try {
+      Path out = Files.createTempFile("jcmd", ".txt");
+      try {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+          return null;
+        }
+        return p.exitValue() == 0 ? Files.readString(out) : null;
+      } finally {
+        Files.deleteIfExists(out);
+      }
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+  }
+
+  /**
+   * Samples the servers once a second on its own thread while a scenario runs: CPU over each
+   * second, and heap and RSS at each second. {@link #close} stops it.
+   */
+  static final class Sampler implements AutoCloseable {
+    private final List<Long> pids;
+    private final List<String> urls;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "server-sampler");
+      t.setDaemon(true);
+      return t;
+    });
+    private long lastTicks;
+    private long lastNanos;
+    private double cpuMax;
+    private double heapMax;
+    private double heapLast;
+    private long rssMax;
+
+    Sampler(List<Long> pids, List<String> urls) {
+      this.pids = pids;
+      this.urls = urls;
+      lastTicks = cpuTicks(pids);
+      lastNanos = System.nanoTime();
+      timer.scheduleAtFixedRate(this::sample, 1, 1, TimeUnit.SECONDS);
+    }
+
+    private synchronized void sample() {
+      long ticks = cpuTicks(pids);
+      long now = System.nanoTime();
+      cpuMax = Math.max(cpuMax, cpuPercent(ticks - lastTicks, (now - lastNanos) / 1e9));
+      lastTicks = ticks;
+      lastNanos = now;
+      if (!urls.isEmpty()) {
+        double heap = heapBytes(urls);
+        if (heap >= 0) {
+          heapLast = heap;
+          heapMax = Math.max(heapMax, heap);
+        }
+      }
+      rssMax = Math.max(rssMax, rssBytes(pids));
+    }
+
+    /** Highest one-second CPU of the servers so far, percent of the machine. */
+    synchronized double cpuMaxPercent() {
+      return cpuMax;
+    }
+
+    synchronized double heapMaxBytes() {
+      return heapMax;
+    }
+
+    synchronized double heapLastBytes() {
+      return heapLast;
+    }
+
+    synchronized long rssMaxBytes() {
+      return rssMax;
+    }
+
+    @Override
+    public void close() {
+      timer.shutdownNow();
+    }
   }
 }
