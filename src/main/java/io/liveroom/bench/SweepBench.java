@@ -40,7 +40,8 @@ import org.HdrHistogram.Histogram;
  * exists rather than while they are being created.
  *
  * <p>Run: {@code java -Xmx2g -cp liveroom.jar io.liveroom.bench.SweepBench <redisUrl> [rooms] [hydrate]
- * [out.json]}. It flushes nothing: use a Redis of its own (scripts/bench.sh starts one).
+ * [out.json] [flush]}. With {@code flush} it empties that Redis first: give it a Redis of its own
+ * (scripts/bench.sh does).
  *
  * <p>Its waits ({@code await}) are on the main thread, never on an event loop.
  */
@@ -59,6 +60,7 @@ public final class SweepBench {
     int n = args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000;
     int sample = args.length > 2 ? Integer.parseInt(args[2]) : 10_000;
     String out = args.length > 3 ? args[3] : null;
+    boolean flush = args.length > 4 && args[4].equals("flush");
     String cluster = "lr-sweep-bench-" + ProcessHandle.current().pid();
     Node node = Node.start(ConfigLoader.fromJson(new JsonObject()
         .put("node", new JsonObject().put("roles", new JsonArray().add("shard")))
@@ -70,6 +72,9 @@ public final class SweepBench {
     Vertx vertx = node.vertx();
     Redis redis = Redis.createClient(vertx, redisUrl);
     try {
+      if (flush) {
+        redis.send(Request.cmd(Command.FLUSHALL)).await(60, TimeUnit.SECONDS);
+      }
       ShardClient shards = new ShardClient(vertx, node.services());
       long heapBaseline = RoomsMemory.settledHeap();
       long redisBefore = usedMemory(redis);
