@@ -52,10 +52,35 @@ FD_LIMIT=$(ulimit -n)
 FD_SPARE=1500 # the node's jars, Hazelcast, Redis and HTTP sockets, the load generator's own
 
 started=0
+NODE_PIDS=() # every node this run started, by pid: stopped by these pids if dev-cluster.sh left one
 cleanup() {
   if ((started)); then
     scripts/dev-cluster.sh stop >/dev/null 2>&1 || true
   fi
+  reap_nodes
+}
+
+# Stops (TERM, then KILL after 30 s) the nodes of this run that are still alive, by pid.
+reap_nodes() {
+  local p i
+  local -a alive=()
+  for ((i = 0; i < 60; i++)); do
+    alive=()
+    for p in "${NODE_PIDS[@]}"; do
+      if { tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | grep -q liveroom.jar; then alive+=("$p"); fi
+    done
+    ((${#alive[@]} == 0)) && break
+    if ((i == 0)); then
+      log "node(s) ${alive[*]} still running after the cluster stopped: SIGTERM" >&2
+      kill -TERM "${alive[@]}" 2>/dev/null || true
+    fi
+    sleep 0.5
+  done
+  if ((${#alive[@]} > 0)); then
+    log "SIGKILL ${alive[*]}" >&2
+    kill -KILL "${alive[@]}" 2>/dev/null || true
+  fi
+  NODE_PIDS=()
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -70,10 +95,15 @@ cluster_up() { # N nodes
   fi
   started=1
   scripts/dev-cluster.sh start "$1" >"$OUT/cluster.log" 2>&1 || { tail -20 "$OUT/cluster.log"; die "the cluster did not start"; }
+  local f
+  for f in "$DEV_STATE"/node-*.pid; do NODE_PIDS+=("$(cat "$f")"); done
 }
 
 cluster_down() {
-  scripts/dev-cluster.sh stop >/dev/null 2>&1 || true
+  local p
+  for p in "${NODE_PIDS[@]}"; do kill -CONT "$p" 2>/dev/null || true; done
+  scripts/dev-cluster.sh stop >"$OUT/cluster-stop.log" 2>&1 || true
+  reap_nodes
   started=0
 }
 
