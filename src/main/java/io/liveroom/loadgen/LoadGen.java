@@ -45,7 +45,6 @@ import org.HdrHistogram.Recorder;
  *       lost and {@code (epoch, seq)} seen with two texts;</li>
  *   <li>{@code http-create}: {@code POST /api/v1/rooms} from {@code wrk} or from this process
  *       ({@link HttpLoad});</li>
- *   <li>{@code sweep}: rooms created, demoted by the sweeper, then touched again ({@link SweepRun}).</li>
  * </ul>
  * Bounded by {@code --duration}; writes a JSON result in the shape of BENCHMARKS.md. Run:
  * {@code java -cp liveroom.jar io.liveroom.loadgen.LoadGen --help}.
@@ -110,7 +109,6 @@ public final class LoadGen {
         case "idle" -> new LoadGen(o, vertx).runIdle();
         case "failover" -> new LoadGen(o, vertx).runFailover();
         case "http-create" -> new HttpLoad(o, vertx).runCreate();
-        case "sweep" -> new SweepRun(o, vertx).run();
         default -> throw new IllegalArgumentException("unknown mode " + o.mode);
       };
       JsonObject result = Results.of(o, figures, startedAt, loadAtStart);
@@ -939,8 +937,6 @@ public final class LoadGen {
           --engine E             http-create: wrk or java (default java)
           --connections N        http-create, sweep: HTTP connections (default 64)
           --wrk-threads N        http-create with wrk: its threads (default 2)
-          --hydrate N            sweep: cold rooms touched again (default 10000)
-          --idle-after-ms MS     sweep: the nodes' sweeper.idleAfterMs (the node is paused that long after creation)
           --concurrency N        sweep: hydrating requests in flight (default 4)
           --scenario NAME        name written into the result (default custom)
           --server-pids p,p      server processes whose CPU, RSS and heap are sampled
@@ -976,8 +972,6 @@ public final class LoadGen {
     String engine = "java";
     int connections = 64;
     int wrkThreads = 2;
-    int hydrate = 10_000;
-    long idleAfterMs;
     int concurrency = 4;
     String scenario = "custom";
     String out;
@@ -1025,8 +1019,6 @@ public final class LoadGen {
           case "--engine" -> o.engine = v;
           case "--connections" -> o.connections = Integer.parseInt(v);
           case "--wrk-threads" -> o.wrkThreads = Integer.parseInt(v);
-          case "--hydrate" -> o.hydrate = Integer.parseInt(v);
-          case "--idle-after-ms" -> o.idleAfterMs = Long.parseLong(v);
           case "--concurrency" -> o.concurrency = Integer.parseInt(v);
           case "--scenario" -> o.scenario = v;
           case "--out" -> o.out = v;
@@ -1060,7 +1052,7 @@ public final class LoadGen {
           .put("subscribers", subscribers).put("publishers", publishers).put("publishersReceive", publishersReceive)
           .put("rate", rate).put("warmupSeconds", warmupSeconds).put("durationSeconds", durationSeconds)
           .put("holdSeconds", holdSeconds).put("latencySample", latencySample).put("engine", engine).put("connections", connections)
-          .put("hydrate", hydrate).put("concurrency", concurrency)
+          .put("concurrency", concurrency)
           .put("sourceIps", String.join(",", sourceIps));
     }
   }
