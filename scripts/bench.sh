@@ -16,8 +16,8 @@
 # Sizes default to BENCHMARKS.md's and can be changed by environment variables (see each scenario
 # below). Connection counts are cut to what the open-file limit allows (ulimit -n: the node and
 # the load generator each hold one descriptor per connection); the result says what ran.
-# BENCH_JFR=1 records the servers with JFR over the measured window of the pub/sub scenarios
-# and writes target/bench/<scenario>-profile.txt.
+# BENCH_JFR=1 records the servers with JFR over the measured window of create-http, fanout-hot
+# and many-rooms and writes target/bench/<scenario>-profile.txt.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -239,11 +239,14 @@ scenario_create-http() {
   local engine
   engine=$(http_engine)
   cluster_up 1
-  loadgen create-http 1 --mode http-create --engine "$engine" --targets "127.0.0.1:$(port 1)" \
+  local -a jfr
+  mapfile -t jfr < <(jfr_args create-http)
+  loadgen create-http 1 --mode http-create --engine "$engine" --targets "127.0.0.1:$(port 1)" "${jfr[@]}" \
     --connections "${CREATE_CONNECTIONS:-64}" --wrk-threads "${CREATE_WRK_THREADS:-2}" \
     --warmup "${CREATE_WARMUP:-10}" --duration "${CREATE_DURATION:-30}" \
     --expect "createsPerSecond>=20000" --expect "p99Ms<=20"
   cluster_down
+  jfr_report create-http
 }
 
 # fanout-hot: one room, 10,000 subscribers (FANOUT_SUBSCRIBERS) on one node, one publisher at

@@ -58,9 +58,15 @@ final class HttpLoad {
     long redis0 = o.redisPid > 0 ? ServerStats.cpuTicks(List.of(o.redisPid)) : 0;
     long self0 = ServerStats.cpuTicks(List.of(ProcessHandle.current().pid()));
     JsonObject figures;
+    if (o.jfr != null) {
+      ServerStats.jfrStart(o.serverPids);
+    }
     long t0 = System.nanoTime();
     try (ServerStats.Sampler sampler = new ServerStats.Sampler(pids, o.metricsUrls)) {
       figures = wrk ? wrk(o.durationSeconds) : java(o.durationSeconds);
+      if (o.jfr != null) {
+        figures.put("jfr", String.join(",", ServerStats.jfrStop(o.serverPids, o.jfr)));
+      }
       double window = (System.nanoTime() - t0) / 1e9;
       figures.put("serverCpuPercent", LoadGen.round(ServerStats.cpuPercent(ServerStats.cpuTicks(o.serverPids) - cpu0,
           window)));

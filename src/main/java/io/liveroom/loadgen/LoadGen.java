@@ -195,6 +195,7 @@ public final class LoadGen {
         sleep(500);
       }
       figures.put("catchUpSeconds", round((System.nanoTime() - c0) / 1e9));
+      stopping = true;
 
       long gaps = 0;
       long duplicates = 0;
@@ -626,6 +627,7 @@ public final class LoadGen {
     long published;
     long cutAt;
     int joinAttempts;
+    boolean pinging;
     /** Whether this connection records latency: every one, or one in {@code --latency-sample}. */
     final boolean timed;
 
@@ -755,13 +757,14 @@ public final class LoadGen {
         } else if (id == joinId) {
           onJoined(m);
           ready = true;
+          heartbeat(w);
           if (cutAt != 0) {
             cutAt = 0;
             rejoined.incrementAndGet();
             lastRejoinNanos.accumulateAndGet(now, Math::max);
           }
           done.tryComplete(this);
-        } else if (publisher) {
+        } else if (publisher && m.containsKey("seq")) {
           acked.incrementAndGet();
           long seq = m.getLong("seq");
           maxAckedSeq.get(room).accumulateAndGet(seq, Math::max);
@@ -791,6 +794,27 @@ public final class LoadGen {
         }
         item(it.getLong("seq"), t, now);
       }
+    }
+
+    /**
+     * A ping every {@code --ping} seconds (jittered), as the JS client does at the hello's
+     * heartbeatMs: the node closes connections that send nothing for {@code rt.idleTimeoutMs}.
+     */
+    private void heartbeat(WebSocket w) {
+      if (o.pingSeconds <= 0 || pinging) {
+        return;
+      }
+      pinging = true;
+      long period = o.pingSeconds * 1000L;
+      vertx.setTimer(1 + ThreadLocalRandom.current().nextLong(period), t -> {
+        pinging = false;
+        WebSocket now = ws;
+        if (stopping || now == null || now != w || now.isClosed()) {
+          return;
+        }
+        now.writeTextMessage(new JsonObject().put("id", nextId.getAndIncrement()).put("op", "ping").encode());
+        heartbeat(now);
+      });
     }
 
     private void sendJoin(WebSocket w) {
@@ -926,6 +950,7 @@ public final class LoadGen {
           --warmup S             seconds before measuring (default 5)
           --duration S           measured seconds (default 20); sweep: the longest wait for demotion
           --hold S               idle: seconds connections stay idle before the second measurement (default 10)
+          --ping S               each connection pings every S seconds, jittered (default 20; 0: never)
           --latency-sample N     one receiver in N records latency (default 1: all); all check gaps
           --jwt-secret S         HS256 secret of the nodes (default dev-secret)
           --api-key K            creates the rooms over REST first (default dev-key; 'none' to skip)
@@ -942,7 +967,7 @@ public final class LoadGen {
           --server-pids p,p      server processes whose CPU, RSS and heap are sampled
           --redis-pid P          http-create, sweep: Redis, whose CPU is reported too
           --metrics-urls u,u     /metrics URLs whose heap use is read
-          --jfr PREFIX           pubsub: a JFR recording (settings=profile) of each server over the measured window
+          --jfr PREFIX           pubsub, http-create: a JFR recording (settings=profile) of each server over the measured window
           --server-flags S       the servers' JVM flags, written into the result
           --command S            the command that ran the scenario, written into the result
           --expect F<=V|F>=V     a target for figure F (repeatable); sets "targets" and "met"
@@ -962,6 +987,7 @@ public final class LoadGen {
     int durationSeconds = 20;
     int holdSeconds = 10;
     int latencySample = 1;
+    int pingSeconds = 20;
     String jwtSecret = "dev-secret";
     String apiKey = "dev-key";
     List<String> sourceIps = List.of();
@@ -1009,6 +1035,7 @@ public final class LoadGen {
           case "--duration" -> o.durationSeconds = Integer.parseInt(v);
           case "--hold" -> o.holdSeconds = Integer.parseInt(v);
           case "--latency-sample" -> o.latencySample = Math.max(1, Integer.parseInt(v));
+          case "--ping" -> o.pingSeconds = Integer.parseInt(v);
           case "--jwt-secret" -> o.jwtSecret = v;
           case "--api-key" -> o.apiKey = v.equals("none") ? null : v;
           case "--source-ips" -> o.sourceIps = List.of(v.split(","));
@@ -1051,8 +1078,8 @@ public final class LoadGen {
           .put("rooms", rooms)
           .put("subscribers", subscribers).put("publishers", publishers).put("publishersReceive", publishersReceive)
           .put("rate", rate).put("warmupSeconds", warmupSeconds).put("durationSeconds", durationSeconds)
-          .put("holdSeconds", holdSeconds).put("latencySample", latencySample).put("engine", engine).put("connections", connections)
-          .put("concurrency", concurrency)
+          .put("holdSeconds", holdSeconds).put("latencySample", latencySample).put("pingSeconds", pingSeconds)
+          .put("engine", engine).put("connections", connections).put("concurrency", concurrency)
           .put("sourceIps", String.join(",", sourceIps));
     }
   }
