@@ -74,6 +74,8 @@ public final class LoadGen {
   /** Failover mode only: every acknowledged and every received item. */
   private final Ledger ledger;
   private volatile boolean measuring;
+  /** Latency counts items sent from this time on (System.nanoTime). */
+  private volatile long measureFrom = Long.MAX_VALUE;
   /** Failover mode: connections that were cut and have not joined again yet; when the last one did. */
   private final AtomicInteger cut = new AtomicInteger();
   private final AtomicInteger rejoined = new AtomicInteger();
@@ -159,8 +161,9 @@ public final class LoadGen {
     if (o.jfr != null) {
       ServerStats.jfrStart(o.serverPids);
     }
-    measuring = true;
     long m0 = System.nanoTime();
+    measureFrom = m0;
+    measuring = true;
     JsonObject figures = new JsonObject();
     try (ServerStats.Sampler sampler = new ServerStats.Sampler(o.serverPids, o.metricsUrls)) {
       // one interval histogram a second: the p99 of each second shows periodic stalls, their sum is the whole
@@ -357,6 +360,7 @@ public final class LoadGen {
     List<String> liveUrls = o.metricsUrls.stream().filter(u -> !u.contains(":" + o.killTarget.split(":")[1] + "/"))
         .toList();
     long cpu0 = ServerStats.cpuTicks(live);
+    measureFrom = System.nanoTime();
     measuring = true;
     JsonObject figures = new JsonObject();
     try (ServerStats.Sampler sampler = new ServerStats.Sampler(live, liveUrls)) {
@@ -857,7 +861,10 @@ public final class LoadGen {
       if (measuring && timed && t != null && t.startsWith(PREFIX)) {
         int end = t.indexOf(' ', PREFIX.length());
         long sentAt = Long.parseLong(t, PREFIX.length(), end < 0 ? t.length() : end, 10);
-        latency.recordValue(Math.max(0, (now - sentAt) / 1000)); // microseconds
+        // only items sent inside the window: the warm-up's stragglers are not the window's latency
+        if (sentAt >= measureFrom) {
+          latency.recordValue(Math.max(0, (now - sentAt) / 1000)); // microseconds
+        }
       }
     }
 
