@@ -285,8 +285,8 @@ scenario_many-rooms() {
 }
 
 # idle-conns: IDLE_CONNECTIONS (50,000) connections that join IDLE_ROOMS rooms (connections / 10)
-# and send nothing more, on one node; heap and RSS per connection from full GCs before and after.
-# The node's idle timeout is raised to an hour, since these clients never send.
+# and send nothing more, not even pings, on one node; heap and RSS per connection from full GCs
+# before and after. The node's idle timeout is raised to an hour, since these clients never send.
 scenario_idle-conns() {
   local conns rooms
   conns=$(fit "${IDLE_CONNECTIONS:-50000}" 1)
@@ -294,7 +294,7 @@ scenario_idle-conns() {
   server_env LIVEROOM_RT_IDLE_TIMEOUT_MS=3600000
   cluster_up 1
   loadgen idle-conns 1 --mode idle --targets "127.0.0.1:$(port 1)" --room "idle-$$" --rooms "$rooms" \
-    --subscribers "$conns" --publishers 0 --hold "${IDLE_HOLD:-10}" --connect-batch 500 \
+    --subscribers "$conns" --publishers 0 --hold "${IDLE_HOLD:-10}" --connect-batch 500 --ping 0 \
     --source-ips "$(source_ips "$conns")" --expect "heapBytesPerConnection<=8192"
   cluster_down
 }

@@ -148,21 +148,6 @@ final class ServerStats {
     }
   }
 
-  /** Sends a signal ({@code STOP}, {@code CONT}, ...) to each server with kill(1). */
-  static void signal(List<Long> pids, String signal) {
-    for (long pid : pids) {
-      try {
-        Process p = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        p.waitFor(10, TimeUnit.SECONDS);
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-  }
-
   /** Full GC in each server ({@code jcmd <pid> GC.run}, twice, so that what the first freed is gone too). */
   static void fullGc(List<Long> pids) {
     for (int i = 0; i < 2; i++) {
