@@ -20,6 +20,13 @@
 # and many-rooms and writes target/bench/<scenario>-profile.txt.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# the caller's own LIVEROOM_* settings (LIVEROOM_NODE_TRANSPORT=nio, LIVEROOM_RT_BATCH_MS=50, ...) reach
+# the nodes and are written into each result's jvmFlags, so that an A/B run says what it changed
+# (computed once, before this script's own exports, and inherited by the scenarios of `all`)
+if [[ -z ${BENCH_CALLER_ENV+x} ]]; then
+  BENCH_CALLER_ENV=$(env | grep -E '^LIVEROOM_[A-Z0-9_]+=' | grep -v -E '^LIVEROOM_(JWT_SECRET|API_KEY|AUTH_)' | sort | paste -sd' ' || true)
+  export BENCH_CALLER_ENV
+fi
 
 OUT=target/bench
 SCENARIOS=(rooms-memory latency create-http fanout-hot many-rooms idle-conns sweep failover)
@@ -157,7 +164,7 @@ loadgen() { # scenario nodes args...
 }
 
 # Server settings of one scenario: exported for the nodes and written into the result's jvmFlags.
-SERVER_ENV=''
+SERVER_ENV=$BENCH_CALLER_ENV
 server_env() { # NAME=value...
   local kv
   for kv in "$@"; do

@@ -95,6 +95,7 @@ public final class Node {
         .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE, Label.POOL_TYPE,
             Label.POOL_NAME, Label.EB_SIDE)));
     options.getEventBusOptions().setHost(config.cluster().host());
+    options.setPreferNativeTransport(config.node().nativeTransport());
     // a blocked-thread warning comes with the blocked thread's stack at once (default: after 5 s)
     options.setWarningExceptionTime(options.getMaxEventLoopExecuteTime())
         .setWarningExceptionTimeUnit(options.getMaxEventLoopExecuteTimeUnit());
@@ -142,9 +143,14 @@ public final class Node {
     ).onSuccess(v -> {
       checkHealth();
       healthTimer = vertx.setPeriodic(config.redis().healthIntervalMs(), id -> checkHealth());
-      LOG.info("node {} up: roles {}, cluster '{}' with {} members, http port {}", services.nodeId(),
+      LOG.info("node {} up: roles {}, cluster '{}' with {} members, http port {}, {} transport", services.nodeId(),
           config.node().roles(), config.cluster().name(), hazelcast.getCluster().getMembers().size(),
-          config.node().has(Role.EDGE) ? config.http().port() : "-");
+          config.node().has(Role.EDGE) ? config.http().port() : "-",
+          vertx.isNativeTransportEnabled() ? "native" : "nio");
+      if (config.node().nativeTransport() && !vertx.isNativeTransportEnabled()) {
+        LOG.warn("node.transport is native but Netty's native transport is not available here, running on NIO: {}",
+            String.valueOf(vertx.unavailableNativeTransportCause()));
+      }
     });
   }
 

@@ -29,7 +29,15 @@ public record LiveroomConfig(
     Webhooks webhooks,
     Filter filter) {
 
-  public record Node(Set<Role> roles, long shutdownGraceMs) {
+  /**
+   * {@code transport} is {@code native} (Netty's epoll on Linux, NIO where it is not available)
+   * or {@code nio}.
+   */
+  public record Node(Set<Role> roles, long shutdownGraceMs, String transport) {
+    public boolean nativeTransport() {
+      return "native".equals(transport);
+    }
+
     public boolean has(Role role) {
       return roles.contains(role);
     }
@@ -131,7 +139,8 @@ public record LiveroomConfig(
   public static LiveroomConfig from(JsonObject json) {
     Reader r = new Reader(json);
     Set<Role> roles = r.roles("node.roles");
-    Node node = new Node(roles, r.longIn("node.shutdownGraceMs", 0, 600_000));
+    Node node = new Node(roles, r.longIn("node.shutdownGraceMs", 0, 600_000),
+        r.oneOf("node.transport", "native", "nio"));
     Cluster cluster = new Cluster(
         r.string("cluster.name", true),
         r.string("cluster.host", true),
@@ -327,6 +336,16 @@ public record LiveroomConfig(
         throw new ConfigException(key + " must not be empty");
       }
       return s.strip();
+    }
+
+    String oneOf(String key, String... allowed) {
+      String s = string(key, true);
+      for (String a : allowed) {
+        if (a.equals(s)) {
+          return s;
+        }
+      }
+      throw new ConfigException(key + " must be one of " + String.join(", ", allowed) + ", got '" + s + "'");
     }
 
     long longIn(String key, long min, long max) {
