@@ -9,13 +9,14 @@
 #
 # A side's settings are NAME=value words (a value may hold spaces when it is the only setting, as
 # BENCH_JAVA_OPTS above); they are exported for that side's runs only. Results go to
-# target/bench/ab/<scenario>/<A|B>-<i>.json, and the medians to target/bench/ab/<scenario>/summary.json.
+# target/bench/ab/<name>/<A|B>-<i>.json, and the medians to target/bench/ab/<name>/summary.json, where
+# <name> is BENCH_AB_NAME (default: the scenario).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 [[ $# -eq 4 ]] || { echo "usage: scripts/bench-ab.sh <scenario> <runs> '<A settings>' '<B settings>'" >&2; exit 2; }
 scenario=$1 runs=$2 a=$3 b=$4
-dir=target/bench/ab/$scenario
+dir=target/bench/ab/${BENCH_AB_NAME:-$scenario}
 mkdir -p "$dir"
 rm -f "$dir"/*.json
 

@@ -64,7 +64,7 @@ JWT_SECRET="${LIVEROOM_JWT_SECRET:-dev-secret}"
 HZ_MODULE_OPTS="--add-modules java.se --add-exports java.base/jdk.internal.ref=ALL-UNNAMED \
 --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/java.nio=ALL-UNNAMED \
 --add-opens java.base/sun.nio.ch=ALL-UNNAMED --add-opens java.management/sun.management=ALL-UNNAMED \
---add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED"
+--add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED --enable-native-access=ALL-UNNAMED"
 NODE_FLAGS="-Xms$HEAP -Xmx$HEAP -XX:+HeapDumpOnOutOfMemoryError -XX:HeapDumpPath=$OUT"
 export JAVA_OPTS="$NODE_FLAGS $HZ_MODULE_OPTS"
 

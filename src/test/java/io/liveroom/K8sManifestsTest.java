@@ -263,6 +263,7 @@ class K8sManifestsTest {
     for (String flag : hazelcastFlags()) {
       assertTrue(normalize(opts).contains(flag), "JAVA_OPTS lacks " + flag);
     }
+    assertTrue(opts.contains(NATIVE_ACCESS), "JAVA_OPTS lacks " + NATIVE_ACCESS + " (epoll, JDK 24+ warns without it)");
     Matcher m = Pattern.compile("-XX:MaxRAMPercentage=(\\d+(?:\\.\\d+)?)").matcher(opts);
     assertTrue(m.find(), "the heap is sized with -XX:MaxRAMPercentage");
     double pct = Double.parseDouble(m.group(1));
@@ -496,6 +497,7 @@ class K8sManifestsTest {
     for (String flag : hazelcastFlags()) {
       assertTrue(normalize(env.group(1)).contains(flag), "the Dockerfile's JAVA_OPTS lacks " + flag);
     }
+    assertTrue(env.group(1).contains(NATIVE_ACCESS), "the Dockerfile's JAVA_OPTS lacks " + NATIVE_ACCESS);
     assertTrue(Pattern.compile("(?m)^EXPOSE .*\\b" + HTTP_PORT + "\\b.*\\b" + HZ_PORT + "\\b").matcher(df).find());
   }
 
@@ -759,6 +761,9 @@ class K8sManifestsTest {
     assertFalse(sel.isEmpty(), svc + " has no selector");
     assertTrue(selected(sel, podLabels()), svc + " does not select the liveroom pods");
   }
+
+  /** Netty's epoll transport loads a native library: allowed without a warning on JDK 24+. */
+  private static final String NATIVE_ACCESS = "--enable-native-access=ALL-UNNAMED";
 
   /** The module flags from pom.xml's hazelcast.jvm.flags, as "--flag value" pairs. */
   private static List<String> hazelcastFlags() {

@@ -8,6 +8,7 @@ import io.liveroom.protocol.DanmakuInput;
 import io.liveroom.protocol.ErrorCode;
 import io.liveroom.protocol.LiveroomException;
 import io.liveroom.protocol.Pushes;
+import io.liveroom.protocol.RandomIds;
 import io.liveroom.protocol.RtReply;
 import io.liveroom.protocol.RtRequest;
 import io.liveroom.room.RoomRules;
@@ -34,7 +35,6 @@ import it.unimi.dsi.fastutil.objects.ObjectLinkedOpenHashSet;
 import it.unimi.dsi.fastutil.objects.ObjectOpenHashSet;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -50,7 +50,6 @@ import org.slf4j.LoggerFactory;
 final class Realtime {
   private static final Logger LOG = LoggerFactory.getLogger(Realtime.class);
   private static final char[] ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz".toCharArray();
-  private static final SecureRandom RANDOM = new SecureRandom();
   private static final int MAX_TRACKED_IPS = 100_000;
   private static final long BYE_FLUSH_MS = 1000;
   /** Retry hint for a user over rt.maxConnectionsPerUser: until one of its connections has closed. */
@@ -132,7 +131,7 @@ final class Realtime {
     for (RtSession s : sessions.toArray(new RtSession[0])) {
       // a reconnect hint with jitter, so the clients of a draining node do not all come back at once
       bye(s, "SHUTDOWN", new JsonObject().put("reconnect", true)
-          .put("reconnectAfterMs", RANDOM.nextInt((int) SHUTDOWN_RECONNECT_SPREAD_MS)));
+          .put("reconnectAfterMs", java.util.concurrent.ThreadLocalRandom.current().nextInt((int) SHUTDOWN_RECONNECT_SPREAD_MS)));
     }
     return bundles == null ? Future.succeededFuture() : bundles.unregister();
   }
@@ -272,7 +271,7 @@ final class Realtime {
     Object token = cmd.getValue("token");
     if (token == null) {
       s.guest = true;
-      s.userId = "guest-" + randomId(10);
+      s.userId = RandomIds.next("guest-", ALPHABET, 10);
       s.userName = "guest";
       s.hello = true;
       helloOk(s, id);
@@ -721,13 +720,5 @@ final class Realtime {
 
   private static String truncate(String s, int max) {
     return s.length() <= max ? s : s.substring(0, max);
-  }
-
-  private static String randomId(int n) {
-    char[] c = new char[n];
-    for (int i = 0; i < n; i++) {
-      c[i] = ALPHABET[RANDOM.nextInt(ALPHABET.length)];
-    }
-    return new String(c);
   }
 }

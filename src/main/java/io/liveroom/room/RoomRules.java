@@ -2,8 +2,8 @@ package io.liveroom.room;
 
 import io.liveroom.protocol.ErrorCode;
 import io.liveroom.protocol.LiveroomException;
+import io.liveroom.protocol.RandomIds;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.util.regex.Pattern;
 
 /**
@@ -14,7 +14,6 @@ import java.util.regex.Pattern;
 public final class RoomRules {
   private static final Pattern ID = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$");
   private static final char[] ID_ALPHABET = "0123456789abcdefghijkmnopqrstuvwxyz".toCharArray();
-  private static final SecureRandom RANDOM = new SecureRandom();
 
   private final RoomLimits limits;
 
@@ -40,13 +39,7 @@ public final class RoomRules {
 
   /** A fresh room id, {@code r-} and 14 random base-35 characters (~72 bits). */
   public static String newRoomId() {
-    char[] c = new char[16];
-    c[0] = 'r';
-    c[1] = '-';
-    for (int i = 2; i < c.length; i++) {
-      c[i] = ID_ALPHABET[RANDOM.nextInt(ID_ALPHABET.length)];
-    }
-    return new String(c);
+    return RandomIds.next("r-", ID_ALPHABET, 14);
   }
 
   /** A new room in state {@code created} from the body of a create. */

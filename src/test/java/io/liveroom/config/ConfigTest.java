@@ -209,6 +209,8 @@ class ConfigTest {
           Arguments.of("http.instances", 257),
           Arguments.of("shard.requestTimeoutMs", 1.5),
           Arguments.of("node.shutdownGraceMs", 600_001),
+          Arguments.of("node.transport", "epoll"),
+          Arguments.of("node.transport", ""),
           Arguments.of("node.roles", new JsonArray().add("edge").add("bogus")),
           Arguments.of("node.roles", new JsonArray()),
           Arguments.of("node.roles", "edge"),
