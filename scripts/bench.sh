@@ -24,7 +24,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # the nodes and are written into each result's jvmFlags, so that an A/B run says what it changed
 # (computed once, before this script's own exports, and inherited by the scenarios of `all`)
 if [[ -z ${BENCH_CALLER_ENV+x} ]]; then
-  BENCH_CALLER_ENV=$(env | grep -E '^LIVEROOM_[A-Z0-9_]+=' | grep -v -E '^LIVEROOM_(JWT_SECRET|API_KEY|AUTH_)' | sort | paste -sd' ' || true)
+  BENCH_CALLER_ENV=$(env | grep -E '^(LIVEROOM_[A-Z0-9_]+|DEV_JAR)=' | grep -v -E '^LIVEROOM_(JWT_SECRET|API_KEY|AUTH_)' | sort | paste -sd' ' || true)
   export BENCH_CALLER_ENV
 fi
 

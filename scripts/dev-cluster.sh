@@ -15,14 +15,15 @@
 #
 # Environment: REDIS_PORT (6379, or the port of the last start), LIVEROOM_API_KEY (dev-key),
 # LIVEROOM_JWT_SECRET (dev-secret), JAVA_OPTS (-Xmx512m and the module flags Hazelcast asks for),
-# DEV_HTTP_BASE (8080) and DEV_CLUSTER_BASE (5701): first ports; DEV_STATE (target/dev-cluster).
+# DEV_HTTP_BASE (8080) and DEV_CLUSTER_BASE (5701): first ports; DEV_STATE (target/dev-cluster);
+# DEV_JAR (target/liveroom.jar, built when missing or older than the sources; another jar is used as it is).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 STATE="${DEV_STATE:-target/dev-cluster}"
-JAR="target/liveroom.jar"
+JAR="${DEV_JAR:-target/liveroom.jar}" # DEV_JAR: another build of the node (A/B runs of scripts/bench-ab.sh)
 HTTP_BASE=${DEV_HTTP_BASE:-8080}
 CLUSTER_BASE=${DEV_CLUSTER_BASE:-5701}
 READY_TIMEOUT=90
@@ -129,6 +130,10 @@ any_node_alive() {
 
 build_if_needed() {
   local why=''
+  if [[ -n ${DEV_JAR:-} ]]; then
+    [[ -f $JAR ]] || die "DEV_JAR=$JAR does not exist"
+    return 0 # another build, used as it is
+  fi
   if [[ ! -f $JAR ]]; then
     why="$JAR is missing"
   elif [[ -n $(find src/main conf pom.xml -newer "$JAR" -print -quit 2>/dev/null) ]]; then

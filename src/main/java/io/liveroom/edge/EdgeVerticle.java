@@ -71,6 +71,9 @@ public final class EdgeVerticle extends VerticleBase {
    */
   static HttpServer createServer(Vertx vertx, LiveroomConfig config, Router router) {
     int wsMax = Math.max(65536, config.rt().maxFrameBytes());
+    // not Vert.x's strict thread mode, though it would save ~4.8 KiB per connection (idle-conns in
+    // docs/benchmarks.md): vertx-web's SockJS heartbeat timer writes to an HTTP transport's
+    // response from the session's event loop, which need not be the connection's
     HttpServer server = vertx.createHttpServer(new HttpServerOptions()
         .setHost(config.http().host())
         .setPort(config.http().port())
@@ -78,13 +81,7 @@ public final class EdgeVerticle extends VerticleBase {
         .setMaxWebSocketFrameSize(wsMax)
         .setMaxWebSocketMessageSize(wsMax)
         .setPerMessageWebSocketCompressionSupported(false)
-        .setPerFrameWebSocketCompressionSupported(false)
-        // every write to an HTTP/1 connection happens on its event loop (SockJS hops its session
-        // writes to the transport's context itself), so a connection needs no cross-thread write
-        // queue: Vert.x then skips the MPSC queue with its 4 KiB first chunk, per connection,
-        // which an upgraded WebSocket keeps for its whole life (idle-conns in docs/benchmarks.md).
-        // A write from another thread would fail with IllegalStateException, not pass silently.
-        .setStrictThreadMode(true));
+        .setPerFrameWebSocketCompressionSupported(false));
     // UTF-8 checks and fragment aggregation that Vert.x 5.0.10's WebSockets lack
     server.connectionHandler(conn -> WebSocketPipeline.install(conn, wsMax));
     // vertx-web fails on a malformed %-escape while matching routes and logs it as an error:

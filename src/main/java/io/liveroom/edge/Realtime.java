@@ -14,6 +14,7 @@ import io.liveroom.protocol.RtRequest;
 import io.liveroom.room.RoomRules;
 import io.liveroom.shard.Addresses;
 import io.liveroom.shard.ShardClient;
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -464,12 +465,14 @@ final class Realtime {
       if (members == null) {
         continue;
       }
-      // text, not a Buffer: SockJS's raw WebSocket transport writes Buffers as binary frames
-      String text = f.bytes().toString(StandardCharsets.UTF_8);
       if (f.targetUser() != null) {
-        removeUser(f.roomId(), f.targetUser(), text);
+        removeUser(f.roomId(), f.targetUser(), f.bytes().toString(StandardCharsets.UTF_8));
         continue;
       }
+      // raw WebSocket sessions share the frame's bytes; the others get text (SockJS's raw
+      // transport would write a Buffer as a binary frame), each made once, when first needed
+      ByteBuf shared = null;
+      String text = null;
       for (RtSession s : members) {
         if (full(s)) {
           if (s.fullSince == 0) {
@@ -486,8 +489,17 @@ final class Realtime {
         } else {
           s.fullSince = 0;
         }
-        write(s, text);
+        if (s.raw != null) {
+          shared = shared == null ? SharedFrames.shared(f.bytes()) : shared;
+        }
+        if (s.raw == null || !SharedFrames.writeText(s.raw, shared)) {
+          text = text == null ? f.bytes().toString(StandardCharsets.UTF_8) : text;
+          write(s, text);
+        }
         delivered++;
+      }
+      if (shared != null) {
+        shared.release(); // each write holds its own reference until Netty has written it
       }
       if (f.acceptedAt() > 0) {
         node.metrics().fanoutLatency(System.currentTimeMillis() - f.acceptedAt());
@@ -532,6 +544,9 @@ final class Realtime {
   }
 
   private boolean full(RtSession s) {
+    if (s.raw != null) {
+      return SharedFrames.full(s.raw);
+    }
     if (s.pending > cfg.writeQueueMaxBytes()) {
       return true;
     }

@@ -1,6 +1,7 @@
 package io.liveroom.edge;
 
 import io.liveroom.limit.TokenBucket;
+import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 import it.unimi.dsi.fastutil.objects.ObjectArrayList;
@@ -8,6 +9,8 @@ import it.unimi.dsi.fastutil.objects.ObjectArrayList;
 /** One real-time connection on an edge: who it is, the rooms it is in, and its abuse count. */
 final class RtSession {
   final SockJSSocket socket;
+  /** The channel under a raw WebSocket session, which gets fan-out frames without a copy; else null. */
+  final ChannelHandlerContext raw;
   String userId;
   String userName;
   /** The token's {@code rooms} claim (room id or {@code *} to role), null for none. */
@@ -36,6 +39,7 @@ final class RtSession {
 
   RtSession(SockJSSocket socket, long now) {
     this.socket = socket;
+    this.raw = SharedFrames.rawChannel(socket);
     this.lastSeen = now;
   }
 

@@ -1,7 +1,10 @@
 package io.liveroom.loadgen;
 
+import io.vertx.core.Context;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
@@ -86,6 +89,7 @@ public final class LoadGen {
   private int clientIndex;
   /** One client per source address, kept referenced: Vert.x closes clients that become garbage. */
   private final Map<String, WebSocketClient> clients = new ConcurrentHashMap<>();
+  private List<Context> loops;
 
   LoadGen(Options o, Vertx vertx) {
     this.o = o;
@@ -104,7 +108,8 @@ public final class LoadGen {
     Instant startedAt = Instant.now();
     double loadAtStart = o.loadAtStart >= 0 ? o.loadAtStart : Results.loadAverage();
     // epoll where Netty has it: the load generator shares the machine, so its own cost per frame counts
-    Vertx vertx = Vertx.builder().with(new io.vertx.core.VertxOptions().setPreferNativeTransport(true)).build();
+    Vertx vertx = Vertx.builder().with(new io.vertx.core.VertxOptions().setPreferNativeTransport(true)
+        .setEventLoopPoolSize(Math.max(1, o.eventLoops))).build();
     int status = 0;
     try {
       JsonObject figures = switch (o.mode) {
@@ -581,7 +586,32 @@ public final class LoadGen {
     int i = clientIndex++;
     List<String> targets = publisher ? o.pubTargets : o.targets;
     Conn c = new Conn(room, publisher, "lg-" + (publisher ? "p" : "s") + i, i, i % targets.size());
-    return c.open(targets.get(c.target));
+    // a connection lives on the event loop it was opened from: spread them over all of them
+    Promise<Conn> opened = Promise.promise();
+    List<Context> loops = eventLoops();
+    loops.get(i % loops.size()).runOnContext(v -> c.open(targets.get(c.target)).onComplete(opened));
+    return opened.future();
+  }
+
+  /**
+   * One context per event loop of the load generator's Vert.x. Vert.x 5 gives every call from one
+   * non-Vert.x thread the same (sticky) context, so connections opened from the main thread would
+   * all share one event loop, and the load generator would read on one core.
+   */
+  private List<Context> eventLoops() {
+    if (loops == null) {
+      List<Context> found = new java.util.concurrent.CopyOnWriteArrayList<>();
+      int n = Math.max(1, o.eventLoops);
+      vertx.deployVerticle(() -> new VerticleBase() {
+        @Override
+        public Future<?> start() {
+          found.add(context);
+          return Future.succeededFuture();
+        }
+      }, new DeploymentOptions().setInstances(n)).await();
+      loops = List.copyOf(found);
+    }
+    return loops;
   }
 
   private WebSocketClient client(int i) {
@@ -967,6 +997,7 @@ public final class LoadGen {
           --api-key K            creates the rooms over REST first (default dev-key; 'none' to skip)
           --source-ips a,b       local addresses to connect from (more ephemeral ports)
           --connect-batch N      connections opened concurrently (default 500)
+          --event-loops N        event loops the connections are spread over (default: the cores)
           --kill-pid P           failover: the server killed with SIGKILL after the warm-up
           --kill-target h:p      failover: its HTTP address (one of --targets)
           --redis-url U          failover, sweep: the nodes' Redis (default redis://127.0.0.1:6379)
@@ -1003,6 +1034,7 @@ public final class LoadGen {
     String apiKey = "dev-key";
     List<String> sourceIps = List.of();
     int connectBatch = 500;
+    int eventLoops = Runtime.getRuntime().availableProcessors();
     long killPid;
     String killTarget;
     String redisUrl = "redis://127.0.0.1:6379";
@@ -1051,6 +1083,7 @@ public final class LoadGen {
           case "--api-key" -> o.apiKey = v.equals("none") ? null : v;
           case "--source-ips" -> o.sourceIps = List.of(v.split(","));
           case "--connect-batch" -> o.connectBatch = Integer.parseInt(v);
+          case "--event-loops" -> o.eventLoops = Integer.parseInt(v);
           case "--kill-pid" -> o.killPid = Long.parseLong(v);
           case "--kill-target" -> o.killTarget = v;
           case "--redis-url" -> o.redisUrl = v;

@@ -1,0 +1,96 @@
+package io.liveroom.edge;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.internal.buffer.BufferInternal;
+import io.vertx.core.internal.http.WebSocketInternal;
+import io.vertx.ext.web.handler.sockjs.SockJSSocket;
+import java.lang.reflect.Field;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Encode-once fan-out to raw WebSocket sessions ({@code /rt/websocket}). A bundle frame's UTF-8
+ * bytes are copied once into a direct buffer, and each socket gets a retained duplicate of it as a
+ * Netty text frame, written on the socket's own channel with a void promise.
+ *
+ * <p>Through {@link SockJSSocket#write(String)} each socket and frame cost a UTF-8 encoding into a
+ * new {@code byte[]}, a copy of it into a direct buffer, and Vert.x's future, promise and listener.
+ * The check of the socket's write queue went through two wrappers and a lock. In
+ * {@code fanout-hot} that is 400,000 times a second; JFR put the queue check alone at a fifth of
+ * the fan-out's Java time (docs/benchmarks.md).
+ *
+ * <p>This reaches into internals of vertx-web and Vert.x 5.0.10: the {@code ws} field of SockJS's
+ * raw WebSocket socket, the {@code delegate} of vertx-web's WebSocket wrapper, and the channel
+ * context of Vert.x's WebSocket. When any of them is not found (an upgrade moved it), sessions use
+ * {@link SockJSSocket#write(String)} as before, with a warning once; the real-time tests and the
+ * Autobahn run cover the raw path.
+ */
+final class SharedFrames {
+  private static final Logger LOG = LoggerFactory.getLogger(SharedFrames.class);
+  private static final Field RAW_WS = field(
+      "io.vertx.ext.web.handler.sockjs.impl.RawWebSocketTransport$RawWSSockJSSocket", "ws");
+  private static final Field WRAPPED = field("io.vertx.ext.web.impl.ServerWebSocketWrapper", "delegate");
+
+  private SharedFrames() {
+  }
+
+  /** The channel context under a SockJS raw WebSocket session; null for the other transports. */
+  static ChannelHandlerContext rawChannel(SockJSSocket socket) {
+    if (RAW_WS == null || !RAW_WS.getDeclaringClass().isInstance(socket)) {
+      return null;
+    }
+    try {
+      Object ws = RAW_WS.get(socket);
+      if (WRAPPED != null && WRAPPED.getDeclaringClass().isInstance(ws)) {
+        ws = WRAPPED.get(ws);
+      }
+      return ws instanceof WebSocketInternal internal ? internal.channelHandlerContext() : null;
+    } catch (IllegalAccessException e) {
+      return null;
+    }
+  }
+
+  /** A frame's UTF-8 bytes, once, in a direct buffer: {@code release()} it after the last write. */
+  static ByteBuf shared(Buffer utf8) {
+    ByteBuf src = ((BufferInternal) utf8).getByteBuf();
+    ByteBuf direct = ByteBufAllocator.DEFAULT.directBuffer(src.readableBytes());
+    direct.writeBytes(src, src.readerIndex(), src.readableBytes());
+    return direct;
+  }
+
+  /** Whether the socket's outbound buffer is over its high-water mark ({@code setWriteQueueMaxSize}). */
+  static boolean full(ChannelHandlerContext raw) {
+    return !raw.channel().isWritable();
+  }
+
+  /**
+   * Writes {@code shared} (valid UTF-8) as one text frame without copying it, on the socket's event
+   * loop, when the socket is open and writable; returns false (nothing written) otherwise, and the
+   * caller writes through Vert.x. An unwritable socket may have messages waiting in Vert.x's own
+   * queue (its writes wait for writability), which a frame written here would overtake.
+   */
+  static boolean writeText(ChannelHandlerContext raw, ByteBuf shared) {
+    if (!raw.executor().inEventLoop() || !raw.channel().isWritable()) {
+      return false; // isWritable() is false on a closed channel too
+    }
+    raw.writeAndFlush(new TextWebSocketFrame(shared.retainedDuplicate()), raw.voidPromise());
+    return true;
+  }
+
+  private static Field field(String className, String name) {
+    try {
+      Field f = Class.forName(className).getDeclaredField(name);
+      f.setAccessible(true);
+      return f;
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      LOG.warn("raw WebSocket sessions get one UTF-8 copy per socket and frame ({}.{}: {})", className, name,
+          e.toString());
+      return null;
+    }
+  }
+}
