@@ -132,7 +132,15 @@ public record LiveroomConfig(
       int ipConnectRatePerSec,
       int ipConnectBurst,
       int roomMessagesPerSec,
-      int roomMessagesBurst) {
+      int roomMessagesBurst,
+      List<String> transports) {
+    /** The SockJS transports a node may serve: {@code websocket} covers the raw and the framed one. */
+    public static final List<String> TRANSPORTS = List.of("websocket", "xhr", "eventsource", "htmlfile", "jsonp");
+
+    /** Whether any transport over plain HTTP requests (all but {@code websocket}) is served. */
+    public boolean httpTransports() {
+      return transports.stream().anyMatch(t -> !t.equals("websocket"));
+    }
   }
 
   /** Maps and validates the merged config JSON. */
@@ -223,7 +231,8 @@ public record LiveroomConfig(
         r.intIn("rt.ipConnectRatePerSec", 1, 1_000_000),
         r.intIn("rt.ipConnectBurst", 1, 1_000_000),
         r.intIn("rt.roomMessagesPerSec", 1, 10_000_000),
-        r.intIn("rt.roomMessagesBurst", 1, 10_000_000));
+        r.intIn("rt.roomMessagesBurst", 1, 10_000_000),
+        r.subsetOf("rt.transports", Rt.TRANSPORTS));
     if (rt.joinHistory() > rt.historySize()) {
       throw new ConfigException("rt.joinHistory must not exceed rt.historySize");
     }
@@ -336,6 +345,20 @@ public record LiveroomConfig(
         throw new ConfigException(key + " must not be empty");
       }
       return s.strip();
+    }
+
+    /** A non-empty list of distinct values from {@code allowed}. */
+    List<String> subsetOf(String key, List<String> allowed) {
+      List<String> values = strings(key, true);
+      for (String v : values) {
+        if (!allowed.contains(v)) {
+          throw new ConfigException(key + " may hold " + String.join(", ", allowed) + ", got '" + v + "'");
+        }
+      }
+      if (new java.util.HashSet<>(values).size() != values.size()) {
+        throw new ConfigException(key + " names a value twice: " + values);
+      }
+      return values;
     }
 
     String oneOf(String key, String... allowed) {

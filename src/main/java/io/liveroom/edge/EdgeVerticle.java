@@ -71,9 +71,11 @@ public final class EdgeVerticle extends VerticleBase {
    */
   static HttpServer createServer(Vertx vertx, LiveroomConfig config, Router router) {
     int wsMax = Math.max(65536, config.rt().maxFrameBytes());
-    // not Vert.x's strict thread mode, though it would save ~4.8 KiB per connection (idle-conns in
-    // docs/benchmarks.md): vertx-web's SockJS heartbeat timer writes to an HTTP transport's
-    // response from the session's event loop, which need not be the connection's
+    // Vert.x's strict thread mode (every write to an HTTP/1 connection on its own event loop) spares
+    // each connection a cross-thread write queue with a 4 KiB first chunk, which an upgraded
+    // WebSocket keeps for its life: ~5 KiB per connection (idle-conns in docs/benchmarks.md). Only
+    // without SockJS's HTTP transports: vertx-web's heartbeat timer writes to an HTTP transport's
+    // response from the session's event loop, which need not be the connection's, and would fail.
     HttpServer server = vertx.createHttpServer(new HttpServerOptions()
         .setHost(config.http().host())
         .setPort(config.http().port())
@@ -81,7 +83,8 @@ public final class EdgeVerticle extends VerticleBase {
         .setMaxWebSocketFrameSize(wsMax)
         .setMaxWebSocketMessageSize(wsMax)
         .setPerMessageWebSocketCompressionSupported(false)
-        .setPerFrameWebSocketCompressionSupported(false));
+        .setPerFrameWebSocketCompressionSupported(false)
+        .setStrictThreadMode(!config.rt().httpTransports()));
     // UTF-8 checks and fragment aggregation that Vert.x 5.0.10's WebSockets lack
     server.connectionHandler(conn -> WebSocketPipeline.install(conn, wsMax));
     // vertx-web fails on a malformed %-escape while matching routes and logs it as an error:

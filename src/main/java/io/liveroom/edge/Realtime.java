@@ -31,6 +31,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.sockjs.SockJSHandler;
 import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
+import io.vertx.ext.web.handler.sockjs.Transport;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 import it.unimi.dsi.fastutil.objects.ObjectLinkedOpenHashSet;
 import it.unimi.dsi.fastutil.objects.ObjectOpenHashSet;
@@ -109,6 +110,11 @@ final class Realtime {
         .setHeartbeatInterval(cfg.heartbeatMs())
         .setRegisterWriteHandler(false)
         .setInsertJSESSIONID(false);
+    for (String t : LiveroomConfig.Rt.TRANSPORTS) {
+      if (!cfg.transports().contains(t)) {
+        options.addDisabledTransport(sockJsTransport(t).toString());
+      }
+    }
     router.get("/rt").handler(ctx -> ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=UTF-8")
         .end("Welcome to SockJS!\n"));
     router.route("/rt/*").handler(ctx -> checkOrigin(ctx, cfg));
@@ -717,6 +723,17 @@ final class Realtime {
       s.closed = true;
       return Future.failedFuture(closed);
     }
+  }
+
+  private static Transport sockJsTransport(String name) {
+    return switch (name) {
+      case "websocket" -> Transport.WEBSOCKET;
+      case "xhr" -> Transport.XHR;
+      case "eventsource" -> Transport.EVENT_SOURCE;
+      case "htmlfile" -> Transport.HTML_FILE;
+      case "jsonp" -> Transport.JSON_P;
+      default -> throw new IllegalArgumentException("no SockJS transport " + name);
+    };
   }
 
   private static void closeSocket(RtSession s) {

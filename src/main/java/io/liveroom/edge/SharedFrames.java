@@ -39,6 +39,11 @@ final class SharedFrames {
   private SharedFrames() {
   }
 
+  /** Whether the internals this needs were found (a test fails when a Vert.x upgrade moves them). */
+  static boolean available() {
+    return RAW_WS != null && WRAPPED != null;
+  }
+
   /** The channel context under a SockJS raw WebSocket session; null for the other transports. */
   static ChannelHandlerContext rawChannel(SockJSSocket socket) {
     if (RAW_WS == null || !RAW_WS.getDeclaringClass().isInstance(socket)) {

@@ -90,6 +90,7 @@ public final class LoadGen {
   /** One client per source address, kept referenced: Vert.x closes clients that become garbage. */
   private final Map<String, WebSocketClient> clients = new ConcurrentHashMap<>();
   private List<Context> loops;
+  private static final String FANOUT_BUCKETS = "liveroom_fanout_latency_seconds_bucket";
 
   LoadGen(Options o, Vertx vertx) {
     this.o = o;
@@ -161,6 +162,7 @@ public final class LoadGen {
     sleep(Math.max(0, o.warmupSeconds - 2) * 1000L);
     Map<String, Double> dropped0 = ServerStats.series(o.metricsUrls, "liveroom_messages_dropped_total");
     double serverDropped0 = dropped0.values().stream().mapToDouble(Double::doubleValue).sum();
+    Map<String, Double> fanout0 = ServerStats.series(o.metricsUrls, FANOUT_BUCKETS);
     sleep(Math.min(2, o.warmupSeconds) * 1000L);
     latency.reset();
     long deliveredBefore = deliveries.sum();
@@ -190,6 +192,7 @@ public final class LoadGen {
       long self1 = ServerStats.cpuTicks(List.of(ProcessHandle.current().pid()));
       long delivered = deliveries.sum() - deliveredBefore;
       long ackedIn = acked.get() - ackedBefore;
+      Map<String, Double> fanout1 = ServerStats.series(o.metricsUrls, FANOUT_BUCKETS);
       figures.put("p99MsBySecond", p99BySecond);
       if (o.jfr != null) {
         figures.put("jfr", String.join(",", ServerStats.jfrStop(o.serverPids, o.jfr)));
@@ -242,6 +245,9 @@ public final class LoadGen {
           .put("dropped", (long) (ServerStats.metricSum(o.metricsUrls, "liveroom_messages_dropped_total")
               - serverDropped0))
           .put("droppedByReason", droppedByReason(dropped0))
+          // the server's own share: from the owner accepting an item to the edge having written its frame
+          .put("serverFanoutP50Ms", ServerStats.histogramPercentileMs(fanout0, fanout1, 50))
+          .put("serverFanoutP99Ms", ServerStats.histogramPercentileMs(fanout0, fanout1, 99))
           .put("refused", refused.get())
           .put("badFrames", badFrames.get())
           .put("loadgenCpuPercent", round(ServerStats.cpuPercent(self1 - self0, window)));

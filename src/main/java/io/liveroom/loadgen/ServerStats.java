@@ -134,6 +134,34 @@ final class ServerStats {
     return out;
   }
 
+  /**
+   * The {@code p}th percentile (0 to 100) of a Prometheus histogram over an interval, in ms: from its
+   * cumulative bucket counts before and after (series of {@link #series}, summed over nodes), the
+   * upper bound of the first bucket that holds it; -1 without observations or beyond the last bound.
+   */
+  static double histogramPercentileMs(java.util.Map<String, Double> before, java.util.Map<String, Double> after,
+      double p) {
+    java.util.TreeMap<Double, Double> byBound = new java.util.TreeMap<>();
+    after.forEach((series, v) -> {
+      int at = series.indexOf("le=\"");
+      if (at >= 0) {
+        String le = series.substring(at + 4, series.indexOf('"', at + 4));
+        double bound = le.equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(le);
+        byBound.merge(bound, v - before.getOrDefault(series, 0.0), Double::sum);
+      }
+    });
+    double total = byBound.isEmpty() ? 0 : byBound.lastEntry().getValue();
+    if (total <= 0) {
+      return -1;
+    }
+    for (java.util.Map.Entry<Double, Double> e : byBound.entrySet()) {
+      if (e.getValue() >= total * p / 100) {
+        return Double.isInfinite(e.getKey()) ? -1 : e.getKey() * 1000;
+      }
+    }
+    return -1;
+  }
+
   /** The text of a {@code /metrics} endpoint, or null when it does not answer. */
   static String scrape(String url) {
     try {
