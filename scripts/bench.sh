@@ -154,7 +154,7 @@ LOAD_AT_START=0
 loadgen() { # scenario nodes args...
   local scenario=$1 nodes=$2
   shift 2
-  java -Xms1g "-Xmx$LOADGEN_HEAP" -cp target/liveroom.jar io.liveroom.loadgen.LoadGen \
+  java -Xms1g "-Xmx$LOADGEN_HEAP" --enable-native-access=ALL-UNNAMED -cp target/liveroom.jar io.liveroom.loadgen.LoadGen \
     --scenario "$scenario" --out "$OUT/$scenario.json" \
     --server-pids "$(server_pids)" --metrics-urls "$(metrics_urls "$nodes")" --redis-pid "$(redis_pid)" \
     --redis-url "redis://127.0.0.1:$REDIS_PORT" --load-average "$LOAD_AT_START" \

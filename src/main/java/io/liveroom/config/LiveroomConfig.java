@@ -30,12 +30,12 @@ public record LiveroomConfig(
     Filter filter) {
 
   /**
-   * {@code transport} is {@code native} (Netty's epoll on Linux, NIO where it is not available)
-   * or {@code nio}.
+   * {@code transport} is {@code native} (Netty's epoll on Linux, NIO where it is not available),
+   * {@code io_uring} (Netty's io_uring on Linux 5.14+, NIO where it is not available) or {@code nio}.
    */
   public record Node(Set<Role> roles, long shutdownGraceMs, String transport) {
     public boolean nativeTransport() {
-      return "native".equals(transport);
+      return !"nio".equals(transport);
     }
 
     public boolean has(Role role) {
@@ -148,7 +148,7 @@ public record LiveroomConfig(
     Reader r = new Reader(json);
     Set<Role> roles = r.roles("node.roles");
     Node node = new Node(roles, r.longIn("node.shutdownGraceMs", 0, 600_000),
-        r.oneOf("node.transport", "native", "nio"));
+        r.oneOf("node.transport", "native", "io_uring", "nio"));
     Cluster cluster = new Cluster(
         r.string("cluster.name", true),
         r.string("cluster.host", true),

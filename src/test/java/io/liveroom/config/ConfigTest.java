@@ -79,7 +79,7 @@ class ConfigTest {
       assertEquals(3000, c.shard().retryBudgetMs());
 
       assertEquals("redis://127.0.0.1:6379", c.redis().url());
-      assertEquals(16, c.redis().poolSize());
+      assertEquals(64, c.redis().poolSize());
       assertEquals(2048, c.redis().maxWaiting());
       assertEquals(1000, c.redis().timeoutMs());
       assertEquals(1000, c.redis().healthIntervalMs());
