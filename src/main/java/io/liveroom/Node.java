@@ -99,14 +99,10 @@ public final class Node {
     // a blocked-thread warning comes with the blocked thread's stack at once (default: after 5 s)
     options.setWarningExceptionTime(options.getMaxEventLoopExecuteTime())
         .setWarningExceptionTimeUnit(options.getMaxEventLoopExecuteTimeUnit());
-    io.vertx.core.VertxBuilder builder = Vertx.builder()
+    return Vertx.builder()
         .with(options)
         .withMetrics(new MicrometerMetricsFactory(registry))
-        .withClusterManager(cm);
-    if ("io_uring".equals(config.node().transport()) && io.vertx.core.transport.Transport.IO_URING != null) {
-      builder.withTransport(io.vertx.core.transport.Transport.IO_URING); // NIO, with the reason, when unavailable
-    }
-    return builder
+        .withClusterManager(cm)
         .buildClustered()
         .compose(vertx -> {
           Node node = new Node(config, vertx, cm, failureTimeoutSec, registry);
@@ -150,7 +146,7 @@ public final class Node {
       LOG.info("node {} up: roles {}, cluster '{}' with {} members, http port {}, {} transport", services.nodeId(),
           config.node().roles(), config.cluster().name(), hazelcast.getCluster().getMembers().size(),
           config.node().has(Role.EDGE) ? config.http().port() : "-",
-          vertx.isNativeTransportEnabled() ? config.node().transport() : "nio");
+          vertx.isNativeTransportEnabled() ? "native" : "nio");
       if (config.node().nativeTransport() && !vertx.isNativeTransportEnabled()) {
         LOG.warn("node.transport is {} but that transport is not available here, running on NIO: {}",
             config.node().transport(), String.valueOf(vertx.unavailableNativeTransportCause()));

@@ -30,8 +30,8 @@ public record LiveroomConfig(
     Filter filter) {
 
   /**
-   * {@code transport} is {@code native} (Netty's epoll on Linux, NIO where it is not available),
-   * {@code io_uring} (Netty's io_uring on Linux 5.14+, NIO where it is not available) or {@code nio}.
+   * {@code transport} is {@code native} (Netty's epoll on Linux, NIO where it is not available)
+   * or {@code nio}. (Netty's io_uring was tried and is not offered: docs/benchmarks.md.)
    */
   public record Node(Set<Role> roles, long shutdownGraceMs, String transport) {
     public boolean nativeTransport() {
@@ -148,7 +148,7 @@ public record LiveroomConfig(
     Reader r = new Reader(json);
     Set<Role> roles = r.roles("node.roles");
     Node node = new Node(roles, r.longIn("node.shutdownGraceMs", 0, 600_000),
-        r.oneOf("node.transport", "native", "io_uring", "nio"));
+        r.oneOf("node.transport", "native", "nio"));
     Cluster cluster = new Cluster(
         r.string("cluster.name", true),
         r.string("cluster.host", true),
