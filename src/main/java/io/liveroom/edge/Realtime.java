@@ -33,7 +33,6 @@ import io.vertx.ext.web.handler.sockjs.SockJSHandler;
 import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
 import io.vertx.ext.web.handler.sockjs.Transport;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
-import it.unimi.dsi.fastutil.objects.ObjectArrayList;
 import it.unimi.dsi.fastutil.objects.ObjectLinkedOpenHashSet;
 import it.unimi.dsi.fastutil.objects.ObjectOpenHashSet;
 import java.net.URI;
@@ -71,9 +70,6 @@ final class Realtime {
   /** Local sockets per room (a linked set: removal of one of 50,000 members is O(1)). */
   private final Map<String, ObjectLinkedOpenHashSet<RtSession>> rooms = new HashMap<>();
   private final ObjectOpenHashSet<RtSession> sessions = new ObjectOpenHashSet<>();
-  /** Raw sockets with frames written and not flushed; flushed together by {@link #flushLater}. */
-  private final ObjectArrayList<RtSession> unflushed = new ObjectArrayList<>();
-  private boolean flushQueued;
   /** New connections per remote address; full (idle) buckets are pruned by the sweep timer. */
   private final Map<String, TokenBucket> connectsByIp = new HashMap<>();
   private MessageConsumer<Bundle> bundles;
@@ -502,12 +498,7 @@ final class Realtime {
         if (s.raw != null) {
           shared = shared == null ? SharedFrames.shared(f.bytes()) : shared;
         }
-        if (s.raw != null && SharedFrames.writeText(s.raw, shared)) {
-          if (!s.unflushed) {
-            s.unflushed = true;
-            unflushed.add(s);
-          }
-        } else {
+        if (s.raw == null || !SharedFrames.writeText(s.raw, shared)) {
           text = text == null ? f.bytes().toString(StandardCharsets.UTF_8) : text;
           write(s, text);
         }
@@ -527,7 +518,6 @@ final class Realtime {
         }
       }
     }
-    flushLater();
     if (delivered > 0) {
       node.metrics().deliveries(delivered);
     }
@@ -539,27 +529,6 @@ final class Realtime {
         node.metrics().rejectedConnection("slow_consumer");
         bye(s, "SLOW_CONSUMER");
       }
-    }
-  }
-
-  /**
-   * Flushes the sockets written by fan-out once the event loop has run the tasks queued so far.
-   * When the edge keeps up, that is right after this bundle; when bundles queue up behind a slow
-   * turn, every queued bundle is written first and each socket is flushed once for all of them:
-   * one system call per socket instead of one per socket and bundle, just when the loop is short
-   * of time (adaptive write coalescing).
-   */
-  private void flushLater() {
-    if (!unflushed.isEmpty() && !flushQueued) {
-      flushQueued = true;
-      vertx.getOrCreateContext().runOnContext(v -> {
-        flushQueued = false;
-        for (RtSession s : unflushed) {
-          s.unflushed = false;
-          s.raw.flush();
-        }
-        unflushed.clear();
-      });
     }
   }
 

@@ -11,8 +11,6 @@ final class RtSession {
   final SockJSSocket socket;
   /** The channel under a raw WebSocket session, which gets fan-out frames without a copy; else null. */
   final ChannelHandlerContext raw;
-  /** Frames were written to {@link #raw} and not flushed yet. */
-  boolean unflushed;
   String userId;
   String userName;
   /** The token's {@code rooms} claim (room id or {@code *} to role), null for none. */

@@ -74,18 +74,16 @@ final class SharedFrames {
   }
 
   /**
-   * Queues {@code shared} (valid UTF-8) as one text frame on the socket's channel without copying
-   * it, not flushed: the caller flushes (see {@code Realtime.flushLater}). Only on the socket's
-   * event loop, when the socket is open and writable; returns false (nothing written) otherwise,
-   * and the caller writes through Vert.x. An unwritable socket may have messages waiting in
-   * Vert.x's own queue (its writes wait for writability), which a frame written here would
-   * overtake.
+   * Writes {@code shared} (valid UTF-8) as one text frame without copying it, on the socket's event
+   * loop, when the socket is open and writable; returns false (nothing written) otherwise, and the
+   * caller writes through Vert.x. An unwritable socket may have messages waiting in Vert.x's own
+   * queue (its writes wait for writability), which a frame written here would overtake.
    */
   static boolean writeText(ChannelHandlerContext raw, ByteBuf shared) {
     if (!raw.executor().inEventLoop() || !raw.channel().isWritable()) {
       return false; // isWritable() is false on a closed channel too
     }
-    raw.write(new TextWebSocketFrame(shared.retainedDuplicate()), raw.voidPromise());
+    raw.writeAndFlush(new TextWebSocketFrame(shared.retainedDuplicate()), raw.voidPromise());
     return true;
   }
 
