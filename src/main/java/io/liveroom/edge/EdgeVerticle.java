@@ -70,7 +70,7 @@ public final class EdgeVerticle extends VerticleBase {
    * (src/test, {@code -Pautobahn}) is built by this same method.
    */
   static HttpServer createServer(Vertx vertx, LiveroomConfig config, Router router) {
-    int wsMax = Math.max(65536, config.rt().maxFrameBytes());
+    int wsMax = webSocketFrameLimit(config.rt());
     // Vert.x's strict thread mode (every write to an HTTP/1 connection on its own event loop) spares
     // each connection a cross-thread write queue with a 4 KiB first chunk, which an upgraded
     // WebSocket keeps for its life: ~5 KiB per connection (idle-conns in docs/benchmarks.md). Only
@@ -97,6 +97,14 @@ public final class EdgeVerticle extends VerticleBase {
             .end("{\"error\":{\"code\":\"BAD_REQUEST\",\"message\":\"malformed percent-encoding in the path\"}}");
       }
     });
+  }
+
+  /**
+   * The largest WebSocket frame the edge reads, and writes: Vert.x splits a longer outgoing
+   * message into fragments of this size, which clients with the usual 64 KiB limit expect.
+   */
+  static int webSocketFrameLimit(LiveroomConfig.Rt rt) {
+    return Math.max(65536, rt.maxFrameBytes());
   }
 
   /** Whether every {@code %} in the path starts a two-hex-digit escape. */

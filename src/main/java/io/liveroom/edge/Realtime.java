@@ -67,6 +67,7 @@ final class Realtime {
   private final JWTAuth jwt;
   private final String edgeKey;
   private final int instance;
+  private final int frameLimit;
   /** Local sockets per room (a linked set: removal of one of 50,000 members is O(1)). */
   private final Map<String, ObjectLinkedOpenHashSet<RtSession>> rooms = new HashMap<>();
   private final ObjectOpenHashSet<RtSession> sessions = new ObjectOpenHashSet<>();
@@ -84,6 +85,7 @@ final class Realtime {
     this.jwt = ApiAuth.createJwt(vertx, node.config().auth());
     this.edgeKey = Addresses.edgeKey(node.nodeId(), instance);
     this.instance = instance;
+    this.frameLimit = EdgeVerticle.webSocketFrameLimit(cfg);
   }
 
   Future<Void> start(Router router) {
@@ -495,10 +497,12 @@ final class Realtime {
         } else {
           s.fullSince = 0;
         }
-        if (s.raw != null) {
+        // a frame over the WebSocket frame limit goes through Vert.x, which fragments it
+        boolean direct = s.raw != null && f.bytes().length() <= frameLimit;
+        if (direct) {
           shared = shared == null ? SharedFrames.shared(f.bytes()) : shared;
         }
-        if (s.raw == null || !SharedFrames.writeText(s.raw, shared)) {
+        if (!direct || !SharedFrames.writeText(s.raw, shared)) {
           text = text == null ? f.bytes().toString(StandardCharsets.UTF_8) : text;
           write(s, text);
         }
