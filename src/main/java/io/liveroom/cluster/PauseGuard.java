@@ -112,6 +112,7 @@ public final class PauseGuard implements AutoCloseable {
   private void run() {
     while (!closed) {
       try {
+        // a thread of its own, not a Vert.x timer: a busy event loop must not look like a frozen process
         Thread.sleep(BEAT_MS);
       } catch (InterruptedException e) {
         return;

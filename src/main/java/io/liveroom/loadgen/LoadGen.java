@@ -59,6 +59,8 @@ public final class LoadGen {
   private static final String PREFIX = "lg ";
 
   private final Options o;
+  private static final String FANOUT_BUCKETS = "liveroom_fanout_latency_seconds_bucket";
+  private static final String DROPPED = "liveroom_messages_dropped_total";
   private final Vertx vertx;
   private final JWTAuth jwt;
   private final List<Conn> subscribers = new ArrayList<>();
@@ -90,7 +92,6 @@ public final class LoadGen {
   /** One client per source address, kept referenced: Vert.x closes clients that become garbage. */
   private final Map<String, WebSocketClient> clients = new ConcurrentHashMap<>();
   private List<Context> loops;
-  private static final String FANOUT_BUCKETS = "liveroom_fanout_latency_seconds_bucket";
 
   LoadGen(Options o, Vertx vertx) {
     this.o = o;
@@ -160,8 +161,7 @@ public final class LoadGen {
     // the drop counters are read 2 s before the window: a /metrics scrape of a loaded node takes
     // a few hundred ms, and it should not stall the window's first items
     sleep(Math.max(0, o.warmupSeconds - 2) * 1000L);
-    Map<String, Double> dropped0 = ServerStats.series(o.metricsUrls, "liveroom_messages_dropped_total");
-    double serverDropped0 = dropped0.values().stream().mapToDouble(Double::doubleValue).sum();
+    Map<String, Double> dropped0 = ServerStats.series(o.metricsUrls, DROPPED);
     Map<String, Double> fanout0 = ServerStats.series(o.metricsUrls, FANOUT_BUCKETS);
     sleep(Math.min(2, o.warmupSeconds) * 1000L);
     latency.reset();
@@ -193,6 +193,7 @@ public final class LoadGen {
       long delivered = deliveries.sum() - deliveredBefore;
       long ackedIn = acked.get() - ackedBefore;
       Map<String, Double> fanout1 = ServerStats.series(o.metricsUrls, FANOUT_BUCKETS);
+      Map<String, Double> dropped1 = ServerStats.series(o.metricsUrls, DROPPED);
       figures.put("p99MsBySecond", p99BySecond);
       if (o.jfr != null) {
         figures.put("jfr", String.join(",", ServerStats.jfrStop(o.serverPids, o.jfr)));
@@ -242,9 +243,8 @@ public final class LoadGen {
           .put("gaps", gaps)
           .put("duplicates", duplicates)
           // items the server did not deliver (slow consumers, backlog), and sends it refused
-          .put("dropped", (long) (ServerStats.metricSum(o.metricsUrls, "liveroom_messages_dropped_total")
-              - serverDropped0))
-          .put("droppedByReason", droppedByReason(dropped0))
+          .put("dropped", (long) (ServerStats.sum(dropped1) - ServerStats.sum(dropped0)))
+          .put("droppedByReason", droppedByReason(dropped0, dropped1))
           // the server's own share: from the owner accepting an item to the edge having written its frame
           .put("serverFanoutP50Ms", ServerStats.histogramPercentileMs(fanout0, fanout1, 50))
           .put("serverFanoutP99Ms", ServerStats.histogramPercentileMs(fanout0, fanout1, 99))
@@ -256,10 +256,10 @@ public final class LoadGen {
     return figures;
   }
 
-  /** The server's undelivered items since {@code before}, by reason (slow_consumer, backlog, ...). */
-  private JsonObject droppedByReason(Map<String, Double> before) {
+  /** The server's undelivered items from {@code before} to {@code after}, by reason (slow_consumer, backlog, ...). */
+  private static JsonObject droppedByReason(Map<String, Double> before, Map<String, Double> after) {
     JsonObject out = new JsonObject();
-    ServerStats.series(o.metricsUrls, "liveroom_messages_dropped_total").forEach((series, v) -> {
+    after.forEach((series, v) -> {
       long d = (long) (v - before.getOrDefault(series, 0.0));
       if (d > 0) {
         int at = series.indexOf("reason=\"");
@@ -985,7 +985,7 @@ public final class LoadGen {
   static final class Options {
     static final String USAGE = """
         usage: java -cp liveroom.jar io.liveroom.loadgen.LoadGen [options]
-          --mode M               pubsub (default), idle, failover, http-create or sweep
+          --mode M               pubsub (default), idle, failover or http-create
           --targets h:p,h:p      edges subscribers connect to, round-robin (default 127.0.0.1:8080)
           --pub-targets h:p,..   edges publishers connect to (default: --targets)
           --room ID              room id, or prefix with --rooms > 1 (default lg-room)
@@ -1061,55 +1061,8 @@ public final class LoadGen {
 
     static Options parse(String[] args) {
       Options o = new Options();
-      for (int i = 0; i < args.length; i++) {
-        String a = args[i];
-        if (a.equals("--help") || a.equals("-h")) {
-          return null;
-        }
-        if (i + 1 >= args.length) {
-          throw new IllegalArgumentException(a + " needs a value");
-        }
-        String v = args[++i];
-        switch (a) {
-          case "--mode" -> o.mode = v;
-          case "--targets" -> o.targets = List.of(v.split(","));
-          case "--pub-targets" -> o.pubTargets = List.of(v.split(","));
-          case "--room" -> o.room = v;
-          case "--rooms" -> o.rooms = Integer.parseInt(v);
-          case "--subscribers" -> o.subscribers = Integer.parseInt(v);
-          case "--publishers" -> o.publishers = Integer.parseInt(v);
-          case "--publishers-receive" -> o.publishersReceive = Boolean.parseBoolean(v);
-          case "--rate" -> o.rate = Double.parseDouble(v);
-          case "--warmup" -> o.warmupSeconds = Integer.parseInt(v);
-          case "--duration" -> o.durationSeconds = Integer.parseInt(v);
-          case "--hold" -> o.holdSeconds = Integer.parseInt(v);
-          case "--latency-sample" -> o.latencySample = Math.max(1, Integer.parseInt(v));
-          case "--ping" -> o.pingSeconds = Integer.parseInt(v);
-          case "--jwt-secret" -> o.jwtSecret = v;
-          case "--api-key" -> o.apiKey = v.equals("none") ? null : v;
-          case "--source-ips" -> o.sourceIps = List.of(v.split(","));
-          case "--connect-batch" -> o.connectBatch = Integer.parseInt(v);
-          case "--event-loops" -> o.eventLoops = Integer.parseInt(v);
-          case "--kill-pid" -> o.killPid = Long.parseLong(v);
-          case "--kill-target" -> o.killTarget = v;
-          case "--redis-url" -> o.redisUrl = v;
-          case "--engine" -> o.engine = v;
-          case "--connections" -> o.connections = Integer.parseInt(v);
-          case "--wrk-threads" -> o.wrkThreads = Integer.parseInt(v);
-          case "--concurrency" -> o.concurrency = Integer.parseInt(v);
-          case "--scenario" -> o.scenario = v;
-          case "--out" -> o.out = v;
-          case "--server-pids" -> o.serverPids = Arrays.stream(v.split(",")).filter(x -> !x.isBlank())
-              .map(Long::parseLong).toList();
-          case "--redis-pid" -> o.redisPid = v.isBlank() ? 0 : Long.parseLong(v);
-          case "--metrics-urls" -> o.metricsUrls = List.of(v.split(","));
-          case "--jfr" -> o.jfr = v;
-          case "--server-flags" -> o.serverFlags = v;
-          case "--command" -> o.command = v;
-          case "--expect" -> o.expects.add(v);
-          case "--load-average" -> o.loadAtStart = Double.parseDouble(v);
-          default -> throw new IllegalArgumentException("unknown option " + a + "\n" + USAGE);
-        }
+      if (!Args.pairs(args, USAGE, o::set)) {
+        return null;
       }
       if (o.pubTargets == null) {
         o.pubTargets = o.targets;
@@ -1120,6 +1073,53 @@ public final class LoadGen {
             + "connections and concurrency >= 1");
       }
       return o;
+    }
+
+    /** Sets one option; false when {@code a} is not one of these. */
+    private boolean set(String a, String v) {
+      switch (a) {
+        case "--mode" -> mode = v;
+        case "--targets" -> targets = List.of(v.split(","));
+        case "--pub-targets" -> pubTargets = List.of(v.split(","));
+        case "--room" -> room = v;
+        case "--rooms" -> rooms = Integer.parseInt(v);
+        case "--subscribers" -> subscribers = Integer.parseInt(v);
+        case "--publishers" -> publishers = Integer.parseInt(v);
+        case "--publishers-receive" -> publishersReceive = Boolean.parseBoolean(v);
+        case "--rate" -> rate = Double.parseDouble(v);
+        case "--warmup" -> warmupSeconds = Integer.parseInt(v);
+        case "--duration" -> durationSeconds = Integer.parseInt(v);
+        case "--hold" -> holdSeconds = Integer.parseInt(v);
+        case "--latency-sample" -> latencySample = Math.max(1, Integer.parseInt(v));
+        case "--ping" -> pingSeconds = Integer.parseInt(v);
+        case "--jwt-secret" -> jwtSecret = v;
+        case "--api-key" -> apiKey = v.equals("none") ? null : v;
+        case "--source-ips" -> sourceIps = List.of(v.split(","));
+        case "--connect-batch" -> connectBatch = Integer.parseInt(v);
+        case "--event-loops" -> eventLoops = Integer.parseInt(v);
+        case "--kill-pid" -> killPid = Long.parseLong(v);
+        case "--kill-target" -> killTarget = v;
+        case "--redis-url" -> redisUrl = v;
+        case "--engine" -> engine = v;
+        case "--connections" -> connections = Integer.parseInt(v);
+        case "--wrk-threads" -> wrkThreads = Integer.parseInt(v);
+        case "--concurrency" -> concurrency = Integer.parseInt(v);
+        case "--scenario" -> scenario = v;
+        case "--out" -> out = v;
+        case "--server-pids" -> serverPids = Arrays.stream(v.split(",")).filter(x -> !x.isBlank())
+            .map(Long::parseLong).toList();
+        case "--redis-pid" -> redisPid = v.isBlank() ? 0 : Long.parseLong(v);
+        case "--metrics-urls" -> metricsUrls = List.of(v.split(","));
+        case "--jfr" -> jfr = v;
+        case "--server-flags" -> serverFlags = v;
+        case "--command" -> command = v;
+        case "--expect" -> expects.add(v);
+        case "--load-average" -> loadAtStart = Double.parseDouble(v);
+        default -> {
+          return false;
+        }
+      }
+      return true;
     }
 
     JsonObject describe() {

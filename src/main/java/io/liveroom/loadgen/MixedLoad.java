@@ -683,19 +683,7 @@ public final class MixedLoad extends VerticleBase {
     /** Parses the options; null for --help. Unknown options fail. */
     public static Options parse(String[] args) {
       Options o = new Options();
-      for (int i = 0; i < args.length; i++) {
-        String a = args[i];
-        if (a.equals("--help") || a.equals("-h")) {
-          return null;
-        }
-        if (i + 1 >= args.length) {
-          throw new IllegalArgumentException(a + " needs a value");
-        }
-        if (!o.set(a, args[++i])) {
-          throw new IllegalArgumentException("unknown option " + a + "\n" + USAGE);
-        }
-      }
-      return o.check();
+      return Args.pairs(args, USAGE, o::set) ? o.check() : null;
     }
 
     /** Sets one option; false when {@code name} is not one of these. */

@@ -84,36 +84,12 @@ final class ServerStats {
 
   /** The sum of one Prometheus sample over the endpoints: {@code name} plus its exact label text, e.g. {@code foo{a="b"}}. */
   static double metric(List<String> urls, String series) {
-    double sum = 0;
-    for (String u : urls) {
-      String text = scrape(u);
-      if (text == null) {
-        continue;
-      }
-      for (String line : text.split("\n")) {
-        if (line.startsWith(series + " ")) {
-          sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-        }
-      }
-    }
-    return sum;
+    return series(urls, series).getOrDefault(series, 0.0);
   }
 
-  /** The sum of every sample whose series starts with {@code prefix} (all label sets), over the endpoints. */
-  static double metricSum(List<String> urls, String prefix) {
-    double sum = 0;
-    for (String u : urls) {
-      String text = scrape(u);
-      if (text == null) {
-        continue;
-      }
-      for (String line : text.split("\n")) {
-        if (line.startsWith(prefix)) {
-          sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-        }
-      }
-    }
-    return sum;
+  /** The sum of the values of {@link #series}. */
+  static double sum(java.util.Map<String, Double> series) {
+    return series.values().stream().mapToDouble(Double::doubleValue).sum();
   }
 
   /** Every series whose name starts with {@code prefix}, with its labels, summed over the endpoints. */

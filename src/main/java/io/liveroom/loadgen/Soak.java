@@ -365,37 +365,8 @@ public final class Soak {
 
     static Options parse(String[] args) {
       Options o = new Options();
-      for (int i = 0; i < args.length; i++) {
-        String a = args[i];
-        if (a.equals("--help") || a.equals("-h")) {
-          return null;
-        }
-        if (i + 1 >= args.length) {
-          throw new IllegalArgumentException(a + " needs a value");
-        }
-        String v = args[++i];
-        switch (a) {
-          case "--urls" -> o.urls = List.of(v.split(","));
-          case "--pids" -> o.pids = java.util.Arrays.stream(v.split(",")).filter(x -> !x.isBlank())
-              .map(Long::parseLong).toList();
-          case "--logs" -> o.logs = List.of(v.split(","));
-          case "--duration" -> o.durationSeconds = Integer.parseInt(v);
-          case "--warmup" -> o.warmupSeconds = Integer.parseInt(v);
-          case "--settle" -> o.settleSeconds = Integer.parseInt(v);
-          case "--sample" -> o.sampleSeconds = Integer.parseInt(v);
-          case "--heap-tolerance-mib" -> o.heapToleranceMiB = Double.parseDouble(v);
-          case "--heap-tolerance-pct" -> o.heapTolerancePct = Double.parseDouble(v);
-          case "--thread-tolerance" -> o.threadTolerance = Integer.parseInt(v);
-          case "--unexpected-pct" -> o.unexpectedPct = Double.parseDouble(v);
-          case "--jvm-flags" -> o.jvmFlags = v;
-          case "--command" -> o.command = v;
-          case "--out" -> o.out = v;
-          default -> {
-            if (!o.load.set(a, v)) {
-              throw new IllegalArgumentException("unknown option " + a + "\n" + USAGE);
-            }
-          }
-        }
+      if (!Args.pairs(args, USAGE, o::set)) {
+        return null;
       }
       if (o.urls.isEmpty() || o.durationSeconds < 1 || o.warmupSeconds < 0) {
         throw new IllegalArgumentException("--urls is required, --duration >= 1, --warmup >= 0\n" + USAGE);
@@ -409,6 +380,31 @@ public final class Soak {
       }).toList();
       o.load.check();
       return o;
+    }
+
+    /** Sets one option; false when {@code a} is not one of these. */
+    private boolean set(String a, String v) {
+      switch (a) {
+        case "--urls" -> urls = List.of(v.split(","));
+        case "--pids" -> pids = java.util.Arrays.stream(v.split(",")).filter(x -> !x.isBlank())
+            .map(Long::parseLong).toList();
+        case "--logs" -> logs = List.of(v.split(","));
+        case "--duration" -> durationSeconds = Integer.parseInt(v);
+        case "--warmup" -> warmupSeconds = Integer.parseInt(v);
+        case "--settle" -> settleSeconds = Integer.parseInt(v);
+        case "--sample" -> sampleSeconds = Integer.parseInt(v);
+        case "--heap-tolerance-mib" -> heapToleranceMiB = Double.parseDouble(v);
+        case "--heap-tolerance-pct" -> heapTolerancePct = Double.parseDouble(v);
+        case "--thread-tolerance" -> threadTolerance = Integer.parseInt(v);
+        case "--unexpected-pct" -> unexpectedPct = Double.parseDouble(v);
+        case "--jvm-flags" -> jvmFlags = v;
+        case "--command" -> command = v;
+        case "--out" -> out = v;
+        default -> {
+          return load.set(a, v);
+        }
+      }
+      return true;
     }
   }
 }
