@@ -1,0 +1,161 @@
+package io.liveroom.engine;
+
+import io.liveroom.room.Room;
+import io.liveroom.room.RoomLive;
+import io.liveroom.room.RoomState;
+import io.liveroom.room.RoomTable;
+import it.unimi.dsi.fastutil.objects.ObjectOpenHashSet;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * The hot rooms of one shard instance: the table by partition, the rooms with real-time state
+ * (whose edges' presence expires), the live rooms with an empty-room timeout, and the sweep's
+ * position. Plain Java, one event loop.
+ */
+final class HotRooms {
+  private final RoomTable table = new RoomTable();
+  /** Rooms with real-time state, for the expiry of edges that stopped refreshing. */
+  private final ObjectOpenHashSet<Room> live = new ObjectOpenHashSet<>();
+  /** Live rooms with an {@code emptyTimeoutSec}: ended by their owner once empty that long. */
+  private final ObjectOpenHashSet<Room> timed = new ObjectOpenHashSet<>();
+  private int sweepCursor;
+  /** The current sweep cycle: rooms to visit at most (the hot count when it began) and visited so far. */
+  private int cycleBudget;
+  private int cycleVisited;
+
+  Room find(int pid, String id) {
+    return table.find(pid, id);
+  }
+
+  /** Adds a room; false when one with its id was there already (replaced). */
+  boolean put(int pid, Room room) {
+    boolean added = table.put(pid, room);
+    watchEmpty(room);
+    return added;
+  }
+
+  Room remove(int pid, String id) {
+    Room r = table.remove(pid, id);
+    if (r != null) {
+      forget(r);
+    }
+    return r;
+  }
+
+  Collection<Room> removePartition(int pid) {
+    Collection<Room> part = table.removePartition(pid);
+    part.forEach(this::forget);
+    return part;
+  }
+
+  void madeLive(Room room) {
+    live.add(room);
+  }
+
+  Iterable<Room> live() {
+    return live;
+  }
+
+  /** Tracks or stops tracking the room's empty-room timeout after a change of its state or settings. */
+  void watchEmpty(Room room) {
+    if (room.state() == RoomState.LIVE && room.emptyTimeoutSec() > 0) {
+      timed.add(room);
+    } else {
+      timed.remove(room);
+    }
+  }
+
+  /** Live rooms empty for their {@code emptyTimeoutSec}; they stop being watched (watch again on failure). */
+  List<Room> emptyTooLong(long now) {
+    List<Room> due = new ArrayList<>();
+    for (Iterator<Room> it = timed.iterator(); it.hasNext(); ) {
+      Room room = it.next();
+      RoomLive l = room.live();
+      long since = l == null ? room.lastActiveAt() : l.emptySince();
+      if (since > 0 && now - since >= room.emptyTimeoutSec() * 1000L) {
+        it.remove();
+        due.add(room);
+      }
+    }
+    return due;
+  }
+
+  int[] partitions() {
+    return table.partitions();
+  }
+
+  int partitionCount() {
+    return table.partitionCount();
+  }
+
+  int size() {
+    return table.size();
+  }
+
+  /** Forgets every room; returns how many there were. */
+  int clear() {
+    int n = table.size();
+    table.clear();
+    live.clear();
+    timed.clear();
+    return n;
+  }
+
+  /**
+   * One batch of a sweep cycle: visits up to {@code max} rooms (whole partitions), continuing where
+   * the last batch stopped, and removes those idle since {@code idleBefore}, unless {@code busy}
+   * (an operation in flight) or with history not yet in Redis. A cycle visits each room at most
+   * once. {@code removed} gets the rooms taken out.
+   */
+  /** Starts a sweep cycle: it visits at most the rooms hot now. */
+  void beginCycle() {
+    cycleBudget = table.size();
+    cycleVisited = 0;
+  }
+
+  SweepResult sweep(long idleBefore, int max, Predicate<String> busy, List<Room> removed) {
+    if (table.isEmpty()) {
+      return SweepResult.NONE;
+    }
+    int limit = Math.min(max, cycleBudget - cycleVisited);
+    int[] pids = table.partitions();
+    Arrays.sort(pids);
+    int deferred = 0;
+    int visited = 0;
+    int start = sweepCursor;
+    for (int i = 0; i < pids.length && visited < limit; i++) {
+      int pid = pids[(start + i) % pids.length];
+      sweepCursor = (start + i + 1) % pids.length;
+      int out = 0;
+      // a partition is scanned whole, so rooms behind busy ones in a big partition are reached too
+      for (Iterator<Room> it = table.partition(pid).iterator(); it.hasNext(); ) {
+        Room r = it.next();
+        visited++;
+        if (!r.idleSince(idleBefore)) {
+          continue;
+        }
+        if (busy.test(r.id()) || r.live() != null && r.live().unwritten() > 0) {
+          deferred++;
+        } else {
+          it.remove();
+          forget(r);
+          removed.add(r);
+          out++;
+        }
+      }
+      table.removedDuringScan(pid, out);
+    }
+    cycleVisited += visited;
+    return new SweepResult(removed.size(), deferred, visited >= limit && cycleVisited < cycleBudget);
+  }
+
+  private void forget(Room r) {
+    live.remove(r);
+    timed.remove(r);
+  }
+}

@@ -1,0 +1,367 @@
+package io.liveroom.engine;
+
+import io.liveroom.filter.WordFilter;
+import io.liveroom.protocol.ErrorCode;
+import io.liveroom.protocol.LiveroomException;
+import io.liveroom.protocol.Pushes;
+import io.liveroom.protocol.RoomView;
+import io.liveroom.room.Danmaku;
+import io.liveroom.room.Room;
+import io.liveroom.room.RoomData;
+import io.liveroom.room.RoomLive;
+import io.liveroom.room.RoomModeration;
+import io.liveroom.room.RoomState;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+
+/**
+ * The owner-side rules of the rooms of one shard instance, in plain Java: join, send, leave,
+ * moderate and recover; send admission (ban, mute, mute-all, slow mode, the room's message cap,
+ * priority, idempotency keys, the content filter); the per-tick fan-out batching; the hot-room
+ * table with its sweep and empty-room timers. A refusal is a {@link LiveroomException} with its
+ * code and retry-after. What must happen outside (Redis writes, bus publishes) comes back as
+ * values: {@link #writes()} holds the history appends to make, {@link #drainFanout()} the frames
+ * to publish per edge node. One event loop; no Vert.x.
+ */
+public final class RoomEngine {
+  private final EngineSettings settings;
+  private final String nodeId;
+  private final Supplier<WordFilter> words;
+  private final HotRooms rooms = new HotRooms();
+  private final FanoutBatcher fanout;
+  private final WriteBehind writes;
+  private final ModerationRules moderation;
+
+  public RoomEngine(EngineSettings settings, String nodeId, Supplier<WordFilter> words) {
+    this.settings = settings;
+    this.nodeId = nodeId;
+    this.words = words;
+    this.fanout = new FanoutBatcher(settings.presenceMinIntervalMs());
+    this.writes = new WriteBehind(settings.writeBehindMax());
+    this.moderation = new ModerationRules(settings.maxSlowModeSec());
+  }
+
+  // ---- the hot-room table
+
+  public Room find(int pid, String id) {
+    return rooms.find(pid, id);
+  }
+
+  /** Makes the room hot; false when a room with its id was hot already (replaced). */
+  public boolean put(int pid, Room room) {
+    return rooms.put(pid, room);
+  }
+
+  /** Takes a room out of memory; its pending items still go out. */
+  public Room remove(int pid, String id) {
+    Room r = rooms.remove(pid, id);
+    if (r != null) {
+      leaving(r);
+    }
+    return r;
+  }
+
+  /** Takes every room of a partition out of memory; returns how many there were. */
+  public int dropPartition(int pid) {
+    Collection<Room> part = rooms.removePartition(pid);
+    part.forEach(this::leaving);
+    return part.size();
+  }
+
+  /** Forgets every room (the shard stops); returns how many there were. */
+  public int clear() {
+    return rooms.clear();
+  }
+
+  public int hotCount() {
+    return rooms.size();
+  }
+
+  public int partitionCount() {
+    return rooms.partitionCount();
+  }
+
+  public int[] partitions() {
+    return rooms.partitions();
+  }
+
+  public RoomView view(Room r) {
+    return new RoomView(r.data(), r.epoch(), r.live() == null ? 0 : r.live().online(), true, nodeId);
+  }
+
+  // ---- real-time state
+
+  /** Gives a hot room its real-time state: its moderation state and recent history (deleted items left out). */
+  public void makeLive(Room room, RoomModeration m, List<Danmaku> history) {
+    if (room.live() != null) {
+      return;
+    }
+    RoomLive l = new RoomLive(room.epoch(), settings.historySize());
+    l.moderation(m);
+    l.preload(history.stream().filter(d -> !m.deleted(d.epoch(), d.seq())).toList());
+    room.live(l);
+    rooms.madeLive(room);
+  }
+
+  /**
+   * A connection joins from {@code edge}: refused when the room ended, for guests where the room is
+   * closed to them, for banned users, and for a new member of a full room. A new member is counted
+   * after the items sequenced before it have gone out. The reply has exactly the missed items when
+   * {@code since} is in this epoch and still in history, else the latest {@code joinHistory}.
+   */
+  public Joined join(Room room, String edge, Member m, boolean newMember, boolean hasSince, long sinceEpoch,
+                     long sinceSeq, long now) {
+    if (room.state() == RoomState.ENDED) {
+      throw new LiveroomException(ErrorCode.ROOM_CLOSED, "room " + room.id() + " has ended");
+    }
+    if (m.guest() && !room.guestsCanRead()) {
+      throw new LiveroomException(ErrorCode.FORBIDDEN, "room " + room.id() + " is not open to guests; sign in");
+    }
+    RoomLive l = room.live();
+    if (l.moderation().banned(m.userId())) {
+      throw new LiveroomException(ErrorCode.BANNED, "you are banned from room " + room.id());
+    }
+    if (newMember) {
+      if (l.online() >= room.maxMembers()) {
+        throw new LiveroomException(ErrorCode.ROOM_FULL, "room " + room.id() + " has " + room.maxMembers()
+            + " members");
+      }
+      // items sequenced before this member counted go out now, to the edges that had members then
+      fanout.flush(room, now);
+      l.memberDelta(edge, 1, now);
+      fanout.markDirty(room);
+    }
+    room.touch(now);
+    RoomLive.Recovery rec = l.recover(hasSince, sinceEpoch, sinceSeq, settings.joinHistory());
+    return new Joined(l.epoch(), l.seq(), rec.items(), rec.recovered());
+  }
+
+  /**
+   * Sequences a send, or refuses it: the room ended; the history store too far behind
+   * (UNAVAILABLE); muted, mute-all, slow mode (with retry-after) for members below host; the room's
+   * message cap (RATE_LIMITED with retry-after; host items are never refused); a {@code reject}
+   * filter hit. A key seen from this user within {@code idempotencyTtlMs} returns the first send's
+   * place and sequences nothing. An accepted item joins history, the next tick's frame and the
+   * write-behind queue.
+   */
+  public SendResult send(Room room, Member m, String text, String color, String mode, long progress, String key,
+                         long now) {
+    if (room.state() == RoomState.ENDED) {
+      throw new LiveroomException(ErrorCode.ROOM_CLOSED, "room " + room.id() + " has ended");
+    }
+    RoomLive l = room.live();
+    // keys are per user, so one user's key never swallows another's message
+    String userKey = key == null ? null : m.userId() + '\u0000' + key;
+    if (userKey != null) {
+      long seq = l.seqOfKey(userKey, now, settings.idempotencyTtlMs());
+      if (seq >= 0) {
+        return new SendResult(l.epoch(), seq, null);
+      }
+    }
+    if (writes.full()) {
+      throw new LiveroomException(ErrorCode.UNAVAILABLE, "the history store is behind; retry shortly");
+    }
+    boolean high = m.privilegedIn(room);
+    int slowModeSec = room.slowModeSec();
+    if (!high) {
+      admitMember(room, l, m.userId(), slowModeSec, now);
+    }
+    long wait = l.admit(high ? 1 : 0, settings.roomMessagesPerSec(), settings.roomMessagesBurst(), now);
+    if (wait > 0) {
+      throw LiveroomException.retryAfter(ErrorCode.RATE_LIMITED, "room " + room.id() + " is at its message cap",
+          wait);
+    }
+    Danmaku item = l.sequence(m.userId(), m.userName(), filtered(room, text), color, mode, progress, now,
+        high ? 1 : 0);
+    if (!high && slowModeSec > 0) {
+      l.sentAt(m.userId(), now, slowModeSec * 1000L);
+    }
+    if (userKey != null) {
+      l.rememberKey(userKey, item.seq(), now, settings.maxKeysPerRoom());
+    }
+    room.touch(now);
+    fanout.markDirty(room);
+    writes.add(room, item);
+    return new SendResult(l.epoch(), item.seq(), item);
+  }
+
+  private static void admitMember(Room room, RoomLive l, String userId, int slowModeSec, long now) {
+    long muted = l.moderation().mutedFor(userId, now);
+    if (muted == Long.MAX_VALUE) {
+      throw new LiveroomException(ErrorCode.MUTED, "you are muted in room " + room.id());
+    }
+    if (muted > 0) {
+      throw LiveroomException.retryAfter(ErrorCode.MUTED, "you are muted in room " + room.id(), muted);
+    }
+    if (l.moderation().muteAll()) {
+      throw new LiveroomException(ErrorCode.MUTED, "room " + room.id() + " is muted for everyone but its hosts");
+    }
+    if (slowModeSec > 0) {
+      long wait = l.slowModeWait(userId, slowModeSec * 1000L, now);
+      if (wait > 0) {
+        throw LiveroomException.retryAfter(ErrorCode.SLOW_MODE, "slow mode: one message every " + slowModeSec + " s",
+            wait);
+      }
+    }
+  }
+
+  /** The room's content filter: {@code reject} refuses a text with a sensitive word, {@code mask} stars it out. */
+  private String filtered(Room room, String text) {
+    String mode = room.filter();
+    if (mode.equals("off")) {
+      return text;
+    }
+    WordFilter f = words.get();
+    if (mode.equals("reject")) {
+      if (f.matches(text)) {
+        throw new LiveroomException(ErrorCode.FORBIDDEN, "the message contains a word this room does not allow");
+      }
+      return text;
+    }
+    return f.mask(text);
+  }
+
+  /** A connection on {@code edge} left a hot room. */
+  public void leave(Room room, String edge, long now) {
+    if (room.live() != null) {
+      room.live().memberDelta(edge, -1, now);
+      fanout.markDirty(room);
+    }
+  }
+
+  /** An edge's full member count of a room (soft state); the room is touched so it is not swept. */
+  public void members(Room room, String edge, int count, long now) {
+    room.touch(now);
+    int before = room.live().online();
+    room.live().setMembers(edge, count, now);
+    if (room.live().online() != before) {
+      fanout.markDirty(room);
+    }
+  }
+
+  /** The {@code limit} newest items, or those after {@code afterSeq} of the current epoch when {@code hasAfter}. */
+  public HistoryPage history(Room room, boolean hasAfter, long afterSeq, int limit) {
+    RoomLive l = room.live();
+    RoomLive.Recovery rec = hasAfter ? l.recover(true, l.epoch(), afterSeq, limit) : l.recover(false, 0, 0, limit);
+    List<Danmaku> items = rec.items();
+    boolean complete = rec.recovered() && items.size() <= limit;
+    if (items.size() > limit) {
+      items = new ArrayList<>(items.subList(0, limit));
+    }
+    return new HistoryPage(l.epoch(), l.seq(), items, complete);
+  }
+
+  // ---- moderation and room changes
+
+  /** Checks a moderation action and says what to write; nothing changes until {@link #moderated}. */
+  public ModerationChange moderation(Room room, Member actor, String action, String user, long seq,
+                                     long durationSec, String reason, long now) {
+    return moderation.check(room, actor, action, user, seq, durationSec, reason, now);
+  }
+
+  /** A moderation change is in Redis: it applies here, and members get pushes after the items before it. */
+  public void moderated(Room room, ModerationChange c, long now) {
+    RoomLive l = room.live();
+    if (c.field() != null) {
+      l.moderation().set(c.field(), c.op().equals("del") ? null : c.value());
+    }
+    if (c.removed() != null) {
+      l.delete(c.removed().epoch(), c.removed().seq());
+    }
+    fanout.flush(room, now);
+    List<Push> frames = new ArrayList<>(2);
+    long duration = c.action().equals("mute") || c.action().equals("slowmode") ? Math.max(0, c.durationSec()) : -1;
+    frames.add(Push.of(room.id(), 1, Pushes.moderation(room.id(), c.action(), c.user(), c.seq(), duration).getBytes()));
+    if (c.action().equals("kick") || c.action().equals("ban")) {
+      frames.add(new Push(room.id(), 1, Pushes.kicked(room.id(), c.action().equals("ban") ? "banned" : "kicked")
+          .getBytes(), false, c.user(), 0));
+    }
+    fanout.add(l, frames);
+  }
+
+  /**
+   * A room's change is in Redis: it applies here, and members get the {@code room} push, or
+   * {@code closed} when it ended (they are then out of it), after the items before it.
+   */
+  public void committed(Room room, RoomData after, long now) {
+    RoomData before = room.data();
+    room.commit(after, now);
+    rooms.watchEmpty(room);
+    RoomLive l = room.live();
+    if (l == null || !l.hasMembers()) {
+      return;
+    }
+    fanout.flush(room, now);
+    if (after.state() == RoomState.ENDED && before.state() != RoomState.ENDED) {
+      fanout.add(l, List.of(new Push(room.id(), 1, Pushes.closed(room.id(), "ended").getBytes(), true, null, 0)));
+      l.clearMembers();
+    } else {
+      fanout.add(l, List.of(Push.of(room.id(), 1, Pushes.room(view(room)).getBytes())));
+    }
+  }
+
+  // ---- time: ticks, presence expiry, sweeps, empty rooms
+
+  /** The tick: every room with news becomes its frames (see {@link #drainFanout}). */
+  public void tick(long now) {
+    fanout.tick(now);
+  }
+
+  /** The frames to publish since the last call, per edge node: one bundle each. */
+  public Map<String, List<Push>> drainFanout() {
+    return fanout.drain();
+  }
+
+  /** The history appends to make. */
+  public WriteBehind writes() {
+    return writes;
+  }
+
+  /** Forgets the members of edges that stopped refreshing (3 refresh periods: a crashed or cut-off edge node). */
+  public void expireEdges(long now) {
+    long before = now - 3 * settings.presenceRefreshMs();
+    for (Room room : rooms.live()) {
+      if (room.live().expireEdges(before) > 0) {
+        fanout.markDirty(room);
+      }
+    }
+  }
+
+  /** Live rooms empty for their {@code emptyTimeoutSec}, to be ended; {@link #watchEmpty} again if that fails. */
+  public List<Room> emptyTooLong(long now) {
+    return rooms.emptyTooLong(now);
+  }
+
+  public void watchEmpty(Room room) {
+    rooms.watchEmpty(room);
+  }
+
+  /**
+   * One sweep batch (see {@link HotRooms#sweep}): demotes idle rooms, never while the store is
+   * away ({@code storeUp} false), never one that is {@code busy} or has history not yet stored.
+   */
+  public SweepResult sweep(long idleBefore, int max, boolean newCycle, Predicate<String> busy, boolean storeUp) {
+    if (newCycle) {
+      rooms.beginCycle();
+    }
+    if (!storeUp) {
+      return SweepResult.NONE;
+    }
+    List<Room> out = new ArrayList<>();
+    SweepResult r = rooms.sweep(idleBefore, max, busy, out);
+    out.forEach(this::leaving);
+    return r;
+  }
+
+  /** A room leaving memory: its pending items still go out, then nothing tracks it. */
+  private void leaving(Room r) {
+    if (r.live() != null && r.live().hasPending()) {
+      fanout.flush(r, System.currentTimeMillis());
+    }
+    fanout.forget(r);
+  }
+}

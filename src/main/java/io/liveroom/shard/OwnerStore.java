@@ -1,0 +1,261 @@
+package io.liveroom.shard;
+
+import io.liveroom.NodeServices;
+import io.liveroom.engine.ModerationChange;
+import io.liveroom.engine.RoomEngine;
+import io.liveroom.engine.WriteBehind;
+import io.liveroom.protocol.ErrorCode;
+import io.liveroom.protocol.LiveroomException;
+import io.liveroom.protocol.Pushes;
+import io.liveroom.protocol.RoomCommand;
+import io.liveroom.protocol.RoomView;
+import io.liveroom.room.Danmaku;
+import io.liveroom.room.Room;
+import io.liveroom.room.RoomData;
+import io.liveroom.room.RoomModeration;
+import io.liveroom.room.RoomState;
+import io.liveroom.store.RoomStore;
+import io.liveroom.webhook.Webhooks;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
+import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The owner's Redis paths around the {@link RoomEngine}: loading a room with a new epoch, giving
+ * it real-time state, create, write-through changes and moderation (fenced by epoch: a stale owner
+ * drops the room and answers MOVED), and the history write-behind. Runs on the shard's event loop.
+ */
+final class OwnerStore {
+  private static final Logger LOG = LoggerFactory.getLogger(OwnerStore.class);
+  private static final long WRITE_RETRY_MS = 500;
+  private static final int AUDIT_CAP = 1000;
+
+  private final Vertx vertx;
+  private final NodeServices node;
+  private final RoomEngine engine;
+  private final RoomStore store;
+  private final Ownership ownership;
+  private RoomStore.HistoryWriter history;
+  private long backoffTimer = -1;
+
+  OwnerStore(Vertx vertx, NodeServices node, RoomEngine engine) {
+    this.vertx = vertx;
+    this.node = node;
+    this.engine = engine;
+    this.store = node.store();
+    this.ownership = node.ownership();
+  }
+
+  void start() {
+    history = store.historyWriter();
+  }
+
+  /** The hot room, or loads it from Redis with a new epoch. Runs inside the room's serial chain. */
+  Future<Room> load(int pid, String id) {
+    Room hot = engine.find(pid, id);
+    if (hot != null) {
+      hot.touch(System.currentTimeMillis());
+      return Future.succeededFuture(hot);
+    }
+    if (!ownership.ownsLocally(pid)) {
+      // a load takes a new epoch, which would fence out the real owner
+      return Future.failedFuture(new Moved("partition " + pid + " is not owned here"));
+    }
+    Timer.Sample sample = Timer.start(node.metrics().registry());
+    return store.hydrate(id).compose(h -> {
+      sample.stop(node.metrics().hydrationLatency());
+      if (h == null) {
+        node.metrics().hydration("missing");
+        return Future.failedFuture(new LiveroomException(ErrorCode.NOT_FOUND, "no room " + id));
+      }
+      node.metrics().hydration("ok");
+      if (!ownership.ownsLocally(pid)) {
+        return Future.failedFuture(new Moved("partition " + pid + " moved during load"));
+      }
+      Room room = new Room(h.data(), h.epoch(), System.currentTimeMillis());
+      put(pid, room);
+      return Future.succeededFuture(room);
+    }, e -> {
+      node.metrics().hydration("error");
+      return Future.failedFuture(e);
+    });
+  }
+
+  /** The room loaded and with real-time state: its moderation state (required) and recent history (if Redis answers). */
+  Future<Room> loadLive(int pid, String id) {
+    return load(pid, id).compose(room -> room.live() != null ? Future.succeededFuture(room) : makeLive(pid, room));
+  }
+
+  private Future<Room> makeLive(int pid, Room room) {
+    Future<RoomModeration> moderation = store.moderation(room.id()).map(RoomModeration::of);
+    Future<List<Danmaku>> recent = store.recentHistory(room.id(), node.config().rt().historySize()).recover(e -> {
+      LOG.warn("room {}: history not loaded ({}); starting with an empty one", room.id(), e.getMessage());
+      return Future.succeededFuture(List.of());
+    });
+    return Future.all(moderation, recent).compose(all -> {
+      if (engine.find(pid, room.id()) != room) {
+        // dropped (partition handed over, or fenced) while history loaded
+        return Future.failedFuture(new Moved("room " + room.id() + " left this node while loading"));
+      }
+      engine.makeLive(room, moderation.result(), recent.result());
+      return Future.succeededFuture(room);
+    });
+  }
+
+  Future<RoomView> create(int pid, RoomCommand cmd) {
+    String id = cmd.roomId();
+    if (engine.find(pid, id) != null) {
+      return Future.failedFuture(exists(id));
+    }
+    long now = System.currentTimeMillis();
+    RoomData data = node.rules().create(id, cmd.fields(), now);
+    return store.create(data).compose(created -> {
+      if (!created) {
+        return Future.failedFuture(exists(id));
+      }
+      Room room = new Room(data, 1, now);
+      node.webhooks().emit(Webhooks.ROOM_CREATED, id, Pushes.roomObject(new RoomView(data, 1, 0, true, node.nodeId())));
+      if (ownership.ownsLocally(pid)) {
+        put(pid, room);
+        return Future.succeededFuture(engine.view(room));
+      }
+      // the partition moved away while we wrote: the room is durable; its new owner loads it
+      return Future.succeededFuture(new RoomView(data, 1, 0, false, node.nodeId()));
+    });
+  }
+
+  /** Writes a change of the room's data through to Redis (fenced), then applies and announces it. */
+  Future<RoomView> mutate(int pid, String id, UnaryOperator<RoomData> change) {
+    return load(pid, id).compose(room -> {
+      RoomData before = room.data();
+      RoomData after = change.apply(before);
+      if (after.equals(before)) {
+        return Future.succeededFuture(engine.view(room));
+      }
+      return store.write(after, before.state(), room.epoch(), node.config().sweeper().retentionMs()).recover(e -> {
+        // a timed-out write may have been applied: reload from Redis on the next use (a refused
+        // connection applied nothing, and the hot copy keeps serving reads while Redis is away)
+        if (e.getCause() instanceof TimeoutException && remove(pid, id, "write_uncertain") != null) {
+          LOG.debug("room {}: dropped after an uncertain write", id);
+        }
+        return Future.failedFuture(e);
+      }).compose(w -> fenced(w, pid, room).map(v -> {
+        engine.committed(room, after, System.currentTimeMillis());
+        if (after.state() != before.state() && (after.state() == RoomState.LIVE || after.state() == RoomState.ENDED)) {
+          node.webhooks().emit(after.state() == RoomState.LIVE ? Webhooks.ROOM_LIVE : Webhooks.ROOM_ENDED, id,
+              Pushes.roomObject(engine.view(room)));
+        }
+        return engine.view(room);
+      }));
+    });
+  }
+
+  /** Writes a checked moderation change (with its audit entry) through to Redis, then applies it. */
+  Future<Void> moderate(int pid, Room room, ModerationChange c) {
+    Future<?> settings = c.patch() == null ? Future.succeededFuture()
+        : mutate(pid, room.id(), d -> node.rules().patch(d, c.patch(), System.currentTimeMillis()));
+    JsonObject audit = new JsonObject(c.audit());
+    return settings.compose(v -> store.moderate(room.id(), room.epoch(), c.op(), c.field(), c.value(), audit,
+            AUDIT_CAP, c.removed()))
+        .compose(w -> fenced(w, pid, room))
+        .map(v -> {
+          engine.moderated(room, c, System.currentTimeMillis());
+          node.webhooks().emit(Webhooks.MODERATION, room.id(), audit);
+          return null;
+        });
+  }
+
+  /** OK passes; STALE (another owner took a newer epoch) drops this copy and answers MOVED; MISSING is NOT_FOUND. */
+  private Future<Void> fenced(RoomStore.WriteResult w, int pid, Room room) {
+    return switch (w) {
+      case OK -> Future.succeededFuture();
+      case STALE -> {
+        remove(pid, room.id(), "stale");
+        LOG.warn("room {}: write with epoch {} rejected as stale, dropped from node {}", room.id(), room.epoch(),
+            node.nodeId());
+        yield Future.failedFuture(new Moved("room " + room.id() + " has a newer owner"));
+      }
+      case MISSING -> {
+        remove(pid, room.id(), null);
+        yield Future.failedFuture(new LiveroomException(ErrorCode.NOT_FOUND, "no room " + room.id()));
+      }
+    };
+  }
+
+  void put(int pid, Room room) {
+    if (engine.put(pid, room)) {
+      node.metrics().roomsHot(1);
+    }
+  }
+
+  /** Takes a room out of memory; {@code reason} labels the drop meter (null: not counted as a drop). */
+  Room remove(int pid, String id, String reason) {
+    Room r = engine.remove(pid, id);
+    if (r != null) {
+      node.metrics().roomsHot(-1);
+      if (reason != null) {
+        node.metrics().roomsDropped(reason, 1);
+      }
+    }
+    return r;
+  }
+
+  /** Starts the history appends that may start now; on errors backs off and retries. */
+  void drainWrites() {
+    WriteBehind writes = engine.writes();
+    int cap = node.config().replay().maxItems();
+    int size = node.config().rt().historySize();
+    for (WriteBehind.Write w = writes.next(); w != null; w = writes.next()) {
+      WriteBehind.Write write = w;
+      history.append(w.room().id(), w.item(), size, cap).onComplete(ar -> {
+        if (ar.succeeded()) {
+          node.metrics().historyWrite("ok");
+          writes.written(write);
+        } else {
+          node.metrics().historyWrite("error");
+          if (writes.failed(write)) {
+            backoffTimer = vertx.setTimer(WRITE_RETRY_MS, id -> {
+              writes.resume();
+              drainWrites();
+            });
+          }
+        }
+        drainWrites();
+      });
+    }
+  }
+
+  /** At stop: gives acknowledged items still queued for Redis a bounded time to get there. */
+  Future<Void> drain(long deadline) {
+    vertx.cancelTimer(backoffTimer);
+    engine.writes().resume();
+    Promise<Void> done = Promise.promise();
+    awaitDrain(done, deadline);
+    return done.future().onComplete(v -> {
+      if (engine.writes().queued() > 0) {
+        LOG.warn("node {}: {} history items not written to Redis at stop", node.nodeId(), engine.writes().queued());
+      }
+      history.close();
+    });
+  }
+
+  private void awaitDrain(Promise<Void> done, long deadline) {
+    drainWrites();
+    if (engine.writes().drained() || System.currentTimeMillis() > deadline) {
+      done.tryComplete();
+      return;
+    }
+    vertx.setTimer(20, id -> awaitDrain(done, deadline));
+  }
+
+  private static LiveroomException exists(String id) {
+    return new LiveroomException(ErrorCode.BAD_REQUEST, 409, "room " + id + " already exists");
+  }
+}
