@@ -1,0 +1,548 @@
+package io.liveroom.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.liveroom.filter.WordFilter;
+import io.liveroom.protocol.ErrorCode;
+import io.liveroom.protocol.LiveroomException;
+import io.liveroom.room.Danmaku;
+import io.liveroom.room.Room;
+import io.liveroom.room.RoomData;
+import io.liveroom.room.RoomModeration;
+import io.liveroom.room.RoomState;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+/**
+ * The owner-side room rules in plain Java, no event loop, no Redis: join, send admission,
+ * idempotency, recovery, moderation, the per-tick fan-out batching, room changes, sweeps and
+ * empty-room timers. Each test drives a {@link RoomEngine} and reads its outcomes.
+ */
+class RoomEngineTest {
+  private static final long NOW = System.currentTimeMillis();
+  private static final int PID = 7;
+  private static final String EDGE_A1 = "node-a/0";
+  private static final String EDGE_A2 = "node-a/1";
+  private static final String EDGE_B1 = "node-b/0";
+  private static final Member ALICE = new Member("alice", "Alice", "viewer");
+  private static final Member BOB = new Member("bob", "Bob", "viewer");
+  private static final Member HOST = new Member("hana", "Hana", "host");
+  private static final Member OWNER = new Member("owner-1", "Owner", "viewer");
+  private static final Member GUEST = new Member("guest-x", "guest", "guest");
+
+  /** historySize 10, joinHistory 5, keys live 60 s (at most 3 per room), cap 5/s with a burst of 5. */
+  private static EngineSettings settings(int writeBehindMax) {
+    return new EngineSettings(10, 5, 60_000, 3, 5, 5, 3600, 5000, 1000, writeBehindMax);
+  }
+
+  private final RoomEngine engine = new RoomEngine(settings(1000), "node-a", () -> new WordFilter(List.of("badword")));
+
+  private static RoomData data(String id, RoomState state, int maxMembers, boolean guests, int slowModeSec,
+                               String filter, int emptyTimeoutSec) {
+    return new RoomData(id, "Show " + id, "owner-1", state, NOW, NOW, maxMembers, guests, slowModeSec, "{}", filter,
+        emptyTimeoutSec);
+  }
+
+  private Room hot(RoomData d) {
+    Room r = new Room(d, 3, NOW);
+    assertTrue(engine.put(PID, r));
+    engine.makeLive(r, new RoomModeration(), List.of());
+    return r;
+  }
+
+  private Room liveRoom() {
+    return hot(data("room-1", RoomState.LIVE, 100, true, 0, "mask", 0));
+  }
+
+  private static LiveroomException refused(ErrorCode code, Executable call) {
+    LiveroomException e = assertThrows(LiveroomException.class, call);
+    assertEquals(code, e.code(), () -> "code of: " + e.getMessage());
+    return e;
+  }
+
+  private SendResult send(Room r, Member m, String text) {
+    return engine.send(r, m, text, "#ffffff", "scroll", -1, null, NOW);
+  }
+
+  private static JsonObject json(Push p) {
+    return new JsonObject(new String(p.bytes(), StandardCharsets.UTF_8));
+  }
+
+  private List<Push> framesFor(String node) {
+    Map<String, List<Push>> out = engine.drainFanout();
+    return out.getOrDefault(node, List.of());
+  }
+
+  @Nested
+  class Join {
+    @Test
+    void aNewMemberIsCountedAndGetsTheLatestHistory() {
+      Room r = liveRoom();
+      for (int i = 0; i < 7; i++) {
+        send(r, HOST, "m" + i);
+      }
+      Joined j = engine.join(r, EDGE_A1, ALICE, true, false, 0, 0, NOW);
+      assertEquals(3, j.epoch());
+      assertEquals(7, j.seq());
+      assertEquals(List.of(3L, 4L, 5L, 6L, 7L), j.items().stream().map(Danmaku::seq).toList(), "joinHistory 5 newest");
+      assertFalse(j.recovered());
+      assertEquals(1, r.live().online());
+    }
+
+    @Test
+    void recoveryInsideTheWindowGivesExactlyTheMissedItems() {
+      Room r = liveRoom();
+      for (int i = 0; i < 8; i++) {
+        send(r, HOST, "m" + i);
+      }
+      Joined j = engine.join(r, EDGE_A1, ALICE, true, true, 3, 2, NOW);
+      assertTrue(j.recovered());
+      assertEquals(List.of(3L, 4L, 5L, 6L, 7L, 8L), j.items().stream().map(Danmaku::seq).toList());
+      Joined upToDate = engine.join(r, EDGE_A1, BOB, true, true, 3, 8, NOW);
+      assertTrue(upToDate.recovered());
+      assertTrue(upToDate.items().isEmpty());
+    }
+
+    @Test
+    void recoveryBeyondTheWindowOrFromAnotherEpochGivesTheLatest() {
+      Room r = liveRoom();
+      for (int i = 0; i < 14; i++) {
+        send(r, HOST, "m" + i); // history keeps 10: seq 5..14
+      }
+      Joined tooOld = engine.join(r, EDGE_A1, ALICE, true, true, 3, 2, NOW);
+      assertFalse(tooOld.recovered());
+      assertEquals(List.of(10L, 11L, 12L, 13L, 14L), tooOld.items().stream().map(Danmaku::seq).toList());
+      Joined otherEpoch = engine.join(r, EDGE_A1, BOB, true, true, 2, 12, NOW);
+      assertFalse(otherEpoch.recovered());
+      Joined ahead = engine.join(r, EDGE_A1, OWNER, true, true, 3, 99, NOW);
+      assertFalse(ahead.recovered(), "a since past the room's seq is not a recovery");
+    }
+
+    @Test
+    void refusals() {
+      Room ended = hot(data("ended", RoomState.ENDED, 100, true, 0, "mask", 0));
+      refused(ErrorCode.ROOM_CLOSED, () -> engine.join(ended, EDGE_A1, ALICE, true, false, 0, 0, NOW));
+      Room members = hot(data("members-only", RoomState.LIVE, 100, false, 0, "mask", 0));
+      refused(ErrorCode.FORBIDDEN, () -> engine.join(members, EDGE_A1, GUEST, true, false, 0, 0, NOW));
+      engine.join(members, EDGE_A1, ALICE, true, false, 0, 0, NOW);
+      Room full = hot(data("full", RoomState.LIVE, 2, true, 0, "mask", 0));
+      engine.join(full, EDGE_A1, ALICE, true, false, 0, 0, NOW);
+      engine.join(full, EDGE_B1, BOB, true, false, 0, 0, NOW);
+      refused(ErrorCode.ROOM_FULL, () -> engine.join(full, EDGE_A1, HOST, true, false, 0, 0, NOW));
+      Joined again = engine.join(full, EDGE_A1, ALICE, false, false, 0, 0, NOW);
+      assertEquals(2, full.live().online(), "a re-join is not a new member");
+      assertNotNull(again);
+    }
+
+    @Test
+    void aBannedUserCannotJoin() {
+      Room r = liveRoom();
+      ModerationChange ban = engine.moderation(r, HOST, "ban", "alice", -1, -1, "spam", NOW);
+      engine.moderated(r, ban, NOW);
+      refused(ErrorCode.BANNED, () -> engine.join(r, EDGE_A1, ALICE, true, false, 0, 0, NOW));
+    }
+
+    @Test
+    void leaveAndEdgeExpiryCountMembersOut() {
+      Room r = liveRoom();
+      engine.join(r, EDGE_A1, ALICE, true, false, 0, 0, NOW);
+      engine.join(r, EDGE_B1, BOB, true, false, 0, 0, NOW);
+      engine.leave(r, EDGE_A1, NOW);
+      assertEquals(1, r.live().online());
+      engine.members(r, EDGE_A1, 4, NOW);
+      assertEquals(5, r.live().online(), "a refresh sets the edge's full count");
+      engine.members(r, EDGE_B1, 1, NOW + 20_000);
+      engine.expireEdges(NOW + 20_000); // EDGE_A1 last heard at NOW, 3 refresh periods (15 s) ago
+      assertEquals(1, r.live().online());
+    }
+  }
+
+  @Nested
+  class Send {
+    @Test
+    void sequencesInOrderAndQueuesTheHistoryWrite() {
+      Room r = liveRoom();
+      SendResult a = send(r, ALICE, "hello");
+      SendResult b = send(r, BOB, "world");
+      assertEquals(1, a.seq());
+      assertEquals(2, b.seq());
+      assertEquals(3, a.epoch());
+      assertEquals("hello", a.item().text());
+      assertEquals(0, a.item().priority());
+      assertEquals(1, send(r, HOST, "from the host").item().priority(), "hosts' items are priority 1");
+      assertEquals(3, engine.writes().queued());
+      assertEquals(3, r.live().unwritten());
+      WriteBehind.Write w = engine.writes().next();
+      assertSame(r, w.room());
+      assertEquals(1, w.item().seq());
+      engine.writes().written(w);
+      assertEquals(2, r.live().unwritten());
+    }
+
+    @Test
+    void anEndedRoomRefusesSends() {
+      Room r = hot(data("ended", RoomState.ENDED, 100, true, 0, "mask", 0));
+      refused(ErrorCode.ROOM_CLOSED, () -> send(r, ALICE, "hi"));
+    }
+
+    @Test
+    void mutedUntilUnmutedHasNoRetryAfterAndATimedMuteHasOne() {
+      Room r = liveRoom();
+      engine.moderated(r, engine.moderation(r, HOST, "mute", "alice", -1, 0, null, NOW), NOW);
+      LiveroomException forever = refused(ErrorCode.MUTED, () -> send(r, ALICE, "hi"));
+      assertEquals(-1, forever.retryAfterMs());
+      engine.moderated(r, engine.moderation(r, HOST, "mute", "bob", -1, 30, null, NOW), NOW);
+      LiveroomException timed = refused(ErrorCode.MUTED, () -> engine.send(r, BOB, "hi", null, null, -1, null,
+          NOW + 10_000));
+      assertEquals(20_000, timed.retryAfterMs());
+      assertNotNull(engine.send(r, BOB, "hi", null, null, -1, null, NOW + 30_000).item(), "the mute ran out");
+      engine.moderated(r, engine.moderation(r, HOST, "unmute", "alice", -1, -1, null, NOW), NOW);
+      assertNotNull(send(r, ALICE, "back").item());
+    }
+
+    @Test
+    void muteAllSilencesMembersButNotHostsOrTheOwner() {
+      Room r = liveRoom();
+      engine.moderated(r, engine.moderation(r, HOST, "muteall", null, -1, -1, null, NOW), NOW);
+      refused(ErrorCode.MUTED, () -> send(r, ALICE, "hi"));
+      assertNotNull(send(r, HOST, "hosts still talk").item());
+      assertNotNull(send(r, OWNER, "so does the owner").item());
+      engine.moderated(r, engine.moderation(r, HOST, "unmuteall", null, -1, -1, null, NOW), NOW);
+      assertNotNull(send(r, ALICE, "hi").item());
+    }
+
+    @Test
+    void slowModeRefusesWithTheTimeLeftAndSparesHosts() {
+      Room r = hot(data("slow", RoomState.LIVE, 100, true, 10, "mask", 0));
+      assertNotNull(engine.send(r, ALICE, "one", null, null, -1, null, NOW).item());
+      LiveroomException e = refused(ErrorCode.SLOW_MODE, () -> engine.send(r, ALICE, "two", null, null, -1, null,
+          NOW + 4_000));
+      assertEquals(6_000, e.retryAfterMs());
+      assertNotNull(engine.send(r, BOB, "other users are not slowed by alice", null, null, -1, null, NOW + 4_000)
+          .item());
+      assertNotNull(engine.send(r, ALICE, "three", null, null, -1, null, NOW + 10_000).item());
+      assertNotNull(engine.send(r, HOST, "h1", null, null, -1, null, NOW).item());
+      assertNotNull(engine.send(r, HOST, "h2", null, null, -1, null, NOW).item());
+    }
+
+    @Test
+    void theRoomCapRefusesMembersWithRetryAfterButNeverHosts() {
+      Room r = liveRoom();
+      for (int i = 0; i < 5; i++) {
+        assertNotNull(send(r, i % 2 == 0 ? ALICE : BOB, "m" + i).item());
+      }
+      LiveroomException e = refused(ErrorCode.RATE_LIMITED, () -> send(r, ALICE, "over the cap"));
+      assertTrue(e.retryAfterMs() > 0 && e.retryAfterMs() <= 200, () -> "retry after " + e.retryAfterMs());
+      assertNotNull(send(r, HOST, "announcement").item(), "priority items are never refused");
+      assertNotNull(engine.send(r, ALICE, "later", null, null, -1, null, NOW + 1000).item(), "tokens came back");
+    }
+
+    @Test
+    void theContentFilterMasksOrRejects() {
+      Room masked = liveRoom();
+      assertEquals("a ******* b", send(masked, ALICE, "a badword b").item().text());
+      Room strict = hot(data("strict", RoomState.LIVE, 100, true, 0, "reject", 0));
+      refused(ErrorCode.FORBIDDEN, () -> send(strict, ALICE, "a BadWord b"));
+      Room open = hot(data("open", RoomState.LIVE, 100, true, 0, "off", 0));
+      assertEquals("a badword b", send(open, ALICE, "a badword b").item().text());
+    }
+
+    @Test
+    void aRetriedKeyReturnsTheFirstPlaceAndStoresNothing() {
+      Room r = liveRoom();
+      SendResult first = engine.send(r, ALICE, "once", null, null, -1, "k1", NOW);
+      SendResult retry = engine.send(r, ALICE, "once", null, null, -1, "k1", NOW + 1000);
+      assertEquals(first.seq(), retry.seq());
+      assertEquals(first.epoch(), retry.epoch());
+      assertNull(retry.item());
+      assertEquals(1, engine.writes().queued(), "one write for the two attempts");
+      assertEquals(1, r.live().seq());
+      SendResult otherUser = engine.send(r, BOB, "same key, other user", null, null, -1, "k1", NOW + 1000);
+      assertEquals(2, otherUser.seq(), "keys are per user");
+      SendResult expired = engine.send(r, ALICE, "once", null, null, -1, "k1", NOW + 61_000);
+      assertNotNull(expired.item(), "a key lives idempotencyTtlMs");
+    }
+
+    @Test
+    void aRoomKeepsAtMostMaxKeysPerRoom() {
+      Room r = hot(data("keys", RoomState.LIVE, 100, true, 0, "mask", 0));
+      for (int i = 0; i < 4; i++) {
+        engine.send(r, HOST, "m" + i, null, null, -1, "k" + i, NOW);
+      }
+      assertNull(engine.send(r, HOST, "m3", null, null, -1, "k3", NOW).item());
+      assertNotNull(engine.send(r, HOST, "m0", null, null, -1, "k0", NOW).item(), "the oldest key went first");
+    }
+
+    @Test
+    void aFullWriteBehindQueueRefusesWithUnavailable() {
+      RoomEngine small = new RoomEngine(settings(2), "node-a", () -> WordFilter.EMPTY);
+      Room r = new Room(data("room-1", RoomState.LIVE, 100, true, 0, "mask", 0), 1, NOW);
+      small.put(PID, r);
+      small.makeLive(r, new RoomModeration(), List.of());
+      small.send(r, HOST, "a", null, null, -1, null, NOW);
+      small.send(r, HOST, "b", null, null, -1, null, NOW);
+      refused(ErrorCode.UNAVAILABLE, () -> small.send(r, HOST, "c", null, null, -1, null, NOW));
+      WriteBehind.Write w = small.writes().next();
+      assertTrue(small.writes().failed(w), "the first failure starts a back-off");
+      assertNull(small.writes().next(), "nothing starts while backing off");
+      small.writes().resume();
+      assertEquals("a", small.writes().next().item().text(), "a failed write is retried first");
+    }
+  }
+
+  @Nested
+  class Moderation {
+    @Test
+    void onlyTheOwnerHostsModeratorsAndAdminsModerate() {
+      Room r = liveRoom();
+      refused(ErrorCode.FORBIDDEN, () -> engine.moderation(r, ALICE, "kick", "bob", -1, -1, null, NOW));
+      for (Member m : List.of(OWNER, HOST, new Member("m", "M", "moderator"), new Member("a", "A", "admin"))) {
+        assertEquals("kick", engine.moderation(r, m, "kick", "bob", -1, -1, null, NOW).action());
+      }
+    }
+
+    @Test
+    void eachActionSaysWhatToStore() {
+      Room r = liveRoom();
+      send(r, ALICE, "item one");
+      record Case(String action, String user, long seq, long duration, String op, String field, String value) {
+      }
+      List<Case> cases = List.of(
+          new Case("mute", "bob", -1, 60, "set", "mu:bob", Long.toString(NOW + 60_000)),
+          new Case("mute", "bob", -1, 0, "set", "mu:bob", "0"),
+          new Case("unmute", "bob", -1, -1, "del", "mu:bob", "1"),
+          new Case("ban", "bob", -1, -1, "set", "ba:bob", "1"),
+          new Case("unban", "bob", -1, -1, "del", "ba:bob", "1"),
+          new Case("kick", "bob", -1, -1, "none", null, "1"),
+          new Case("muteall", null, -1, -1, "set", "ma", "1"),
+          new Case("unmuteall", null, -1, -1, "del", "ma", "1"),
+          new Case("delete", null, 1, -1, "set", "de:3:1", "1"),
+          new Case("pin", null, 1, -1, "set", "pin", "1"),
+          new Case("unpin", null, -1, -1, "del", "pin", "1"),
+          new Case("slowmode", null, -1, 30, "none", null, "1"));
+      for (Case c : cases) {
+        ModerationChange m = engine.moderation(r, HOST, c.action(), c.user(), c.seq(), c.duration(), "why", NOW);
+        assertEquals(c.op(), m.op(), c.action());
+        assertEquals(c.field(), m.field(), c.action());
+        assertEquals(c.value(), m.value(), c.action());
+        assertEquals(c.action(), m.audit().get("action"));
+        assertEquals("hana", m.audit().get("by"));
+        assertEquals("why", m.audit().get("reason"));
+      }
+      assertEquals(30, engine.moderation(r, HOST, "slowmode", null, -1, 30, null, NOW).patch().slowModeSec());
+      assertEquals(1, engine.moderation(r, HOST, "delete", null, 1, -1, null, NOW).removed().seq());
+    }
+
+    @Test
+    void badActionsAreRefusedWithTheReason() {
+      Room r = liveRoom();
+      refused(ErrorCode.BAD_REQUEST, () -> engine.moderation(r, HOST, "mute", null, -1, -1, null, NOW));
+      refused(ErrorCode.BAD_REQUEST, () -> engine.moderation(r, HOST, "ban", "not a valid id!", -1, -1, null, NOW));
+      refused(ErrorCode.BAD_REQUEST, () -> engine.moderation(r, HOST, "delete", null, 42, -1, null, NOW));
+      refused(ErrorCode.BAD_REQUEST, () -> engine.moderation(r, HOST, "pin", null, -1, -1, null, NOW));
+      refused(ErrorCode.BAD_REQUEST, () -> engine.moderation(r, HOST, "slowmode", null, -1, 3601, null, NOW));
+      refused(ErrorCode.BAD_REQUEST, () -> engine.moderation(r, HOST, "explode", null, -1, -1, null, NOW));
+    }
+
+    @Test
+    void aDeleteLeavesHistoryAndMembersGetThePushAfterTheItemsBeforeIt() {
+      Room r = liveRoom();
+      engine.join(r, EDGE_A1, ALICE, true, false, 0, 0, NOW);
+      engine.tick(NOW);
+      engine.drainFanout();
+      send(r, ALICE, "keep");
+      send(r, ALICE, "remove me");
+      engine.moderated(r, engine.moderation(r, HOST, "delete", null, 2, -1, null, NOW), NOW);
+      List<Push> frames = framesFor("node-a");
+      assertEquals(List.of("danmaku", "moderation"), frames.stream().map(p -> json(p).getString("push")).toList());
+      assertEquals(2, json(frames.get(1)).getLong("seq"));
+      assertEquals(1, frames.get(1).priority());
+      assertEquals(List.of(1L), engine.history(r, false, 0, 10).items().stream().map(Danmaku::seq).toList());
+    }
+
+    @Test
+    void kickAndBanPushToTheTargetUser() {
+      Room r = liveRoom();
+      engine.join(r, EDGE_A1, BOB, true, false, 0, 0, NOW);
+      engine.tick(NOW);
+      engine.drainFanout();
+      engine.moderated(r, engine.moderation(r, HOST, "kick", "bob", -1, -1, null, NOW), NOW);
+      List<Push> frames = framesFor("node-a");
+      assertEquals(2, frames.size());
+      assertEquals("bob", frames.get(1).targetUser());
+      assertEquals("kicked", json(frames.get(1)).getString("reason"));
+      engine.moderated(r, engine.moderation(r, HOST, "ban", "bob", -1, -1, null, NOW), NOW);
+      assertEquals("banned", json(framesFor("node-a").get(1)).getString("reason"));
+    }
+  }
+
+  @Nested
+  class Batching {
+    @Test
+    void severalSendsInOneTickBecomeOneFramePerEdgeNode() {
+      Room r = liveRoom();
+      engine.join(r, EDGE_A1, ALICE, true, false, 0, 0, NOW);
+      engine.join(r, EDGE_A2, BOB, true, false, 0, 0, NOW);
+      engine.join(r, EDGE_B1, OWNER, true, false, 0, 0, NOW);
+      engine.tick(NOW);
+      engine.drainFanout();
+      send(r, ALICE, "one");
+      send(r, BOB, "two");
+      send(r, HOST, "three");
+      assertTrue(engine.drainFanout().isEmpty(), "nothing goes out before the tick");
+      engine.tick(NOW + 25);
+      Map<String, List<Push>> out = engine.drainFanout();
+      assertEquals(Set.of("node-a", "node-b"), out.keySet(), "one entry per edge node, not per edge instance");
+      List<Push> a = out.get("node-a");
+      assertEquals(1, a.size(), "one frame for the tick's three items");
+      assertSame(a.get(0), out.get("node-b").get(0), "encoded once, shared by every node");
+      JsonObject push = json(a.get(0));
+      assertEquals("danmaku", push.getString("push"));
+      assertEquals(3, push.getLong("epoch"));
+      JsonArray items = push.getJsonArray("items");
+      assertEquals(List.of("one", "two", "three"), items.stream().map(o -> ((JsonObject) o).getString("text")).toList());
+      assertEquals(1, a.get(0).priority(), "the frame's priority is its highest item's");
+      assertEquals(NOW, a.get(0).acceptedAt());
+      engine.tick(NOW + 50);
+      assertTrue(engine.drainFanout().isEmpty(), "a quiet tick publishes nothing");
+    }
+
+    @Test
+    void presenceIsPushedAtMostOncePerInterval() {
+      Room r = liveRoom();
+      engine.join(r, EDGE_A1, ALICE, true, false, 0, 0, NOW);
+      engine.tick(NOW);
+      List<Push> first = framesFor("node-a");
+      assertEquals(1, first.size());
+      assertEquals(1, json(first.get(0)).getInteger("online"));
+      engine.join(r, EDGE_A1, BOB, true, false, 0, 0, NOW + 100);
+      engine.tick(NOW + 100);
+      assertTrue(engine.drainFanout().isEmpty(), "within 1 s of the last presence push");
+      engine.tick(NOW + 1000);
+      assertEquals(2, json(framesFor("node-a").get(0)).getInteger("online"), "the change waited, it was not lost");
+    }
+
+    @Test
+    void aNewMembersJoinFlushesTheItemsBeforeIt() {
+      Room r = liveRoom();
+      engine.join(r, EDGE_A1, ALICE, true, false, 0, 0, NOW);
+      engine.tick(NOW);
+      engine.drainFanout();
+      send(r, ALICE, "before bob");
+      engine.join(r, EDGE_B1, BOB, true, false, 0, 0, NOW);
+      Map<String, List<Push>> out = engine.drainFanout();
+      assertEquals(Set.of("node-a"), out.keySet(), "the item went to the edges that had members then");
+      send(r, ALICE, "after bob");
+      engine.tick(NOW + 2000);
+      out = engine.drainFanout();
+      assertEquals(Set.of("node-a", "node-b"), out.keySet());
+    }
+
+    @Test
+    void aRoomChangeIsPushedAndAnEndClosesTheRoom() {
+      Room r = liveRoom();
+      engine.join(r, EDGE_A1, ALICE, true, false, 0, 0, NOW);
+      engine.tick(NOW);
+      engine.drainFanout();
+      RoomData renamed = new RoomData("room-1", "Renamed", "owner-1", RoomState.LIVE, NOW, NOW + 1, 100, true, 0, "{}");
+      engine.committed(r, renamed, NOW + 1);
+      Push room = framesFor("node-a").get(0);
+      assertEquals("Renamed", json(room).getJsonObject("room").getString("title"));
+      RoomData ended = new RoomData("room-1", "Renamed", "owner-1", RoomState.ENDED, NOW, NOW + 2, 100, true, 0, "{}");
+      engine.committed(r, ended, NOW + 2);
+      Push closed = framesFor("node-a").get(0);
+      assertEquals("closed", json(closed).getString("push"));
+      assertTrue(closed.closesRoom());
+      assertEquals(0, r.live().online(), "members are out of an ended room");
+      assertEquals(RoomState.ENDED, r.state());
+    }
+  }
+
+  @Nested
+  class HotTable {
+    @Test
+    void sweepDemotesIdleRoomsAndKeepsBusyUnwrittenAndOccupiedOnes() {
+      long idleBefore = NOW + 10_000;
+      List<Room> rooms = new ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        Room r = new Room(data("r" + i, RoomState.CREATED, 100, true, 0, "mask", 0), 1, NOW);
+        engine.put(i, r);
+        rooms.add(r);
+      }
+      engine.makeLive(rooms.get(1), new RoomModeration(), List.of());
+      rooms.get(1).live().unwritten(1); // history not in Redis yet
+      engine.makeLive(rooms.get(2), new RoomModeration(), List.of());
+      engine.join(rooms.get(2), EDGE_A1, ALICE, true, false, 0, 0, NOW); // has a member
+      rooms.get(4).touch(idleBefore + 1000); // used since (lastActive has 100 ms ticks)
+      SweepResult none = engine.sweep(idleBefore, 100, true, id -> false, false);
+      assertEquals(0, none.demoted(), "never while the store is away");
+      SweepResult r = engine.sweep(idleBefore, 100, true, id -> id.equals("r3"), true);
+      assertEquals(1, r.demoted(), "only r0 is idle and free");
+      assertEquals(2, r.deferred(), "r1 (unwritten) and r3 (busy)");
+      assertFalse(r.more());
+      assertEquals(4, engine.hotCount());
+      assertNull(engine.find(0, "r0"));
+      assertNotNull(engine.find(2, "r2"));
+    }
+
+    @Test
+    void aCycleVisitsEachRoomOnceInBatches() {
+      for (int i = 0; i < 10; i++) {
+        engine.put(i, new Room(data("r" + i, RoomState.CREATED, 100, true, 0, "mask", 0), 1, NOW));
+      }
+      long idleBefore = NOW + 10_000;
+      SweepResult first = engine.sweep(idleBefore, 4, true, id -> false, true);
+      assertEquals(4, first.demoted());
+      assertTrue(first.more());
+      SweepResult second = engine.sweep(idleBefore, 4, false, id -> false, true);
+      assertEquals(4, second.demoted());
+      SweepResult third = engine.sweep(idleBefore, 4, false, id -> false, true);
+      assertEquals(2, third.demoted());
+      assertFalse(third.more());
+      assertEquals(0, engine.hotCount());
+    }
+
+    @Test
+    void aDroppedPartitionLeavesAtOnceAndItsPendingItemsStillGoOut() {
+      Room r = liveRoom();
+      engine.join(r, EDGE_A1, ALICE, true, false, 0, 0, NOW);
+      engine.tick(NOW);
+      engine.drainFanout();
+      send(r, ALICE, "last words");
+      engine.put(PID, new Room(data("room-2", RoomState.LIVE, 100, true, 0, "mask", 0), 1, NOW));
+      assertEquals(2, engine.dropPartition(PID));
+      assertEquals(0, engine.hotCount());
+      assertEquals("last words", json(framesFor("node-a").get(0)).getJsonArray("items").getJsonObject(0)
+          .getString("text"));
+      assertArrayEquals(new int[0], engine.partitions());
+    }
+
+    @Test
+    void liveRoomsWithAnEmptyTimeoutAreEndedOnceEmptyThatLong() {
+      Room r = hot(data("timed", RoomState.LIVE, 100, true, 0, "mask", 60));
+      hot(data("untimed", RoomState.LIVE, 100, true, 0, "mask", 0));
+      engine.join(r, EDGE_A1, ALICE, true, false, 0, 0, NOW);
+      engine.leave(r, EDGE_A1, NOW + 1000);
+      assertTrue(engine.emptyTooLong(NOW + 30_000).isEmpty());
+      assertEquals(List.of(r), engine.emptyTooLong(NOW + 61_000));
+      assertTrue(engine.emptyTooLong(NOW + 62_000).isEmpty(), "handed out once");
+      engine.watchEmpty(r);
+      assertEquals(List.of(r), engine.emptyTooLong(NOW + 62_000), "watched again after a failed end");
+    }
+  }
+}
