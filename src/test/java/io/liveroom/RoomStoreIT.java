@@ -11,6 +11,8 @@ import io.liveroom.protocol.ErrorCode;
 import io.liveroom.protocol.LiveroomException;
 import io.liveroom.room.RoomData;
 import io.liveroom.room.RoomState;
+import io.liveroom.store.RoomIndex;
+import io.liveroom.store.RoomKeys;
 import io.liveroom.store.RoomStore;
 import io.liveroom.testing.RedisServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -31,6 +33,7 @@ class RoomStoreIT {
   private static final long DAY = 86_400_000;
   private static RedisServer redis;
   private RoomStore store;
+  private RoomIndex index;
 
   @BeforeAll
   static void up() throws Exception {
@@ -48,6 +51,7 @@ class RoomStoreIT {
         .put("node", new JsonObject().put("roles", new JsonArray().add("shard")))
         .put("redis", new JsonObject().put("url", redis.url()).put("timeoutMs", 500)));
     store = new RoomStore(vertx, cfg.redis(), new SimpleMeterRegistry());
+    index = store.roomIndex();
   }
 
   private static RoomData room(String id, RoomState state) {
@@ -77,18 +81,18 @@ class RoomStoreIT {
 
   @Test
   void theIndexPagesEveryRoomOnceAndByState() {
-    long before = store.count().await();
+    long before = index.count().await();
     List<String> created = new java.util.ArrayList<>();
     for (int i = 0; i < 40; i++) {
       assertTrue(store.create(room("page-" + i, RoomState.CREATED)).await());
       created.add("page-" + i);
     }
-    assertEquals(before + 40, store.count().await(), "lr:count follows creates");
+    assertEquals(before + 40, index.count().await(), "lr:count follows creates");
     // a cursor walk in pages of 7 sees every room once, in (bucket, id) order
     List<String> walked = new java.util.ArrayList<>();
     String cursor = null;
     for (int pages = 0; pages < 100; pages++) {
-      RoomStore.Page p = store.page(RoomState.CREATED, cursor, 7).await();
+      RoomIndex.Page p = index.page(RoomState.CREATED, cursor, 7).await();
       walked.addAll(p.ids());
       if (!p.more()) {
         break;
@@ -100,19 +104,19 @@ class RoomStoreIT {
     assertEquals(new java.util.HashSet<>(created), new java.util.HashSet<>(ours), "every room once");
     assertEquals(created.size(), ours.size(), "no room twice");
     List<String> sorted = new java.util.ArrayList<>(walked);
-    sorted.sort(java.util.Comparator.comparingInt(RoomStore::bucketOf).thenComparing(java.util.Comparator.naturalOrder()));
+    sorted.sort(java.util.Comparator.comparingInt(RoomKeys::bucketOf).thenComparing(java.util.Comparator.naturalOrder()));
     assertEquals(sorted, walked, "(bucket, id) order");
 
     RoomData live = new RoomData("page-3", "title of page-3", "host-1", RoomState.LIVE, 1000, 2000, 100, true, 0,
         "{\"a\":\"ü\"}");
     assertEquals(RoomStore.WriteResult.OK, store.write(live, RoomState.CREATED, 1, DAY).await());
-    assertTrue(store.page(RoomState.LIVE, null, 1000).await().ids().contains("page-3"));
-    assertFalse(store.page(RoomState.LIVE, null, 1000).await().ids().contains("page-2"));
-    assertFalse(store.page(RoomState.CREATED, null, 1000).await().ids().contains("page-3"));
-    assertTrue(store.page(null, null, 1000).await().ids().containsAll(created), "the listing of all states");
-    assertEquals(before + 40, store.count().await(), "a state change moves the count, it does not add one");
+    assertTrue(index.page(RoomState.LIVE, null, 1000).await().ids().contains("page-3"));
+    assertFalse(index.page(RoomState.LIVE, null, 1000).await().ids().contains("page-2"));
+    assertFalse(index.page(RoomState.CREATED, null, 1000).await().ids().contains("page-3"));
+    assertTrue(index.page(null, null, 1000).await().ids().containsAll(created), "the listing of all states");
+    assertEquals(before + 40, index.count().await(), "a state change moves the count, it does not add one");
 
-    List<RoomData> read = store.readAll(List.of("page-0", "page-3", "missing")).await();
+    List<RoomData> read = index.readAll(List.of("page-0", "page-3", "missing")).await();
     assertEquals(2, read.size());
     assertEquals(live, read.get(1));
   }
@@ -159,17 +163,17 @@ class RoomStoreIT {
     assertTrue(ttl > 0 && ttl <= 300, "room TTL " + ttl);
     long hTtl = raw.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.PTTL).arg("lr:h:ret-1")).await().toLong();
     assertTrue(hTtl > 0 && hTtl <= 300, "history TTL " + hTtl);
-    assertTrue(store.page(RoomState.ENDED, null, 100).await().ids().contains("ret-1"));
+    assertTrue(index.page(RoomState.ENDED, null, 100).await().ids().contains("ret-1"));
     vertx.timer(600).await();
     assertNull(store.hydrate("ret-1").await(), "expired");
-    assertTrue(store.readAll(List.of("ret-1")).await().isEmpty());
+    assertTrue(index.readAll(List.of("ret-1")).await().isEmpty());
     // the listing that found it gone removed it from the index, shortly after
     long deadline = System.nanoTime() + 5_000_000_000L;
-    while (store.page(RoomState.ENDED, null, 100).await().ids().contains("ret-1") && System.nanoTime() < deadline) {
+    while (index.page(RoomState.ENDED, null, 100).await().ids().contains("ret-1") && System.nanoTime() < deadline) {
       vertx.timer(50).await();
     }
-    assertFalse(store.page(RoomState.ENDED, null, 100).await().ids().contains("ret-1"));
-    assertFalse(store.page(null, null, 1000).await().ids().contains("ret-1"));
+    assertFalse(index.page(RoomState.ENDED, null, 100).await().ids().contains("ret-1"));
+    assertFalse(index.page(null, null, 1000).await().ids().contains("ret-1"));
     raw.close();
   }
 
