@@ -9,8 +9,11 @@ import io.liveroom.config.ConfigLoader;
 import io.liveroom.config.LiveroomConfig;
 import io.liveroom.protocol.ErrorCode;
 import io.liveroom.protocol.LiveroomException;
+import io.liveroom.room.Danmaku;
 import io.liveroom.room.RoomData;
 import io.liveroom.room.RoomState;
+import io.liveroom.store.HistoryStore;
+import io.liveroom.store.ModerationStore;
 import io.liveroom.store.RoomIndex;
 import io.liveroom.store.RoomKeys;
 import io.liveroom.store.RoomStore;
@@ -21,13 +24,14 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The Redis store against a real redis-server: epochs, the fence, the index. */
+/** The Redis store against a real redis-server: epochs, the fence, the index, history and moderation. */
 @ExtendWith(VertxExtension.class)
 class RoomStoreIT {
   private static final long DAY = 86_400_000;
@@ -174,6 +178,47 @@ class RoomStoreIT {
     }
     assertFalse(index.page(RoomState.ENDED, null, 100).await().ids().contains("ret-1"));
     assertFalse(index.page(null, null, 1000).await().ids().contains("ret-1"));
+    raw.close();
+  }
+
+  @Test
+  void historyReplayAndModerationRoundTripUnderTheirKeys(Vertx vertx) {
+    assertTrue(store.create(room("hm-1", RoomState.LIVE)).await());
+    long epoch = store.hydrate("hm-1").await().epoch();
+    Danmaku a = new Danmaku(epoch, 1, "u1", "U1", "first", "#ffffff", "scroll", 1000, 10, 0);
+    Danmaku b = new Danmaku(epoch, 2, "u2", "U2", "second", "#ff0000", "top", 2000, 11, 3);
+    Danmaku c = new Danmaku(epoch, 3, "u1", "U1", "no progress", "#ffffff", "scroll", -1, 12, 0);
+    RoomStore.HistoryWriter writer = store.historyWriter();
+    for (Danmaku d : List.of(a, b, c)) {
+      writer.append("hm-1", d, 100, 10).await();
+    }
+    writer.close();
+    assertEquals(List.of(b, c), store.recentHistory("hm-1", 2).await(), "the newest, oldest first");
+    HistoryStore.ReplayPage replay = store.historyStore().replay("hm-1", 0, 5000, 10).await();
+    assertEquals(List.of(1L, 2L), replay.items().stream().map(o -> o.getLong("seq")).toList(), "items with a progress");
+
+    JsonObject audit = new JsonObject().put("action", "delete").put("seq", 1);
+    String deleted = "de:" + epoch + ":1";
+    assertEquals(RoomStore.WriteResult.STALE, store.moderate("hm-1", epoch - 1, "set", deleted, "1", audit, 1000, a)
+        .await());
+    assertEquals(RoomStore.WriteResult.OK, store.moderate("hm-1", epoch, "set", deleted, "1", audit, 1000, a).await());
+    assertEquals(RoomStore.WriteResult.MISSING, store.moderate("hm-none", 1, "none", null, null, audit, 1000, null)
+        .await());
+    assertEquals(Map.of(deleted, "1"), store.moderation("hm-1").await());
+    assertEquals(List.of(2L), store.historyStore().replay("hm-1", 0, 5000, 10).await().items().stream()
+        .map(o -> o.getLong("seq")).toList(), "a deleted item leaves the replay");
+    ModerationStore.AuditPage log = store.moderationStore().auditLog("hm-1", null, 10).await();
+    assertEquals(List.of(audit), log.entries(), "only the applied change is audited");
+    assertNull(log.next());
+    assertNull(store.moderationStore().auditLog("hm-none", null, 10).await());
+    assertNull(store.historyStore().replay("hm-none", 0, 5000, 10).await());
+
+    // the key layout that data already in Redis uses
+    io.vertx.redis.client.Redis raw = io.vertx.redis.client.Redis.createClient(vertx, redis.url());
+    Map<String, String> types = Map.of("lr:r:hm-1", "hash", "lr:h:hm-1", "stream", "lr:p:hm-1", "zset",
+        "lr:m:hm-1", "hash", "lr:a:hm-1", "stream", "lr:count", "hash");
+    types.forEach((key, type) -> assertEquals(type, raw.send(io.vertx.redis.client.Request
+        .cmd(io.vertx.redis.client.Command.TYPE).arg(key)).await().toString(), key));
     raw.close();
   }
 
