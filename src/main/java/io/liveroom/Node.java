@@ -219,7 +219,7 @@ public final class Node {
             services.health().clusterSafe(ar.succeeded() && ar.result());
           });
     }
-    services.store().count()
+    services.store().roomIndex().count()
         .onSuccess(n -> services.metrics().roomsStored(n))
         .onSuccess(v -> services.health().redis(null))
         .onFailure(e -> services.health().redis("store unavailable (" + services.store().lastError() + ")"))

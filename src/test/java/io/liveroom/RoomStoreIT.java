@@ -9,8 +9,13 @@ import io.liveroom.config.ConfigLoader;
 import io.liveroom.config.LiveroomConfig;
 import io.liveroom.protocol.ErrorCode;
 import io.liveroom.protocol.LiveroomException;
+import io.liveroom.room.Danmaku;
 import io.liveroom.room.RoomData;
 import io.liveroom.room.RoomState;
+import io.liveroom.store.HistoryStore;
+import io.liveroom.store.ModerationStore;
+import io.liveroom.store.RoomIndex;
+import io.liveroom.store.RoomKeys;
 import io.liveroom.store.RoomStore;
 import io.liveroom.testing.RedisServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -19,18 +24,20 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The Redis store against a real redis-server: epochs, the fence, the index. */
+/** The Redis store against a real redis-server: epochs, the fence, the index, history and moderation. */
 @ExtendWith(VertxExtension.class)
 class RoomStoreIT {
   private static final long DAY = 86_400_000;
   private static RedisServer redis;
   private RoomStore store;
+  private RoomIndex index;
 
   @BeforeAll
   static void up() throws Exception {
@@ -48,6 +55,7 @@ class RoomStoreIT {
         .put("node", new JsonObject().put("roles", new JsonArray().add("shard")))
         .put("redis", new JsonObject().put("url", redis.url()).put("timeoutMs", 500)));
     store = new RoomStore(vertx, cfg.redis(), new SimpleMeterRegistry());
+    index = store.roomIndex();
   }
 
   private static RoomData room(String id, RoomState state) {
@@ -77,18 +85,18 @@ class RoomStoreIT {
 
   @Test
   void theIndexPagesEveryRoomOnceAndByState() {
-    long before = store.count().await();
+    long before = index.count().await();
     List<String> created = new java.util.ArrayList<>();
     for (int i = 0; i < 40; i++) {
       assertTrue(store.create(room("page-" + i, RoomState.CREATED)).await());
       created.add("page-" + i);
     }
-    assertEquals(before + 40, store.count().await(), "lr:count follows creates");
+    assertEquals(before + 40, index.count().await(), "lr:count follows creates");
     // a cursor walk in pages of 7 sees every room once, in (bucket, id) order
     List<String> walked = new java.util.ArrayList<>();
     String cursor = null;
     for (int pages = 0; pages < 100; pages++) {
-      RoomStore.Page p = store.page(RoomState.CREATED, cursor, 7).await();
+      RoomIndex.Page p = index.page(RoomState.CREATED, cursor, 7).await();
       walked.addAll(p.ids());
       if (!p.more()) {
         break;
@@ -100,19 +108,19 @@ class RoomStoreIT {
     assertEquals(new java.util.HashSet<>(created), new java.util.HashSet<>(ours), "every room once");
     assertEquals(created.size(), ours.size(), "no room twice");
     List<String> sorted = new java.util.ArrayList<>(walked);
-    sorted.sort(java.util.Comparator.comparingInt(RoomStore::bucketOf).thenComparing(java.util.Comparator.naturalOrder()));
+    sorted.sort(java.util.Comparator.comparingInt(RoomKeys::bucketOf).thenComparing(java.util.Comparator.naturalOrder()));
     assertEquals(sorted, walked, "(bucket, id) order");
 
     RoomData live = new RoomData("page-3", "title of page-3", "host-1", RoomState.LIVE, 1000, 2000, 100, true, 0,
         "{\"a\":\"ü\"}");
     assertEquals(RoomStore.WriteResult.OK, store.write(live, RoomState.CREATED, 1, DAY).await());
-    assertTrue(store.page(RoomState.LIVE, null, 1000).await().ids().contains("page-3"));
-    assertFalse(store.page(RoomState.LIVE, null, 1000).await().ids().contains("page-2"));
-    assertFalse(store.page(RoomState.CREATED, null, 1000).await().ids().contains("page-3"));
-    assertTrue(store.page(null, null, 1000).await().ids().containsAll(created), "the listing of all states");
-    assertEquals(before + 40, store.count().await(), "a state change moves the count, it does not add one");
+    assertTrue(index.page(RoomState.LIVE, null, 1000).await().ids().contains("page-3"));
+    assertFalse(index.page(RoomState.LIVE, null, 1000).await().ids().contains("page-2"));
+    assertFalse(index.page(RoomState.CREATED, null, 1000).await().ids().contains("page-3"));
+    assertTrue(index.page(null, null, 1000).await().ids().containsAll(created), "the listing of all states");
+    assertEquals(before + 40, index.count().await(), "a state change moves the count, it does not add one");
 
-    List<RoomData> read = store.readAll(List.of("page-0", "page-3", "missing")).await();
+    List<RoomData> read = index.readAll(List.of("page-0", "page-3", "missing")).await();
     assertEquals(2, read.size());
     assertEquals(live, read.get(1));
   }
@@ -159,17 +167,58 @@ class RoomStoreIT {
     assertTrue(ttl > 0 && ttl <= 300, "room TTL " + ttl);
     long hTtl = raw.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.PTTL).arg("lr:h:ret-1")).await().toLong();
     assertTrue(hTtl > 0 && hTtl <= 300, "history TTL " + hTtl);
-    assertTrue(store.page(RoomState.ENDED, null, 100).await().ids().contains("ret-1"));
+    assertTrue(index.page(RoomState.ENDED, null, 100).await().ids().contains("ret-1"));
     vertx.timer(600).await();
     assertNull(store.hydrate("ret-1").await(), "expired");
-    assertTrue(store.readAll(List.of("ret-1")).await().isEmpty());
+    assertTrue(index.readAll(List.of("ret-1")).await().isEmpty());
     // the listing that found it gone removed it from the index, shortly after
     long deadline = System.nanoTime() + 5_000_000_000L;
-    while (store.page(RoomState.ENDED, null, 100).await().ids().contains("ret-1") && System.nanoTime() < deadline) {
+    while (index.page(RoomState.ENDED, null, 100).await().ids().contains("ret-1") && System.nanoTime() < deadline) {
       vertx.timer(50).await();
     }
-    assertFalse(store.page(RoomState.ENDED, null, 100).await().ids().contains("ret-1"));
-    assertFalse(store.page(null, null, 1000).await().ids().contains("ret-1"));
+    assertFalse(index.page(RoomState.ENDED, null, 100).await().ids().contains("ret-1"));
+    assertFalse(index.page(null, null, 1000).await().ids().contains("ret-1"));
+    raw.close();
+  }
+
+  @Test
+  void historyReplayAndModerationRoundTripUnderTheirKeys(Vertx vertx) {
+    assertTrue(store.create(room("hm-1", RoomState.LIVE)).await());
+    long epoch = store.hydrate("hm-1").await().epoch();
+    Danmaku a = new Danmaku(epoch, 1, "u1", "U1", "first", "#ffffff", "scroll", 1000, 10, 0);
+    Danmaku b = new Danmaku(epoch, 2, "u2", "U2", "second", "#ff0000", "top", 2000, 11, 3);
+    Danmaku c = new Danmaku(epoch, 3, "u1", "U1", "no progress", "#ffffff", "scroll", -1, 12, 0);
+    RoomStore.HistoryWriter writer = store.historyWriter();
+    for (Danmaku d : List.of(a, b, c)) {
+      writer.append("hm-1", d, 100, 10).await();
+    }
+    writer.close();
+    assertEquals(List.of(b, c), store.recentHistory("hm-1", 2).await(), "the newest, oldest first");
+    HistoryStore.ReplayPage replay = store.historyStore().replay("hm-1", 0, 5000, 10).await();
+    assertEquals(List.of(1L, 2L), replay.items().stream().map(o -> o.getLong("seq")).toList(), "items with a progress");
+
+    JsonObject audit = new JsonObject().put("action", "delete").put("seq", 1);
+    String deleted = "de:" + epoch + ":1";
+    assertEquals(RoomStore.WriteResult.STALE, store.moderate("hm-1", epoch - 1, "set", deleted, "1", audit, 1000, a)
+        .await());
+    assertEquals(RoomStore.WriteResult.OK, store.moderate("hm-1", epoch, "set", deleted, "1", audit, 1000, a).await());
+    assertEquals(RoomStore.WriteResult.MISSING, store.moderate("hm-none", 1, "none", null, null, audit, 1000, null)
+        .await());
+    assertEquals(Map.of(deleted, "1"), store.moderation("hm-1").await());
+    assertEquals(List.of(2L), store.historyStore().replay("hm-1", 0, 5000, 10).await().items().stream()
+        .map(o -> o.getLong("seq")).toList(), "a deleted item leaves the replay");
+    ModerationStore.AuditPage log = store.moderationStore().auditLog("hm-1", null, 10).await();
+    assertEquals(List.of(audit), log.entries(), "only the applied change is audited");
+    assertNull(log.next());
+    assertNull(store.moderationStore().auditLog("hm-none", null, 10).await());
+    assertNull(store.historyStore().replay("hm-none", 0, 5000, 10).await());
+
+    // the key layout that data already in Redis uses
+    io.vertx.redis.client.Redis raw = io.vertx.redis.client.Redis.createClient(vertx, redis.url());
+    Map<String, String> types = Map.of("lr:r:hm-1", "hash", "lr:h:hm-1", "stream", "lr:p:hm-1", "zset",
+        "lr:m:hm-1", "hash", "lr:a:hm-1", "stream", "lr:count", "hash");
+    types.forEach((key, type) -> assertEquals(type, raw.send(io.vertx.redis.client.Request
+        .cmd(io.vertx.redis.client.Command.TYPE).arg(key)).await().toString(), key));
     raw.close();
   }
 

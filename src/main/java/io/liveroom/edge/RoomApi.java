@@ -14,7 +14,9 @@ import io.liveroom.room.RoomRules;
 import io.liveroom.room.RoomState;
 import io.liveroom.shard.Addresses;
 import io.liveroom.shard.ShardClient;
-import io.liveroom.store.RoomStore;
+import io.liveroom.store.HistoryStore;
+import io.liveroom.store.ModerationStore;
+import io.liveroom.store.RoomIndex;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -47,13 +49,17 @@ final class RoomApi {
   private final Vertx vertx;
   private final NodeServices node;
   private final ShardClient shards;
-  private final RoomStore store;
+  private final RoomIndex roomIndex;
+  private final HistoryStore historyStore;
+  private final ModerationStore moderationStore;
 
   RoomApi(Vertx vertx, NodeServices node, ShardClient shards) {
     this.vertx = vertx;
     this.node = node;
     this.shards = shards;
-    this.store = node.store();
+    this.roomIndex = node.store().roomIndex();
+    this.historyStore = node.store().historyStore();
+    this.moderationStore = node.store().moderationStore();
   }
 
   void mount(Router router) {
@@ -187,7 +193,7 @@ final class RoomApi {
     }
     int max = node.config().replay().maxPage();
     int limit = limit(ctx, Math.min(500, max), max);
-    store.replay(id, from, to, limit).onSuccess(page -> {
+    historyStore.replay(id, from, to, limit).onSuccess(page -> {
       if (page == null) {
         ApiErrors.send(ctx, new LiveroomException(ErrorCode.NOT_FOUND, "no room " + id));
         return;
@@ -235,7 +241,7 @@ final class RoomApi {
       }
       before = cursor;
     }
-    store.auditLog(id, before, limit).onSuccess(page -> {
+    moderationStore.auditLog(id, before, limit).onSuccess(page -> {
       if (page == null) {
         ApiErrors.send(ctx, new LiveroomException(ErrorCode.NOT_FOUND, "no room " + id));
         return;
@@ -278,8 +284,8 @@ final class RoomApi {
       }
     }
     String after = decodeCursor(query(ctx, "cursor"));
-    store.page(state, after, limit)
-        .compose(page -> store.readAll(page.ids()).compose(this::withLiveViews).map(rooms -> {
+    roomIndex.page(state, after, limit)
+        .compose(page -> roomIndex.readAll(page.ids()).compose(this::withLiveViews).map(rooms -> {
           JsonArray arr = new JsonArray();
           rooms.forEach(arr::add);
           String next = page.more() && !page.ids().isEmpty() ? encodeCursor(page.ids().get(page.ids().size() - 1)) : null;
@@ -319,7 +325,7 @@ final class RoomApi {
           .map(m -> m.body())
           .otherwise(new JsonObject().put("nodeId", id).put("error", "no answer")));
     }
-    Future<Long> total = store.count().map(n -> (Long) n).otherwise((Long) null);
+    Future<Long> total = roomIndex.count().map(n -> (Long) n).otherwise((Long) null);
     List<Future<?>> all = new ArrayList<>(perNode.values());
     all.add(total);
     Future.join(all).onComplete(ar -> {

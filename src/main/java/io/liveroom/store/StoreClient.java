@@ -1,0 +1,141 @@
+package io.liveroom.store;
+
+import io.liveroom.config.LiveroomConfig;
+import io.liveroom.protocol.LiveroomException;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.ProtocolVersion;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Redis clients of the store and the one way every call goes through them: bounded by
+ * {@code redis.timeoutMs}, timed as {@code liveroom.redis.requests}, failures mapped to
+ * {@code UNAVAILABLE}, and completed on the caller's context.
+ */
+final class StoreClient {
+  private static final Logger LOG = LoggerFactory.getLogger(StoreClient.class);
+
+  private final Redis redis;
+  private final Redis historyRedis;
+  private final long timeoutMs;
+  private final MeterRegistry registry;
+  private volatile String lastError = "none";
+
+  StoreClient(Vertx vertx, LiveroomConfig.Redis cfg, MeterRegistry registry) {
+    this.redis = Redis.createClient(vertx, new RedisOptions()
+        .setConnectionString(cfg.url())
+        .setMaxPoolSize(cfg.poolSize())
+        .setMaxPoolWaiting(cfg.maxWaiting())
+        .setMaxWaitingHandlers(cfg.maxWaiting())
+        .setPreferredProtocolVersion(ProtocolVersion.RESP2));
+    // history write-behind holds one pipelined connection per shard instance, apart from the pool
+    // that serves requests, so a burst of sends can never starve loads, creates and updates
+    this.historyRedis = Redis.createClient(vertx, new RedisOptions()
+        .setConnectionString(cfg.url())
+        .setMaxPoolSize(64)
+        .setMaxWaitingHandlers(cfg.maxWaiting())
+        .setPreferredProtocolVersion(ProtocolVersion.RESP2));
+    this.timeoutMs = cfg.timeoutMs();
+    this.registry = registry;
+  }
+
+  long timeoutMs() {
+    return timeoutMs;
+  }
+
+  Timer.Sample startTimer() {
+    return Timer.start(registry);
+  }
+
+  /** A long-lived connection of its own for pipelined writes (history write-behind). */
+  PipelinedConnection pipeline() {
+    return new PipelinedConnection(this, historyRedis);
+  }
+
+  /** Runs {@code s} by its SHA, sending the source once when this Redis does not know it yet. */
+  Future<Response> eval(LuaScript s, List<String> keys, List<String> args) {
+    Request sha = Request.cmd(Command.EVALSHA).arg(s.sha()).arg(keys.size());
+    keys.forEach(sha::arg);
+    args.forEach(sha::arg);
+    return guard(s.name(), startTimer(), redis.send(sha).recover(e -> {
+      if (e.getMessage() == null || !e.getMessage().startsWith("NOSCRIPT")) {
+        return Future.failedFuture(e);
+      }
+      // first use on this Redis (or after SCRIPT FLUSH / a restart): EVAL caches it again
+      Request full = Request.cmd(Command.EVAL).arg(s.source()).arg(keys.size());
+      keys.forEach(full::arg);
+      args.forEach(full::arg);
+      return redis.send(full);
+    }));
+  }
+
+  Future<Response> send(String op, Request req) {
+    return guard(op, startTimer(), redis.send(req));
+  }
+
+  /** Several commands in one round trip (not atomic). */
+  Future<List<Response>> batch(String op, List<Request> reqs) {
+    return guard(op, startTimer(), redis.batch(reqs));
+  }
+
+  /** Sends without waiting or bounding: for cleanup that a later call retries when it fails. */
+  void batchBestEffort(String what, List<Request> reqs) {
+    redis.batch(reqs).onFailure(e -> LOG.debug("{} failed: {}", what, e.toString()));
+  }
+
+  /** The kind of the last Redis failure (an exception class name), for readiness reports. */
+  String lastError() {
+    return lastError;
+  }
+
+  Future<Void> close() {
+    return Future.join(redis.close(), historyRedis.close()).mapEmpty();
+  }
+
+  /**
+   * Bounds a Redis call by {@code limitMs}, maps failures to {@code UNAVAILABLE}, and completes on
+   * the caller's context: the pooled client completes on the context of the connection it used,
+   * which may be another verticle's event loop.
+   */
+  <T> Future<T> guard(String op, Timer.Sample sample, Future<T> f, long limitMs) {
+    Context caller = Vertx.currentContext();
+    Thread callerThread = Thread.currentThread();
+    Promise<T> result = Promise.promise();
+    f.timeout(limitMs, TimeUnit.MILLISECONDS).onComplete(ar -> {
+      sample.stop(Timer.builder("liveroom.redis.requests").tag("op", op)
+          .tag("outcome", ar.succeeded() ? "ok" : "error").register(registry));
+      Runnable complete = () -> {
+        if (ar.succeeded()) {
+          result.complete(ar.result());
+        } else {
+          // clients get a fixed text; the cause (addresses, Redis errors) stays in the server log
+          LOG.debug("redis {} failed: {}", op, ar.cause().toString());
+          lastError = ar.cause().getClass().getSimpleName();
+          result.fail(LiveroomException.unavailable("store unavailable (" + op + ")", ar.cause()));
+        }
+      };
+      if (caller == null || Thread.currentThread() == callerThread) {
+        complete.run();
+      } else {
+        caller.runOnContext(v -> complete.run());
+      }
+    });
+    return result.future();
+  }
+
+  private <T> Future<T> guard(String op, Timer.Sample sample, Future<T> f) {
+    return guard(op, sample, f, timeoutMs);
+  }
+}
