@@ -3,6 +3,7 @@ package io.liveroom.engine;
 import io.liveroom.protocol.ErrorCode;
 import io.liveroom.protocol.LiveroomException;
 import io.liveroom.room.Danmaku;
+import io.liveroom.room.Member;
 import io.liveroom.room.Room;
 import io.liveroom.room.RoomFields;
 import io.liveroom.room.RoomLive;

@@ -6,6 +6,7 @@ import io.liveroom.protocol.LiveroomException;
 import io.liveroom.protocol.Pushes;
 import io.liveroom.protocol.RoomView;
 import io.liveroom.room.Danmaku;
+import io.liveroom.room.Member;
 import io.liveroom.room.Room;
 import io.liveroom.room.RoomData;
 import io.liveroom.room.RoomLive;

@@ -4,7 +4,7 @@ import io.liveroom.NodeServices;
 import io.liveroom.engine.EngineSettings;
 import io.liveroom.engine.HistoryPage;
 import io.liveroom.engine.Joined;
-import io.liveroom.engine.Member;
+import io.liveroom.room.Member;
 import io.liveroom.engine.RoomEngine;
 import io.liveroom.engine.SendResult;
 import io.liveroom.engine.SweepResult;

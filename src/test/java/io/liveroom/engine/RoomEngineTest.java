@@ -13,6 +13,7 @@ import io.liveroom.filter.WordFilter;
 import io.liveroom.protocol.ErrorCode;
 import io.liveroom.protocol.LiveroomException;
 import io.liveroom.room.Danmaku;
+import io.liveroom.room.Member;
 import io.liveroom.room.Room;
 import io.liveroom.room.RoomData;
 import io.liveroom.room.RoomModeration;

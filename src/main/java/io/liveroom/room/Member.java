@@ -1,6 +1,4 @@
-package io.liveroom.engine;
-
-import io.liveroom.room.Room;
+package io.liveroom.room;
 
 /** Who acts on a room: a user id, the display name and the role the token gives them in the room. */
 public record Member(String userId, String userName, String role) {
