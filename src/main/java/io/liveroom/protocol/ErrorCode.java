@@ -1,9 +1,10 @@
 package io.liveroom.protocol;
 
 /**
- * The one error-code table of PROTOCOL.md, shared by the shard, the edge and the REST API.
- * Each code has the HTTP status the REST API answers with and the failure code it travels
- * with on the event bus ({@code message.fail(busCode, text)}).
+ * The one error-code table of PROTOCOL.md, shared by the shard, the edge and the REST API, plus
+ * the internal {@code MOVED}. Each code has the HTTP status the REST API answers with and the
+ * failure code it travels with when a bus message is failed ({@code message.fail(busCode, text)});
+ * owners answer refusals as {@link ShardReply.Refused} replies instead.
  */
 public enum ErrorCode {
   BAD_REQUEST(400),
@@ -18,10 +19,10 @@ public enum ErrorCode {
   BANNED(403),
   TOO_LARGE(413),
   UNAVAILABLE(503),
-  INTERNAL(500);
+  INTERNAL(500),
+  /** The shard no longer owns the room's partition: the edge re-resolves the owner and retries; never reaches a client. */
+  MOVED(503);
 
-  /** Event-bus failure code of a shard that no longer owns the room's partition; never reaches a client. */
-  public static final int MOVED_BUS_CODE = 999;
   private static final int BUS_BASE = 1000;
   private static final ErrorCode[] VALUES = values();
 

@@ -42,6 +42,11 @@ public final class LiveroomException extends RuntimeException {
     return new LiveroomException(code, code.httpStatus(), message, retryAfterMs);
   }
 
+  /** A failure with every field given, as a {@link ShardReply.Refused} carries it over the bus. */
+  public static LiveroomException of(ErrorCode code, int httpStatus, String message, long retryAfterMs) {
+    return new LiveroomException(code, httpStatus, message, retryAfterMs);
+  }
+
   /** Milliseconds after which a retry may succeed, or -1 when not applicable. */
   public long retryAfterMs() {
     return retryAfterMs;

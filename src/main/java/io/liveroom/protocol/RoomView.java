@@ -6,7 +6,8 @@ import io.liveroom.room.RoomData;
  * An owner's answer about a room: its data as of now (null when a {@code PEEK} found the room
  * cold), the owner's epoch, the online count, whether it is hot, and the owner's node id.
  */
-public record RoomView(RoomData data, long epoch, int online, boolean hot, String ownerNode) {
+public record RoomView(RoomData data, long epoch, int online, boolean hot, String ownerNode)
+    implements ShardReply {
 
   public static RoomView cold(String ownerNode) {
     return new RoomView(null, 0, 0, false, ownerNode);

@@ -55,4 +55,45 @@ final class Wire {
   static void end(Buffer b, int at) {
     b.setInt(at, b.length() - at - 4);
   }
+
+  static void writeBool(Buffer b, boolean v) {
+    b.appendByte((byte) (v ? 1 : 0));
+  }
+
+  /** A read cursor over a message body. */
+  static final class In {
+    private final Buffer b;
+    private final int[] pos;
+
+    In(Buffer b, int pos) {
+      this.b = b;
+      this.pos = new int[] {pos};
+    }
+
+    String string() {
+      return readString(b, pos);
+    }
+
+    int i32() {
+      return readInt(b, pos);
+    }
+
+    long i64() {
+      return readLong(b, pos);
+    }
+
+    int u8() {
+      return readByte(b, pos) & 0xff;
+    }
+
+    boolean bool() {
+      return readByte(b, pos) != 0;
+    }
+
+    Buffer bytes(int len) {
+      Buffer out = b.getBuffer(pos[0], pos[0] + len);
+      pos[0] += len;
+      return out;
+    }
+  }
 }

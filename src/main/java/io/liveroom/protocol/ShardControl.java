@@ -1,0 +1,41 @@
+package io.liveroom.protocol;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Messages to a shard instance that are not room commands: an edge's presence report (clustered),
+ * and the node-local control of partition hand-over, sweeps and stats. One record each.
+ */
+public final class ShardControl {
+  private ShardControl() {
+  }
+
+  /** An edge instance's member counts of every room it has at this owner (the batched presence refresh). */
+  public record PresenceReport(String edge, Map<String, Integer> rooms) {
+  }
+
+  /** The rooms of a {@link PresenceReport} this owner does not own: the edge refreshes them one by one. */
+  public record NotOwned(List<String> roomIds) {
+  }
+
+  /** Drop the hot rooms of a partition this node no longer owns. */
+  public record Drop(int partition) {
+  }
+
+  /** One sweep batch: visit up to {@code max} rooms, demote those idle since {@code idleBefore}. */
+  public record Sweep(long idleBefore, int max, boolean newCycle) {
+  }
+
+  /** A sweep batch's answer: rooms demoted, and whether the cycle has more to visit. */
+  public record Swept(int demoted, boolean more) {
+  }
+
+  /** Asks for {@link Stats}. */
+  public record StatsQuery() {
+  }
+
+  /** A shard instance's hot rooms and the partitions they are in. */
+  public record Stats(int rooms, int partitions) {
+  }
+}
