@@ -42,4 +42,4 @@ for ((i = 1; i <= runs; i++)); do
   done
 done
 
-java -cp target/liveroom.jar io.liveroom.loadgen.AbSummary "$dir" "$a" "$b"
+java -cp target/liveroom-tools.jar:target/liveroom.jar io.liveroom.loadgen.AbSummary "$dir" "$a" "$b"

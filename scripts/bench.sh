@@ -5,12 +5,13 @@
 #   scripts/bench.sh all            every scenario, in sequence (a failed one does not stop the others)
 #   scripts/bench.sh list           the scenarios
 #
-# Each run builds the jar if needed, starts Redis and the nodes it needs through
-# scripts/dev-cluster.sh (on REDIS_PORT, default 6390, so a dev Redis on 6379 is untouched),
-# runs the load generator (io.liveroom.loadgen.LoadGen) for a bounded time, and stops everything it
-# started, also on failure. The servers run on BENCH_JDK (default Temurin 25 when installed,
-# else the java on PATH) with BENCH_JAVA_OPTS (default a 2 GiB heap with G1); the load generator
-# runs on the same JDK. Limits that protect production nodes from abuse (send rate, connections
+# Each run builds the jars if needed (target/liveroom.jar, the node, and target/liveroom-tools.jar,
+# the load tools, which run with the node's jar on their class path), starts Redis and the nodes it
+# needs through scripts/dev-cluster.sh (on REDIS_PORT, default 6390, so a dev Redis on 6379 is
+# untouched), runs the load generator (io.liveroom.loadgen.LoadGen) for a bounded time, and stops
+# everything it started, also on failure. The servers run on BENCH_JDK (default Temurin 25 when
+# installed, else the java on PATH) with BENCH_JAVA_OPTS (default a 2 GiB heap with G1); the load
+# generator runs on the same JDK. Limits that protect production nodes from abuse (send rate, connections
 # per address, room caps) are raised for the load generator's addresses.
 #
 # Sizes default to BENCHMARKS.md's and can be changed by environment variables (see each scenario
@@ -48,9 +49,15 @@ export LIVEROOM_RT_IP_CONNECT_RATE_PER_SEC=1000000 LIVEROOM_RT_IP_CONNECT_BURST=
 export LIVEROOM_RT_ROOM_MESSAGES_PER_SEC=1000000 LIVEROOM_RT_ROOM_MESSAGES_BURST=1000000
 export LIVEROOM_ROOMS_MAX_MEMBERS_LIMIT=100000000
 LOADGEN_HEAP=${BENCH_LOADGEN_HEAP:-2g}
+# the load and benchmark tools; RoomsMemory and SweepBench run the node's own classes in process
+TOOLS_CP=target/liveroom-tools.jar:target/liveroom.jar
 
 log() { printf '[bench] %s\n' "$*"; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+
+build_jars() {
+  [[ -f target/liveroom.jar && -f target/liveroom-tools.jar ]] || ./mvnw -B -q -DskipTests package </dev/null
+}
 
 # one descriptor per connection in the node and in the load generator: raise the soft limit to the hard one
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -154,7 +161,7 @@ LOAD_AT_START=0
 loadgen() { # scenario nodes args...
   local scenario=$1 nodes=$2
   shift 2
-  java -Xms1g "-Xmx$LOADGEN_HEAP" --enable-native-access=ALL-UNNAMED -cp target/liveroom.jar io.liveroom.loadgen.LoadGen \
+  java -Xms1g "-Xmx$LOADGEN_HEAP" --enable-native-access=ALL-UNNAMED -cp "$TOOLS_CP" io.liveroom.loadgen.LoadGen \
     --scenario "$scenario" --out "$OUT/$scenario.json" \
     --server-pids "$(server_pids)" --metrics-urls "$(metrics_urls "$nodes")" --redis-pid "$(redis_pid)" \
     --redis-url "redis://127.0.0.1:$REDIS_PORT" --load-average "$LOAD_AT_START" \
@@ -188,7 +195,7 @@ jfr_report() { # scenario
     [[ -f $f ]] || continue
     {
       printf '=== %s\n' "$f"
-      java -cp target/liveroom.jar io.liveroom.loadgen.ProfileSummary "$f" || true
+      java -cp "$TOOLS_CP" io.liveroom.loadgen.ProfileSummary "$f" || true
       jfr view --width 160 hot-methods "$f" || true
       jfr view --width 160 allocation-by-class "$f" || true
       jfr view --width 160 gc-pauses "$f" || true
@@ -203,12 +210,12 @@ JDK17=${JDK17_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}
 scenario_rooms-memory() {
   local java17=java
   [[ -x $JDK17/bin/java ]] && java17=$JDK17/bin/java
-  "$java17" -Xms3g -Xmx3g -XX:+UseG1GC -cp target/liveroom.jar io.liveroom.bench.RoomsMemory 1000000 \
+  "$java17" -Xms3g -Xmx3g -XX:+UseG1GC -cp "$TOOLS_CP" io.liveroom.bench.RoomsMemory 1000000 \
     "$OUT/rooms-memory.json" | tee -a "$OUT/rooms-memory.log"
   if [[ -x $BENCH_JDK/bin/java ]]; then
-    "$BENCH_JDK/bin/java" -Xms3g -Xmx3g -XX:+UseG1GC -cp target/liveroom.jar io.liveroom.bench.RoomsMemory 1000000 \
+    "$BENCH_JDK/bin/java" -Xms3g -Xmx3g -XX:+UseG1GC -cp "$TOOLS_CP" io.liveroom.bench.RoomsMemory 1000000 \
       "$OUT/rooms-memory-jdk25.json" | tee -a "$OUT/rooms-memory.log"
-    "$BENCH_JDK/bin/java" -Xms3g -Xmx3g -XX:+UseG1GC -XX:+UseCompactObjectHeaders -cp target/liveroom.jar \
+    "$BENCH_JDK/bin/java" -Xms3g -Xmx3g -XX:+UseG1GC -XX:+UseCompactObjectHeaders -cp "$TOOLS_CP" \
       io.liveroom.bench.RoomsMemory 1000000 "$OUT/rooms-memory-jdk25-coh.json" | tee -a "$OUT/rooms-memory.log"
   fi
 }
@@ -316,7 +323,7 @@ scenario_sweep() {
   cluster_up 1
   scripts/dev-cluster.sh stop-node 1 >>"$OUT/cluster.log" 2>&1 # only its Redis is needed
   # shellcheck disable=SC2086
-  java ${BENCH_JAVA_OPTS:--Xms2g -Xmx2g -XX:+UseG1GC} $HZ_FLAGS -cp target/liveroom.jar io.liveroom.bench.SweepBench \
+  java ${BENCH_JAVA_OPTS:--Xms2g -Xmx2g -XX:+UseG1GC} $HZ_FLAGS -cp "$TOOLS_CP" io.liveroom.bench.SweepBench \
     "redis://127.0.0.1:$REDIS_PORT" "${SWEEP_ROOMS:-1000000}" "${SWEEP_HYDRATE:-10000}" "$OUT/sweep.json" flush \
     2>>"$OUT/sweep.log" | tee -a "$OUT/sweep.log" | grep '^sweep:' || die "the sweep benchmark failed (see $OUT/sweep.log)"
   cluster_down
@@ -343,8 +350,8 @@ run_one() { # scenario
   log "$1 on $(java -version 2>&1 | head -n 1); $(nproc 2>/dev/null || echo '?') cores; load average $LOAD_AT_START; open-file limit $FD_LIMIT"
   : >"$OUT/$1.log"
   rm -f "$OUT/$1.json" "$OUT/$1"-*.jfr "$OUT/$1-profile.txt"
-  # the jar is built once, before any node runs on it
-  [[ -f target/liveroom.jar ]] || ./mvnw -B -q -DskipTests package </dev/null
+  # the jars are built once, before any node runs on them
+  build_jars
   "scenario_$1"
   [[ -f $OUT/$1.json ]] || die "$1 wrote no result"
   log "result: $OUT/$1.json"
@@ -357,7 +364,7 @@ main() {
     list) printf '%s\n' "${SCENARIOS[@]}" ;;
     all)
       local s failed=()
-      [[ -f target/liveroom.jar ]] || ./mvnw -B -q -DskipTests package </dev/null
+      build_jars
       for s in "${SCENARIOS[@]}"; do
         "$0" "$s" || failed+=("$s")
       done

@@ -6,10 +6,11 @@
 #
 # Starts SOAK_NODES nodes with scripts/dev-cluster.sh, each with a fixed heap (-Xms = -Xmx = SOAK_HEAP)
 # and sweeper.idleAfterMs 10 s, so rooms leave the heap soon after the load. Then runs
-# io.liveroom.loadgen.Soak from the jar: a warm-up of mixed load, a baseline, the mixed load for
-# DURATION (io.liveroom.loadgen.MixedLoad: connections coming and going over raw WebSocket, SockJS
-# WebSocket and xhr-polling, joins, leaves, sends, rooms created and ended, REST reads and publishes),
-# and the same measurement again. A measurement waits until the nodes are idle (no connection, no
+# io.liveroom.loadgen.Soak from target/liveroom-tools.jar (built with ./mvnw when missing or older
+# than src/tools; the nodes' target/liveroom.jar is built by dev-cluster.sh): a warm-up of mixed
+# load, a baseline, the mixed load for DURATION (io.liveroom.loadgen.MixedLoad: connections coming
+# and going over raw WebSocket, SockJS WebSocket and xhr-polling, joins, leaves, sends, rooms
+# created and ended, REST reads and publishes), and the same measurement again. A measurement waits until the nodes are idle (no connection, no
 # SockJS session, no hot room), runs `jcmd <pid> GC.run` twice and reads /metrics. The check, per
 # node: post-GC heap within max(4 MiB, 10%) of the baseline, live threads within 4, SockJS sessions,
 # connections, hot rooms and open HTTP connections back to the baseline; the node alive, its log
@@ -19,7 +20,7 @@
 #
 # Environment: SOAK_DURATION (30m), SOAK_WARMUP (60s), SOAK_NODES (2), SOAK_HEAP (256m),
 # SOAK_OUT (target/soak), SOAK_ARGS (more options for Soak and MixedLoad, e.g.
-# "--connections 500 --heap-tolerance-mib 8"; see `java -cp target/liveroom.jar
+# "--connections 500 --heap-tolerance-mib 8"; see `java -cp target/liveroom-tools.jar:target/liveroom.jar
 # io.liveroom.loadgen.Soak --help`), and those of scripts/dev-cluster.sh, with other defaults here so
 # that a soak can run beside a dev cluster: DEV_HTTP_BASE (8180), DEV_CLUSTER_BASE (5801),
 # REDIS_PORT (6399), DEV_STATE ($SOAK_OUT/cluster); LIVEROOM_API_KEY, LIVEROOM_JWT_SECRET.
@@ -68,6 +69,7 @@ HZ_MODULE_OPTS="--add-modules java.se --add-exports java.base/jdk.internal.ref=A
 NODE_FLAGS="-Xms$HEAP -Xmx$HEAP -XX:+HeapDumpOnOutOfMemoryError -XX:HeapDumpPath=$OUT"
 export JAVA_OPTS="$NODE_FLAGS $HZ_MODULE_OPTS"
 
+TOOLS_JAR=target/liveroom-tools.jar
 mkdir -p "$OUT"
 for f in "$DEV_STATE"/node-*.pid; do
   [[ -e $f ]] || continue
@@ -76,6 +78,10 @@ for f in "$DEV_STATE"/node-*.pid; do
   fi
 done
 rm -f "$OUT/result.json"
+if [[ ! -f $TOOLS_JAR || -n $(find src/tools pom.xml -newer "$TOOLS_JAR" -print -quit 2>/dev/null) ]]; then
+  printf 'soak: building %s: ./mvnw -B -q -DskipTests package\n' "$TOOLS_JAR"
+  ./mvnw -B -q -DskipTests package </dev/null
+fi
 
 started=0
 # shellcheck disable=SC2317 # called by the EXIT trap
@@ -102,7 +108,7 @@ done
 
 status=0
 # shellcheck disable=SC2086 # SOAK_ARGS is a list of options
-java -Xmx512m -cp target/liveroom.jar io.liveroom.loadgen.Soak \
+java -Xmx512m -cp "$TOOLS_JAR:target/liveroom.jar" io.liveroom.loadgen.Soak \
   --urls "$urls" --pids "$pids" --logs "$logs" \
   --duration "$DURATION" --warmup "$WARMUP" --out "$OUT/result.json" \
   --api-key "$API_KEY" --jwt-secret "$JWT_SECRET" \

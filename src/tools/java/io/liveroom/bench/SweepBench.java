@@ -39,8 +39,8 @@ import org.HdrHistogram.Histogram;
  * of a cycle itself, exactly as the sweeper does, so that the demotion starts when every room
  * exists rather than while they are being created.
  *
- * <p>Run: {@code java -Xmx2g -cp liveroom.jar io.liveroom.bench.SweepBench <redisUrl> [rooms] [hydrate]
- * [out.json] [flush]}. With {@code flush} it empties that Redis first: give it a Redis of its own
+ * <p>Run: {@code java -Xmx2g -cp liveroom-tools.jar:liveroom.jar io.liveroom.bench.SweepBench <redisUrl> [rooms]
+ * [hydrate] [out.json] [flush]}. With {@code flush} it empties that Redis first: give it a Redis of its own
  * (scripts/bench.sh does).
  *
  * <p>Its waits ({@code await}) are on the main thread, never on an event loop.
@@ -149,8 +149,8 @@ public final class SweepBench {
           .put("jvmFlags", flags)
           .put("cores", Runtime.getRuntime().availableProcessors())
           .put("startedAt", Instant.now().toString())
-          .put("command", "java " + flags + " -cp target/liveroom.jar io.liveroom.bench.SweepBench " + redisUrl + " "
-              + n + " " + sample);
+          .put("command", "java " + flags + " -cp target/liveroom-tools.jar:target/liveroom.jar"
+              + " io.liveroom.bench.SweepBench " + redisUrl + " " + n + " " + sample);
       System.out.printf("sweep: %d rooms, %.0f demotions/s, heap after %+.1f MiB over baseline, %.0f Redis bytes per "
               + "cold room (hash %d), hydrate p99 %.2f ms, met=%s%n", n, demotionsPerSecond, heapAfterOverBaselineMiB,
           redisBytesPerRoom, roomHashBytes, p99, met);

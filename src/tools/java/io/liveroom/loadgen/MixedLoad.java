@@ -41,7 +41,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>A verticle: all its state lives on its one event loop. Deploy it, let it run, undeploy it
  * (which closes every connection), then read {@link #stats()}. Standalone:
- * {@code java -cp liveroom.jar io.liveroom.loadgen.MixedLoad --help}.
+ * {@code java -cp liveroom-tools.jar:liveroom.jar io.liveroom.loadgen.MixedLoad --help}.
  */
 public final class MixedLoad extends VerticleBase {
   /** Outcomes that a healthy cluster never produces under this load (see {@link #isUnexpected}). */
@@ -643,7 +643,7 @@ public final class MixedLoad extends VerticleBase {
   /** Command-line options of the mix. */
   public static final class Options {
     static final String USAGE = """
-        usage: java -cp liveroom.jar io.liveroom.loadgen.MixedLoad [options]
+        usage: java -cp liveroom-tools.jar:liveroom.jar io.liveroom.loadgen.MixedLoad [options]
           --targets h:p,h:p       nodes, chosen at random per connection and request (default 127.0.0.1:8080)
           --duration S            seconds (default 60; standalone only)
           --connections N         real-time connections kept open (default 200)

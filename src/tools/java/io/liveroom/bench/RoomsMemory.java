@@ -19,7 +19,8 @@ import java.util.concurrent.TimeUnit;
  * JVM, without HTTP or Redis, and measures the retained heap per room after full GCs and the
  * rooms created per second. Ids look like {@code room-0001234}, titles have ~24 characters.
  *
- * <p>Run: {@code java -Xmx3g -cp liveroom.jar io.liveroom.bench.RoomsMemory [rooms] [out.json]}.
+ * <p>Run: {@code java -Xmx3g -cp liveroom-tools.jar:liveroom.jar io.liveroom.bench.RoomsMemory [rooms]
+ * [out.json]}.
  */
 public final class RoomsMemory {
   private static final int PARTITIONS = 271;
@@ -58,7 +59,8 @@ public final class RoomsMemory {
         .put("jvmFlags", flags)
         .put("cores", Runtime.getRuntime().availableProcessors())
         .put("startedAt", Instant.now().toString())
-        .put("command", "java " + flags + " -cp target/liveroom.jar io.liveroom.bench.RoomsMemory " + n);
+        .put("command", "java " + flags + " -cp target/liveroom-tools.jar:target/liveroom.jar"
+            + " io.liveroom.bench.RoomsMemory " + n);
     System.out.printf("rooms-memory: %d rooms, %.1f bytes per room, %.0f rooms/s (%s)%n", n, bytesPerRoom,
         roomsPerSecond, result.getString("jdk"));
     if (out != null) {

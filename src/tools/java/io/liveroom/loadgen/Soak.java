@@ -331,7 +331,7 @@ public final class Soak {
   /** Options of the check; any other option goes to {@link MixedLoad.Options}. */
   static final class Options {
     static final String USAGE = """
-        usage: java -cp liveroom.jar io.liveroom.loadgen.Soak --urls URL,URL [options] [MixedLoad options]
+        usage: java -cp liveroom-tools.jar:liveroom.jar io.liveroom.loadgen.Soak --urls URL,URL [options] [MixedLoad options]
           --urls u,u              base URLs of the nodes (http://127.0.0.1:8080,...): load, /metrics
           --pids p,p              their process ids, in the same order: jcmd GC.run, RSS, liveness
           --logs f,f              their log files: blocked-thread warnings and OutOfMemoryError

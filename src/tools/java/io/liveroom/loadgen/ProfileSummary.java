@@ -18,7 +18,7 @@ import jdk.jfr.consumer.RecordingFile;
  * sampled thread was doing (the first of a priority list of liveroom and framework methods found
  * anywhere in its stack), by the package of the top frame (self time), and by thread; and the
  * machine and JVM CPU load and the GC pauses. Run:
- * {@code java -cp liveroom.jar io.liveroom.loadgen.ProfileSummary recording.jfr}.
+ * {@code java -cp liveroom-tools.jar:liveroom.jar io.liveroom.loadgen.ProfileSummary recording.jfr}.
  */
 public final class ProfileSummary {
   /** Activities, tried in order against every frame of a stack: the first match names the sample. */
@@ -49,7 +49,7 @@ public final class ProfileSummary {
 
   public static void main(String[] args) throws IOException {
     if (args.length != 1) {
-      System.out.println("usage: java -cp liveroom.jar io.liveroom.loadgen.ProfileSummary recording.jfr");
+      System.out.println("usage: java -cp liveroom-tools.jar:liveroom.jar io.liveroom.loadgen.ProfileSummary recording.jfr");
       return;
     }
     List<RecordedEvent> events = RecordingFile.readAllEvents(Path.of(args[0]));

@@ -50,7 +50,7 @@ import org.HdrHistogram.Recorder;
  *       ({@link HttpLoad});</li>
  * </ul>
  * Bounded by {@code --duration}; writes a JSON result in the shape of BENCHMARKS.md. Run:
- * {@code java -cp liveroom.jar io.liveroom.loadgen.LoadGen --help}.
+ * {@code java -cp liveroom-tools.jar:liveroom.jar io.liveroom.loadgen.LoadGen --help}.
  *
  * <p>{@code main} drives the run from its own thread and waits with {@code Future.await()}; the
  * connections' callbacks run on the Vert.x event loops, which never block.
@@ -984,7 +984,7 @@ public final class LoadGen {
   /** Command-line options. */
   static final class Options {
     static final String USAGE = """
-        usage: java -cp liveroom.jar io.liveroom.loadgen.LoadGen [options]
+        usage: java -cp liveroom-tools.jar:liveroom.jar io.liveroom.loadgen.LoadGen [options]
           --mode M               pubsub (default), idle, failover or http-create
           --targets h:p,h:p      edges subscribers connect to, round-robin (default 127.0.0.1:8080)
           --pub-targets h:p,..   edges publishers connect to (default: --targets)
