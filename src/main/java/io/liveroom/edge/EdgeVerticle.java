@@ -2,6 +2,7 @@ package io.liveroom.edge;
 
 import io.liveroom.NodeServices;
 import io.liveroom.config.LiveroomConfig;
+import io.liveroom.edge.internals.WebSocketPipeline;
 import io.liveroom.protocol.ErrorCode;
 import io.liveroom.protocol.LiveroomException;
 import io.liveroom.shard.ShardClient;
@@ -51,9 +52,10 @@ public final class EdgeVerticle extends VerticleBase {
       router.get("/metrics").handler(PrometheusScrapingHandler.create(prometheus));
     }
     ShardClient shards = new ShardClient(vertx, node);
-    realtime = new Realtime(vertx, node, shards, instance);
+    OwnerRequests owners = new OwnerRequests(vertx, node, shards, instance);
+    realtime = new Realtime(vertx, node, owners, instance);
     Future<Void> rt = realtime.start(router);
-    new RoomApi(vertx, node, shards).mount(router);
+    new RoomApi(vertx, node, shards, owners).mount(router);
     router.route("/vod/*").handler(new VodHandler(vertx, node.config().vod()));
     router.route("/vendor/sockjs/*").handler(StaticHandler.create(SOCKJS_CLIENT_DIST).setMaxAgeSeconds(86_400));
     // the demo page (/) and the JS client (/liveroom.js)

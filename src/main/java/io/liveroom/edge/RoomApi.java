@@ -7,7 +7,6 @@ import io.liveroom.protocol.LiveroomException;
 import io.liveroom.protocol.RoomCommand;
 import io.liveroom.protocol.Pushes;
 import io.liveroom.protocol.RoomView;
-import io.liveroom.protocol.RtRequest;
 import io.liveroom.room.RoomData;
 import io.liveroom.room.RoomFields;
 import io.liveroom.room.RoomRules;
@@ -52,14 +51,16 @@ final class RoomApi {
   private final RoomIndex roomIndex;
   private final HistoryStore historyStore;
   private final ModerationStore moderationStore;
+  private final OwnerRequests owners;
 
-  RoomApi(Vertx vertx, NodeServices node, ShardClient shards) {
+  RoomApi(Vertx vertx, NodeServices node, ShardClient shards, OwnerRequests owners) {
     this.vertx = vertx;
     this.node = node;
     this.shards = shards;
     this.roomIndex = node.store().roomIndex();
     this.historyStore = node.store().historyStore();
     this.moderationStore = node.store().moderationStore();
+    this.owners = owners;
   }
 
   void mount(Router router) {
@@ -154,8 +155,7 @@ final class RoomApi {
       throw LiveroomException.badRequest("priority must be 0 or 1");
     }
     String role = priority == null || priority == 1 ? "admin" : "viewer";
-    shards.request(RtRequest.send(id, null, userId, userName, role, in.text(), in.color(), in.mode(), in.progress(),
-            DanmakuInput.key(body.getValue("key"))))
+    owners.apiSend(id, userId, userName, role, in, DanmakuInput.key(body.getValue("key")))
         .onSuccess(r -> ok(ctx, 202, new JsonObject().put("seq", r.seq()).put("epoch", r.epoch())))
         .onFailure(t -> ApiErrors.send(ctx, t));
   }
@@ -174,7 +174,7 @@ final class RoomApi {
       }
     }
     boolean hasSince = since >= 0;
-    shards.request(RtRequest.history(id, hasSince, Math.max(0, since), limit))
+    owners.apiHistory(id, hasSince, Math.max(0, since), limit)
         .onSuccess(r -> ok(ctx, 200, new JsonObject().put("epoch", r.epoch()).put("seq", r.seq())
             .put("items", Pushes.items(r.items(), true)).put("complete", r.recovered() || !hasSince)))
         .onFailure(t -> ApiErrors.send(ctx, t));
@@ -224,7 +224,7 @@ final class RoomApi {
       throw LiveroomException.badRequest("action is required");
     }
     Moderation m = Moderation.parse(body);
-    shards.request(RtRequest.moderate(id, "api", "admin", action, m.user(), m.seq(), m.durationSec(), m.reason()))
+    owners.apiModerate(id, action, m)
         .onSuccess(r -> ok(ctx, 200, new JsonObject().put("ok", true)))
         .onFailure(t -> ApiErrors.send(ctx, t));
   }

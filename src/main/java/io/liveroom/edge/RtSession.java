@@ -1,12 +1,14 @@
 package io.liveroom.edge;
 
+import io.liveroom.edge.internals.SharedFrames;
 import io.liveroom.limit.TokenBucket;
 import io.netty.channel.ChannelHandlerContext;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 import it.unimi.dsi.fastutil.objects.ObjectArrayList;
 
-/** One real-time connection on an edge: who it is, the rooms it is in, and its abuse count. */
+/** One real-time connection on an edge: who it is, the rooms it is in, its abuse count, and writes to its socket. */
 final class RtSession {
   final SockJSSocket socket;
   /** The channel under a raw WebSocket session, which gets fan-out frames without a copy; else null. */
@@ -58,5 +60,29 @@ final class RtSession {
       }
     }
     return "viewer";
+  }
+
+  /**
+   * Writes to a socket that may have closed under us (a closed socket just misses the write), and
+   * counts the characters until the transport has taken them.
+   */
+  Future<Void> write(String text) {
+    int n = text.length();
+    try {
+      pending += n;
+      return socket.write(text).onComplete(ar -> pending -= n);
+    } catch (IllegalStateException e) {
+      pending -= n;
+      closed = true;
+      return Future.failedFuture(e);
+    }
+  }
+
+  void closeSocket() {
+    try {
+      socket.close();
+    } catch (IllegalStateException closed) {
+      // already gone
+    }
   }
 }

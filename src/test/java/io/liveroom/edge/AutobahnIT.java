@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Timeout;
  *
  * <p>Autobahn expects an echo server, and {@code /rt} speaks liveroom's protocol, so the server
  * here is the edge's own transport ({@link EdgeVerticle#createServer}, {@link
- * Realtime#mountTransport}, the default config) with an echo where {@code Realtime.onSocket}
+ * RtTransport#mount}, the default config) with an echo where {@code Realtime.onSocket}
  * would be. The report goes to {@code target/autobahn/index.html}; the test fails on any case
  * that is not OK, NON-STRICT or INFORMATIONAL, or whose closing behaviour is not OK or
  * INFORMATIONAL.
@@ -151,7 +151,7 @@ class AutobahnIT {
     @Override
     public Future<?> start() {
       Router router = Router.router(vertx);
-      Realtime.mountTransport(vertx, router, config.rt(), EchoEdge::echo);
+      RtTransport.mount(vertx, router, config.rt(), EchoEdge::echo);
       server = EdgeVerticle.createServer(vertx, config, router);
       return server.listen();
     }

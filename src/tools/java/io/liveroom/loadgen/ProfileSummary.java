@@ -23,9 +23,9 @@ import jdk.jfr.consumer.RecordingFile;
 public final class ProfileSummary {
   /** Activities, tried in order against every frame of a stack: the first match names the sample. */
   private static final List<String[]> ACTIVITIES = List.of(
-      new String[] {"io.liveroom.edge.Realtime.deliver", "edge: fan-out of bundles to sockets (Realtime.deliver)"},
-      new String[] {"io.liveroom.edge.Realtime.refresh", "edge: presence refresh to owners (Realtime.refresh)"},
-      new String[] {"io.liveroom.edge.Realtime.onFrame", "edge: inbound commands (Realtime.onFrame)"},
+      new String[] {"io.liveroom.edge.FanoutWriter.deliver", "edge: fan-out to sockets (FanoutWriter.deliver)"},
+      new String[] {"io.liveroom.edge.LocalRooms.refresh", "edge: presence refresh to owners (LocalRooms.refresh)"},
+      new String[] {"io.liveroom.edge.RtCommands.onFrame", "edge: inbound commands (RtCommands.onFrame)"},
       new String[] {"io.liveroom.edge.Realtime.onSocket", "edge: new connections (Realtime.onSocket)"},
       new String[] {"io.liveroom.edge.Realtime.closeIdle", "edge: idle sweep (Realtime.closeIdle)"},
       new String[] {"io.liveroom.edge.RoomApi", "edge: REST API (RoomApi)"},

@@ -1,4 +1,4 @@
-package io.liveroom.edge;
+package io.liveroom.edge.internals;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
@@ -29,12 +29,12 @@ import io.vertx.core.net.impl.ConnectionBase;
  * Plain HTTP messages pass through. On an upgrade the WebSocket codec takes the HTTP codec's place
  * in front of these handlers, so they see every frame and their close frames go out encoded.
  */
-final class WebSocketPipeline {
+public final class WebSocketPipeline {
   private WebSocketPipeline() {
   }
 
   /** For {@code HttpServer.connectionHandler}: runs on the connection's event loop, once per connection. */
-  static void install(HttpConnection conn, int maxMessageBytes) {
+  public static void install(HttpConnection conn, int maxMessageBytes) {
     // Vert.x 5.0's connections are ConnectionBase; the Autobahn run notices if that changes (cases 6.*)
     if (conn instanceof ConnectionBase base) {
       ChannelHandlerContext vertx = base.channelHandlerContext();

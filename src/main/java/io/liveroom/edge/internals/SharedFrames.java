@@ -1,11 +1,10 @@
-package io.liveroom.edge;
+package io.liveroom.edge.internals;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.internal.http.WebSocketInternal;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
@@ -24,13 +23,11 @@ import org.slf4j.LoggerFactory;
  * {@code fanout-hot} that is 400,000 times a second; JFR put the queue check alone at a fifth of
  * the fan-out's Java time (docs/benchmarks.md).
  *
- * <p>This reaches into internals of vertx-web and Vert.x 5.0.10: the {@code ws} field of SockJS's
- * raw WebSocket socket, the {@code delegate} of vertx-web's WebSocket wrapper, and the channel
- * context of Vert.x's WebSocket. When any of them is not found (an upgrade moved it), sessions use
- * {@link SockJSSocket#write(String)} as before, with a warning once; the real-time tests and the
- * Autobahn run cover the raw path.
+ * <p>This reaches into internals of vertx-web and Vert.x 5.0.10; what it relies on, and what an
+ * upgrade that moves it does, is in this package's description. Without them, sessions use
+ * {@link SockJSSocket#write(String)}.
  */
-final class SharedFrames {
+public final class SharedFrames {
   private static final Logger LOG = LoggerFactory.getLogger(SharedFrames.class);
   private static final Field RAW_WS = field(
       "io.vertx.ext.web.handler.sockjs.impl.RawWebSocketTransport$RawWSSockJSSocket", "ws");
@@ -45,7 +42,7 @@ final class SharedFrames {
   }
 
   /** The channel context under a SockJS raw WebSocket session; null for the other transports. */
-  static ChannelHandlerContext rawChannel(SockJSSocket socket) {
+  public static ChannelHandlerContext rawChannel(SockJSSocket socket) {
     if (RAW_WS == null || !RAW_WS.getDeclaringClass().isInstance(socket)) {
       return null;
     }
@@ -61,7 +58,7 @@ final class SharedFrames {
   }
 
   /** A frame's UTF-8 bytes, once, in a direct buffer: {@code release()} it after the last write. */
-  static ByteBuf shared(Buffer utf8) {
+  public static ByteBuf shared(Buffer utf8) {
     ByteBuf src = ((BufferInternal) utf8).getByteBuf();
     ByteBuf direct = ByteBufAllocator.DEFAULT.directBuffer(src.readableBytes());
     direct.writeBytes(src, src.readerIndex(), src.readableBytes());
@@ -69,7 +66,7 @@ final class SharedFrames {
   }
 
   /** Whether the socket's outbound buffer is over its high-water mark ({@code setWriteQueueMaxSize}). */
-  static boolean full(ChannelHandlerContext raw) {
+  public static boolean full(ChannelHandlerContext raw) {
     return !raw.channel().isWritable();
   }
 
@@ -79,7 +76,7 @@ final class SharedFrames {
    * caller writes through Vert.x. An unwritable socket may have messages waiting in Vert.x's own
    * queue (its writes wait for writability), which a frame written here would overtake.
    */
-  static boolean writeText(ChannelHandlerContext raw, ByteBuf shared) {
+  public static boolean writeText(ChannelHandlerContext raw, ByteBuf shared) {
     if (!raw.executor().inEventLoop() || !raw.channel().isWritable()) {
       return false; // isWritable() is false on a closed channel too
     }

@@ -1,0 +1,165 @@
+package io.liveroom.edge;
+
+import io.liveroom.NodeServices;
+import io.liveroom.shard.Ownership;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import it.unimi.dsi.fastutil.objects.ObjectLinkedOpenHashSet;
+import it.unimi.dsi.fastutil.objects.ObjectOpenHashSet;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Who is in which room on one edge instance: its sessions, the local members of each room, and
+ * the counts it reports to the rooms' owners. The owners keep only those counts; a session that
+ * leaves, is kicked, or ends ({@link #bye}, a closed socket) is taken out here and counted out
+ * there. How bytes reach the members is {@link FanoutWriter}'s business.
+ */
+final class LocalRooms {
+  private static final long BYE_FLUSH_MS = 1000;
+
+  private final Vertx vertx;
+  private final NodeServices node;
+  private final OwnerRequests owners;
+  /** Local sockets per room (a linked set: removal of one of 50,000 members is O(1)). */
+  private final Map<String, ObjectLinkedOpenHashSet<RtSession>> rooms = new HashMap<>();
+  private final ObjectOpenHashSet<RtSession> sessions = new ObjectOpenHashSet<>();
+
+  LocalRooms(Vertx vertx, NodeServices node, OwnerRequests owners) {
+    this.vertx = vertx;
+    this.node = node;
+    this.owners = owners;
+  }
+
+  void add(RtSession s) {
+    sessions.add(s);
+    node.metrics().connections(1);
+  }
+
+  int connections() {
+    return sessions.size();
+  }
+
+  /** A copy of the sessions, to end some of them while going through. */
+  RtSession[] sessions() {
+    return sessions.toArray(new RtSession[0]);
+  }
+
+  /** The local members of a room, null for none; read only, and not across a {@link #leave} or {@link #bye}. */
+  ObjectLinkedOpenHashSet<RtSession> members(String room) {
+    return rooms.get(room);
+  }
+
+  /** The owner has counted {@code s} in the room. */
+  void joined(RtSession s, String room) {
+    s.rooms.add(room);
+    rooms.computeIfAbsent(room, k -> new ObjectLinkedOpenHashSet<>()).add(s);
+  }
+
+  /** Takes {@code s} out of a room it is in and tells the owner; false when it was not in it. */
+  boolean leave(RtSession s, String room) {
+    if (!s.rooms.remove(room)) {
+      return false;
+    }
+    if (removeLocal(room, s)) {
+      owners.leave(room);
+    }
+    return true;
+  }
+
+  /** The room ended: its members are no longer in it, and the owner has already forgotten them. */
+  void ended(String room) {
+    ObjectLinkedOpenHashSet<RtSession> members = rooms.remove(room);
+    if (members != null) {
+      for (RtSession s : members) {
+        s.rooms.remove(room);
+      }
+    }
+  }
+
+  /** The socket closed (or is closing): the session leaves its rooms and the node's counts. */
+  void closed(RtSession s) {
+    if (!sessions.remove(s)) {
+      return;
+    }
+    node.metrics().connections(-1);
+    s.closed = true;
+    if (s.countedUser) {
+      s.countedUser = false;
+      node.userConnections().release(s.userId);
+    }
+    for (String room : s.rooms) {
+      if (removeLocal(room, s)) {
+        owners.leave(room);
+      }
+    }
+    s.rooms.clear();
+  }
+
+  void bye(RtSession s, String reason) {
+    bye(s, reason, null);
+  }
+
+  /** Ends a session with a {@code bye} push ({@code hint}'s fields added): out of its rooms now, the socket soon. */
+  void bye(RtSession s, String reason, JsonObject hint) {
+    if (s.closed) {
+      return;
+    }
+    JsonObject push = new JsonObject().put("push", "bye").put("reason", reason);
+    if (hint != null) {
+      push.mergeIn(hint);
+    }
+    Future<Void> written = s.write(push.encode());
+    if (reason.equals("SLOW_CONSUMER")) {
+      s.closeSocket(); // its queue is stuck: the bye may never be flushed, and the socket must go anyway
+    } else {
+      // SockJS sessions drop what is still queued when they close: let the bye out first, briefly
+      long timer = vertx.setTimer(BYE_FLUSH_MS, id -> s.closeSocket());
+      written.onComplete(ar -> {
+        vertx.cancelTimer(timer);
+        s.closeSocket();
+      });
+    }
+    closed(s);
+  }
+
+  /**
+   * Tells owners how many members this edge has in each room (soft state that heals after
+   * failures): one message per owner shard instance with all its rooms. Rooms it does not own
+   * (moved meanwhile), and those of owners that did not answer, are refreshed one by one through
+   * the routing retries.
+   */
+  void refresh() {
+    Map<String, JsonObject> perOwner = new HashMap<>();
+    rooms.forEach((room, members) -> {
+      Ownership.Target t = node.ownership().resolve(room);
+      if (t == null) {
+        owners.refresh(room, members.size());
+        return;
+      }
+      perOwner.computeIfAbsent(t.address(), a -> new JsonObject()).put(room, members.size());
+    });
+    perOwner.forEach((address, counts) -> owners.presence(address, counts).onComplete(ar -> {
+      Iterable<?> again = ar.succeeded() ? ar.result() : counts.fieldNames();
+      for (Object o : again) {
+        String room = (String) o;
+        ObjectLinkedOpenHashSet<RtSession> members = rooms.get(room);
+        if (members != null) {
+          owners.refresh(room, members.size());
+        }
+      }
+    }));
+  }
+
+  private boolean removeLocal(String room, RtSession s) {
+    ObjectLinkedOpenHashSet<RtSession> members = rooms.get(room);
+    if (members == null || !members.remove(s)) {
+      return false;
+    }
+    if (members.isEmpty()) {
+      rooms.remove(room);
+    }
+    return true;
+  }
+}

@@ -1,0 +1,336 @@
+package io.liveroom.edge;
+
+import io.liveroom.NodeServices;
+import io.liveroom.config.LiveroomConfig;
+import io.liveroom.limit.TokenBucket;
+import io.liveroom.protocol.DanmakuInput;
+import io.liveroom.protocol.ErrorCode;
+import io.liveroom.protocol.LiveroomException;
+import io.liveroom.protocol.Pushes;
+import io.liveroom.protocol.RandomIds;
+import io.liveroom.protocol.RtReply;
+import io.liveroom.room.RoomRules;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.User;
+import io.vertx.ext.auth.authentication.TokenCredentials;
+import io.vertx.ext.auth.jwt.JWTAuth;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The commands of each real-time connection (PROTOCOL.md section 1): a frame is parsed and
+ * checked, then {@code hello} (guest or JWT), {@code join}, {@code leave}, {@code send},
+ * {@code ping} and {@code moderate} are answered, most after a request to the room's owner. A
+ * malformed frame counts as a violation; {@code rt.maxViolations} of them end the connection.
+ */
+final class RtCommands {
+  private static final Logger LOG = LoggerFactory.getLogger(RtCommands.class);
+  private static final char[] ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz".toCharArray();
+  /** Retry hint for a user over rt.maxConnectionsPerUser: until one of its connections has closed. */
+  private static final long USER_LIMIT_RETRY_MS = 5000;
+
+  private final NodeServices node;
+  private final LiveroomConfig.Rt cfg;
+  private final JWTAuth jwt;
+  private final OwnerRequests owners;
+  private final LocalRooms rooms;
+
+  RtCommands(Vertx vertx, NodeServices node, OwnerRequests owners, LocalRooms rooms) {
+    this.node = node;
+    this.cfg = node.config().rt();
+    this.jwt = ApiAuth.createJwt(vertx, node.config().auth());
+    this.owners = owners;
+    this.rooms = rooms;
+  }
+
+  void onFrame(RtSession s, Buffer buf) {
+    s.lastSeen = System.currentTimeMillis();
+    if (s.closed) {
+      return;
+    }
+    if (buf.length() > cfg.maxFrameBytes()) {
+      fail(s, null, new LiveroomException(ErrorCode.TOO_LARGE, "frames are limited to " + cfg.maxFrameBytes() + " bytes"));
+      violation(s);
+      return;
+    }
+    JsonObject cmd;
+    try {
+      Object v = buf.toJsonValue();
+      if (!(v instanceof JsonObject o)) {
+        throw new IllegalArgumentException();
+      }
+      cmd = o;
+    } catch (RuntimeException e) {
+      fail(s, null, LiveroomException.badRequest("a frame must be one JSON object"));
+      violation(s);
+      return;
+    }
+    Object idValue = cmd.getValue("id");
+    Long id = null;
+    if (idValue instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue()) && Math.abs(n.doubleValue()) < 9e15) {
+      id = n.longValue();
+    } else if (idValue != null) {
+      fail(s, null, LiveroomException.badRequest("id must be an integer"));
+      violation(s);
+      return;
+    }
+    Object op = cmd.getValue("op");
+    if (!(op instanceof String opName)) {
+      fail(s, id, LiveroomException.badRequest("op is required"));
+      violation(s);
+      return;
+    }
+    if (!s.hello && !opName.equals("hello")) {
+      fail(s, id, new LiveroomException(ErrorCode.UNAUTHORIZED, "send hello first"));
+      violation(s);
+      return;
+    }
+    Long cid = id;
+    try {
+      switch (opName) {
+        case "hello" -> hello(s, cid, cmd);
+        case "join" -> join(s, cid, cmd);
+        case "leave" -> leave(s, cid, cmd);
+        case "send" -> send(s, cid, cmd);
+        case "ping" -> ok(s, cid, new JsonObject().put("ts", System.currentTimeMillis()));
+        case "moderate" -> moderate(s, cid, cmd);
+        default -> throw LiveroomException.badRequest("unknown op '" + truncate(opName, 32) + "'");
+      }
+    } catch (LiveroomException e) {
+      fail(s, cid, e);
+      if (e.code() == ErrorCode.BAD_REQUEST) {
+        violation(s);
+      }
+    }
+  }
+
+  private void hello(RtSession s, Long id, JsonObject cmd) {
+    if (s.hello) {
+      throw LiveroomException.badRequest("hello was already done on this connection");
+    }
+    Object v = cmd.getValue("v");
+    if (v != null && !(v instanceof Number n && n.intValue() == 1 && n.doubleValue() == 1)) {
+      throw LiveroomException.badRequest("this server speaks protocol v 1");
+    }
+    Object token = cmd.getValue("token");
+    if (token == null) {
+      s.guest = true;
+      s.userId = RandomIds.next("guest-", ALPHABET, 10);
+      s.userName = "guest";
+      s.hello = true;
+      helloOk(s, id);
+      return;
+    }
+    if (!(token instanceof String t) || t.isEmpty() || t.length() > 8192) {
+      throw LiveroomException.badRequest("token must be a JWT string");
+    }
+    Future<User> auth;
+    try {
+      auth = jwt.authenticate(new TokenCredentials(t));
+    } catch (RuntimeException e) {
+      // vertx-auth-jwt throws (rather than failing) on a signed token with a mistyped exp/nbf/iat
+      auth = Future.failedFuture(e);
+    }
+    auth.onComplete(ar -> {
+      if (s.closed) {
+        return;
+      }
+      JsonObject claims = ar.succeeded() ? ar.result().principal() : null;
+      Object sub = claims == null ? null : claims.getValue("sub");
+      Object rolesClaim = claims == null ? null : claims.getValue("rooms");
+      if (!(sub instanceof String subject) || !RoomRules.isValidId(subject)
+          || rolesClaim != null && !(rolesClaim instanceof JsonObject)) {
+        fail(s, id, new LiveroomException(ErrorCode.UNAUTHORIZED, "invalid or expired token"));
+        violation(s);
+        return;
+      }
+      if (!node.userConnections().tryAcquire(subject, cfg.maxConnectionsPerUser())) {
+        node.metrics().rejectedConnection("user_connections");
+        fail(s, id, LiveroomException.retryAfter(ErrorCode.RATE_LIMITED, "user " + subject + " has "
+            + cfg.maxConnectionsPerUser() + " connections on this node already", USER_LIMIT_RETRY_MS));
+        violation(s);
+        return;
+      }
+      s.countedUser = true;
+      Object name = claims.getValue("name");
+      s.userId = subject;
+      String clean = name instanceof String n ? DanmakuInput.normalise(n) : "";
+      s.userName = clean.isEmpty() ? subject : truncate(clean, 64);
+      s.roles = (JsonObject) rolesClaim;
+      s.hello = true;
+      helloOk(s, id);
+    });
+  }
+
+  private void helloOk(RtSession s, Long id) {
+    ok(s, id, new JsonObject()
+        .put("user", new JsonObject().put("id", s.userId).put("name", s.userName)
+            .put("roles", s.roles == null ? new JsonObject() : s.roles.copy()))
+        .put("node", node.nodeId())
+        .put("heartbeatMs", cfg.heartbeatMs()));
+  }
+
+  private void join(RtSession s, Long id, JsonObject cmd) {
+    String room = roomOf(cmd);
+    boolean already = s.rooms.contains(room);
+    if (s.joining.contains(room)) {
+      throw LiveroomException.badRequest("a join of room " + room + " is already in progress");
+    }
+    if (!already && s.rooms.size() + s.joining.size() >= cfg.maxRoomsPerConnection()) {
+      throw LiveroomException.badRequest("a connection may be in at most " + cfg.maxRoomsPerConnection() + " rooms");
+    }
+    boolean hasSince = false;
+    long sinceEpoch = 0;
+    long sinceSeq = 0;
+    Object since = cmd.getValue("since");
+    if (since != null) {
+      if (!(since instanceof JsonObject so) || !(so.getValue("epoch") instanceof Number e)
+          || !(so.getValue("seq") instanceof Number q) || !integral(e) || !integral(q)) {
+        throw LiveroomException.badRequest("since must be {\"epoch\": integer, \"seq\": integer}");
+      }
+      hasSince = true;
+      sinceEpoch = e.longValue();
+      sinceSeq = q.longValue();
+    }
+    if (!already) {
+      s.joining.add(room);
+    }
+    owners.join(room, s, !already, hasSince, sinceEpoch, sinceSeq).onComplete(ar -> {
+      boolean cancelled = false;
+      if (!already) {
+        s.joining.remove(room);
+        cancelled = s.cancelled.remove(room);
+      }
+      if (ar.failed()) {
+        fail(s, id, ar.cause());
+        return;
+      }
+      if (!already && (s.closed || cancelled)) {
+        // left while joining: the owner counted this member, so take it back
+        owners.leave(room);
+        fail(s, id, LiveroomException.badRequest("left room " + room + " while joining it"));
+        return;
+      }
+      if (already && !s.rooms.contains(room)) {
+        fail(s, id, LiveroomException.badRequest("left room " + room + " while re-joining it"));
+        return;
+      }
+      if (!already) {
+        rooms.joined(s, room);
+      }
+      RtReply r = ar.result();
+      ok(s, id, new JsonObject()
+          .put("room", RoomJson.of(r.room()))
+          .put("online", r.room().online())
+          .put("epoch", r.epoch())
+          .put("seq", r.seq())
+          .put("history", Pushes.items(r.items(), !r.recovered()))
+          .put("recovered", r.recovered()));
+    });
+  }
+
+  private void leave(RtSession s, Long id, JsonObject cmd) {
+    String room = roomOf(cmd);
+    if (!rooms.leave(s, room) && s.joining.contains(room) && !s.cancelled.contains(room)) {
+      s.cancelled.add(room); // the join's answer takes it back
+    }
+    ok(s, id, new JsonObject());
+  }
+
+  private void send(RtSession s, Long id, JsonObject cmd) {
+    String room = roomOf(cmd);
+    if (s.guest) {
+      throw new LiveroomException(ErrorCode.FORBIDDEN, "guests cannot send; sign in");
+    }
+    if (!s.rooms.contains(room)) {
+      throw new LiveroomException(ErrorCode.FORBIDDEN, "join room " + room + " before sending to it");
+    }
+    long now = System.currentTimeMillis();
+    if (s.sends == null) {
+      s.sends = new TokenBucket(cfg.sendRatePerSec(), cfg.sendBurst(), now);
+    }
+    long wait = s.sends.tryTake(now);
+    if (wait > 0) {
+      node.metrics().dropped("send_rate", 1);
+      throw LiveroomException.retryAfter(ErrorCode.RATE_LIMITED,
+          "at most " + cfg.sendRatePerSec() + " messages a second per connection", wait);
+    }
+    if (!(cmd.getValue("body") instanceof JsonObject body)) {
+      throw LiveroomException.badRequest("body must be an object with text");
+    }
+    DanmakuInput in = DanmakuInput.parse(body, cfg.maxTextLength(), "body.");
+    String key = DanmakuInput.key(cmd.getValue("key"));
+    owners.send(room, s, in, key).onComplete(ar -> {
+      if (ar.failed()) {
+        fail(s, id, ar.cause());
+      } else {
+        ok(s, id, new JsonObject().put("seq", ar.result().seq()).put("epoch", ar.result().epoch()));
+      }
+    });
+  }
+
+  private void moderate(RtSession s, Long id, JsonObject cmd) {
+    String room = roomOf(cmd);
+    if (!(cmd.getValue("action") instanceof String action)) {
+      throw LiveroomException.badRequest("action is required");
+    }
+    Moderation m = Moderation.parse(cmd);
+    owners.moderate(room, s, action, m).onComplete(ar -> {
+      if (ar.failed()) {
+        fail(s, id, ar.cause());
+      } else {
+        ok(s, id, new JsonObject());
+      }
+    });
+  }
+
+  private void violation(RtSession s) {
+    if (++s.violations >= cfg.maxViolations()) {
+      rooms.bye(s, "ABUSE");
+    }
+  }
+
+  private static String roomOf(JsonObject cmd) {
+    if (!(cmd.getValue("room") instanceof String room)) {
+      throw LiveroomException.badRequest("room is required");
+    }
+    return RoomRules.requireId(room, "room");
+  }
+
+  private static void ok(RtSession s, Long id, JsonObject fields) {
+    if (s.closed) {
+      return;
+    }
+    JsonObject reply = new JsonObject().put("id", id).put("ok", true);
+    fields.forEach(e -> reply.put(e.getKey(), e.getValue()));
+    s.write(reply.encode());
+  }
+
+  private static void fail(RtSession s, Long id, Throwable t) {
+    if (s.closed) {
+      return;
+    }
+    LiveroomException e = t instanceof LiveroomException le ? le : new LiveroomException(ErrorCode.INTERNAL, "internal error");
+    if (!(t instanceof LiveroomException)) {
+      LOG.error("real-time command failed", t);
+    }
+    JsonObject error = new JsonObject().put("code", e.code().name()).put("message", e.getMessage());
+    if (e.retryAfterMs() >= 0) {
+      error.put("retryAfterMs", e.retryAfterMs());
+    }
+    s.write(new JsonObject().put("id", id).put("ok", false).put("error", error).encode());
+  }
+
+  /** A whole number that fits a long exactly. */
+  private static boolean integral(Number n) {
+    double d = n.doubleValue();
+    return d == Math.rint(d) && Math.abs(d) < 9.2e18;
+  }
+
+  private static String truncate(String s, int max) {
+    return s.length() <= max ? s : s.substring(0, max);
+  }
+}
