@@ -12,6 +12,7 @@ import io.liveroom.edge.EdgeVerticle;
 import io.liveroom.filter.SensitiveWords;
 import io.liveroom.metrics.NodeMetrics;
 import io.liveroom.protocol.Codecs;
+import io.liveroom.protocol.ShardControl;
 import io.liveroom.room.RoomRules;
 import io.liveroom.shard.Addresses;
 import io.liveroom.shard.Ownership;
@@ -338,8 +339,8 @@ public final class Node {
     public void replicaMigrationCompleted(ReplicaMigrationEvent event) {
       if (event.getReplicaIndex() == 0 && event.getSource() != null && event.getSource().localMember()) {
         int pid = event.getPartitionId();
-        vertx.eventBus().send(Addresses.shardControl(Ownership.instanceOf(pid, config.shard().instances())),
-            new JsonObject().put("op", "drop").put("partition", pid));
+        vertx.eventBus().send(Addresses.shardDrop(Ownership.instanceOf(pid, config.shard().instances())),
+            new ShardControl.Drop(pid));
       }
     }
 

@@ -131,19 +131,18 @@ final class LocalRooms {
    * the routing retries.
    */
   void refresh() {
-    Map<String, JsonObject> perOwner = new HashMap<>();
+    Map<String, Map<String, Integer>> perOwner = new HashMap<>();
     rooms.forEach((room, members) -> {
       Ownership.Target t = node.ownership().resolve(room);
       if (t == null) {
         owners.refresh(room, members.size());
         return;
       }
-      perOwner.computeIfAbsent(t.address(), a -> new JsonObject()).put(room, members.size());
+      perOwner.computeIfAbsent(t.address(), a -> new HashMap<>()).put(room, members.size());
     });
     perOwner.forEach((address, counts) -> owners.presence(address, counts).onComplete(ar -> {
-      Iterable<?> again = ar.succeeded() ? ar.result() : counts.fieldNames();
-      for (Object o : again) {
-        String room = (String) o;
+      Iterable<String> again = ar.succeeded() ? ar.result().roomIds() : counts.keySet();
+      for (String room : again) {
         ObjectLinkedOpenHashSet<RtSession> members = rooms.get(room);
         if (members != null) {
           owners.refresh(room, members.size());

@@ -2,25 +2,29 @@ package io.liveroom.edge;
 
 import io.liveroom.NodeServices;
 import io.liveroom.protocol.DanmakuInput;
-import io.liveroom.protocol.RtReply;
-import io.liveroom.protocol.RtRequest;
+import io.liveroom.protocol.ShardCommand;
+import io.liveroom.protocol.ShardControl.NotOwned;
+import io.liveroom.protocol.ShardControl.PresenceReport;
+import io.liveroom.protocol.ShardReply.HistoryReply;
+import io.liveroom.protocol.ShardReply.JoinReply;
+import io.liveroom.protocol.ShardReply.Position;
+import io.liveroom.room.Member;
 import io.liveroom.shard.Addresses;
 import io.liveroom.shard.ShardClient;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
+import java.util.Map;
 
 /**
  * The real-time requests of one edge instance to room owners, for its sockets and for the HTTP
- * API: the one place on the edge that builds an {@link RtRequest}. Each goes through
+ * API: the one place on the edge that builds a {@link ShardCommand}. Each goes through
  * {@link ShardClient} (routing, retries), except the batched presence refresh, which goes to one
  * owner shard instance directly.
  */
 final class OwnerRequests {
-  private static final String API_ACTOR = "api";
+  private static final Member API_ACTOR = new Member("api", null, "admin");
 
   private final Vertx vertx;
   private final ShardClient shards;
@@ -36,55 +40,59 @@ final class OwnerRequests {
   }
 
   /** A socket's join; {@code newMember} false for a re-join, which reads history without counting again. */
-  Future<RtReply> join(String room, RtSession s, boolean newMember, boolean hasSince, long sinceEpoch, long sinceSeq) {
-    return shards.request(RtRequest.join(room, edgeKey, s.userId, s.userName, s.role(room), newMember, hasSince,
-        sinceEpoch, sinceSeq));
+  Future<JoinReply> join(String room, RtSession s, boolean newMember, Position since) {
+    return shards.request(new ShardCommand.Join(room, edgeKey, member(room, s), newMember, since));
   }
 
   /** One member fewer here; nobody waits for the answer. */
   void leave(String room) {
-    shards.request(RtRequest.leave(room, edgeKey));
+    shards.request(new ShardCommand.Leave(room, edgeKey));
   }
 
-  Future<RtReply> send(String room, RtSession s, DanmakuInput in, String key) {
-    return shards.request(RtRequest.send(room, edgeKey, s.userId, s.userName, s.role(room), in.text(), in.color(),
-        in.mode(), in.progress(), key));
+  Future<Position> send(String room, RtSession s, DanmakuInput in, String key) {
+    return shards.request(new ShardCommand.Send(room, edgeKey, member(room, s), in.text(), in.color(), in.mode(),
+        in.progress(), key));
   }
 
-  Future<RtReply> moderate(String room, RtSession s, String action, Moderation m) {
-    return shards.request(RtRequest.moderate(room, s.userId, s.role(room), action, m.user(), m.seq(), m.durationSec(),
-        m.reason()));
+  Future<Position> moderate(String room, RtSession s, String action, Moderation m) {
+    return shards.request(new ShardCommand.Moderate(room, member(room, s), action, m.user(), m.seq(),
+        m.durationSec(), m.reason()));
   }
 
   /** This edge instance's member count of one room, through the routing retries. */
   void refresh(String room, int members) {
-    shards.request(RtRequest.refresh(room, edgeKey, members));
+    shards.request(new ShardCommand.Refresh(room, edgeKey, members));
   }
 
   /**
    * The member counts of the rooms that one owner shard instance ({@code shardAddress}) holds, in
    * one message: answered with the rooms it no longer owns.
    */
-  Future<JsonArray> presence(String shardAddress, JsonObject counts) {
+  Future<NotOwned> presence(String shardAddress, Map<String, Integer> counts) {
     return vertx.eventBus()
-        .<JsonArray>request(Addresses.shardPresence(shardAddress), new JsonObject().put("edge", edgeKey)
-            .put("rooms", counts), presenceDelivery)
+        .<NotOwned>request(Addresses.shardPresence(shardAddress), new PresenceReport(edgeKey, counts),
+            presenceDelivery)
         .map(Message::body);
   }
 
   /** A message published through the API, as no socket of this edge. */
-  Future<RtReply> apiSend(String room, String userId, String userName, String role, DanmakuInput in, String key) {
-    return shards.request(RtRequest.send(room, null, userId, userName, role, in.text(), in.color(), in.mode(),
-        in.progress(), key));
+  Future<Position> apiSend(String room, Member sender, DanmakuInput in, String key) {
+    return shards.request(new ShardCommand.Send(room, null, sender, in.text(), in.color(), in.mode(), in.progress(),
+        key));
   }
 
-  Future<RtReply> apiHistory(String room, boolean hasSince, long sinceSeq, int limit) {
-    return shards.request(RtRequest.history(room, hasSince, sinceSeq, limit));
+  /** Recent history through the API: after {@code afterSeq} (-1: the newest), at most {@code limit} items. */
+  Future<HistoryReply> apiHistory(String room, long afterSeq, int limit) {
+    return shards.request(new ShardCommand.History(room, afterSeq, limit));
   }
 
   /** A moderation action through the API, which acts as an admin. */
-  Future<RtReply> apiModerate(String room, String action, Moderation m) {
-    return shards.request(RtRequest.moderate(room, API_ACTOR, "admin", action, m.user(), m.seq(), m.durationSec(),
+  Future<Position> apiModerate(String room, String action, Moderation m) {
+    return shards.request(new ShardCommand.Moderate(room, API_ACTOR, action, m.user(), m.seq(), m.durationSec(),
         m.reason()));
+  }
+
+  private static Member member(String room, RtSession s) {
+    return new Member(s.userId, s.userName, s.role(room));
   }
 }

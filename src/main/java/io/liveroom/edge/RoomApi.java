@@ -4,9 +4,10 @@ import io.liveroom.NodeServices;
 import io.liveroom.protocol.DanmakuInput;
 import io.liveroom.protocol.ErrorCode;
 import io.liveroom.protocol.LiveroomException;
-import io.liveroom.protocol.RoomCommand;
+import io.liveroom.protocol.ShardCommand;
 import io.liveroom.protocol.Pushes;
 import io.liveroom.protocol.RoomView;
+import io.liveroom.room.Member;
 import io.liveroom.room.RoomData;
 import io.liveroom.room.RoomFields;
 import io.liveroom.room.RoomRules;
@@ -92,11 +93,11 @@ final class RoomApi {
         integer(body, "emptyTimeoutSec"));
     // validate here too, so that bad input never travels to an owner
     node.rules().create(id, f, 0);
-    reply(ctx, shards.request(new RoomCommand(RoomCommand.Op.CREATE, id, f)), 201);
+    reply(ctx, shards.request(new ShardCommand.Create(id, f)), 201);
   }
 
   private void get(RoutingContext ctx) {
-    reply(ctx, shards.request(RoomCommand.of(RoomCommand.Op.GET, pathId(ctx))), 200);
+    reply(ctx, shards.request(new ShardCommand.Get(pathId(ctx))), 200);
   }
 
   private void patch(RoutingContext ctx) {
@@ -112,11 +113,11 @@ final class RoomApi {
     RoomFields f = new RoomFields(string(body, "title"), null, integer(body, "maxMembers"),
         bool(body, "guestsCanRead"), integer(body, "slowModeSec"), metadata(body), state, string(body, "filter"),
         integer(body, "emptyTimeoutSec"));
-    reply(ctx, shards.request(new RoomCommand(RoomCommand.Op.UPDATE, id, f)), 200);
+    reply(ctx, shards.request(new ShardCommand.Update(id, f)), 200);
   }
 
   private void end(RoutingContext ctx) {
-    reply(ctx, shards.request(RoomCommand.of(RoomCommand.Op.END, pathId(ctx))), 200);
+    reply(ctx, shards.request(new ShardCommand.End(pathId(ctx))), 200);
   }
 
   /**
@@ -155,7 +156,7 @@ final class RoomApi {
       throw LiveroomException.badRequest("priority must be 0 or 1");
     }
     String role = priority == null || priority == 1 ? "admin" : "viewer";
-    owners.apiSend(id, userId, userName, role, in, DanmakuInput.key(body.getValue("key")))
+    owners.apiSend(id, new Member(userId, userName, role), in, DanmakuInput.key(body.getValue("key")))
         .onSuccess(r -> ok(ctx, 202, new JsonObject().put("seq", r.seq()).put("epoch", r.epoch())))
         .onFailure(t -> ApiErrors.send(ctx, t));
   }
@@ -174,9 +175,9 @@ final class RoomApi {
       }
     }
     boolean hasSince = since >= 0;
-    owners.apiHistory(id, hasSince, Math.max(0, since), limit)
+    owners.apiHistory(id, since, limit)
         .onSuccess(r -> ok(ctx, 200, new JsonObject().put("epoch", r.epoch()).put("seq", r.seq())
-            .put("items", Pushes.items(r.items(), true)).put("complete", r.recovered() || !hasSince)))
+            .put("items", Pushes.items(r.items(), true)).put("complete", r.complete() || !hasSince)))
         .onFailure(t -> ApiErrors.send(ctx, t));
   }
 
@@ -299,7 +300,7 @@ final class RoomApi {
   private Future<List<JsonObject>> withLiveViews(List<RoomData> stored) {
     List<Future<JsonObject>> views = new ArrayList<>(stored.size());
     for (RoomData d : stored) {
-      views.add(shards.request(RoomCommand.of(RoomCommand.Op.PEEK, d.id()))
+      views.add(shards.request(new ShardCommand.Peek(d.id()))
           .map(v -> v.data() != null ? RoomJson.of(v) : RoomJson.of(d, 0, false))
           .otherwise(RoomJson.of(d, 0, false)));
     }

@@ -8,7 +8,8 @@ import io.liveroom.protocol.ErrorCode;
 import io.liveroom.protocol.LiveroomException;
 import io.liveroom.protocol.Pushes;
 import io.liveroom.protocol.RandomIds;
-import io.liveroom.protocol.RtReply;
+import io.liveroom.protocol.ShardReply.JoinReply;
+import io.liveroom.protocol.ShardReply.Position;
 import io.liveroom.room.RoomRules;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -182,23 +183,19 @@ final class RtCommands {
     if (!already && s.rooms.size() + s.joining.size() >= cfg.maxRoomsPerConnection()) {
       throw LiveroomException.badRequest("a connection may be in at most " + cfg.maxRoomsPerConnection() + " rooms");
     }
-    boolean hasSince = false;
-    long sinceEpoch = 0;
-    long sinceSeq = 0;
+    Position from = null;
     Object since = cmd.getValue("since");
     if (since != null) {
       if (!(since instanceof JsonObject so) || !(so.getValue("epoch") instanceof Number e)
           || !(so.getValue("seq") instanceof Number q) || !integral(e) || !integral(q)) {
         throw LiveroomException.badRequest("since must be {\"epoch\": integer, \"seq\": integer}");
       }
-      hasSince = true;
-      sinceEpoch = e.longValue();
-      sinceSeq = q.longValue();
+      from = new Position(e.longValue(), q.longValue());
     }
     if (!already) {
       s.joining.add(room);
     }
-    owners.join(room, s, !already, hasSince, sinceEpoch, sinceSeq).onComplete(ar -> {
+    owners.join(room, s, !already, from).onComplete(ar -> {
       boolean cancelled = false;
       if (!already) {
         s.joining.remove(room);
@@ -221,7 +218,7 @@ final class RtCommands {
       if (!already) {
         rooms.joined(s, room);
       }
-      RtReply r = ar.result();
+      JoinReply r = ar.result();
       ok(s, id, new JsonObject()
           .put("room", RoomJson.of(r.room()))
           .put("online", r.room().online())

@@ -5,6 +5,8 @@ import io.liveroom.protocol.ErrorCode;
 import io.liveroom.protocol.LiveroomException;
 import io.liveroom.protocol.Pushes;
 import io.liveroom.protocol.RoomView;
+import io.liveroom.protocol.ShardReply.HistoryReply;
+import io.liveroom.protocol.ShardReply.JoinReply;
 import io.liveroom.room.Danmaku;
 import io.liveroom.room.Member;
 import io.liveroom.room.Room;
@@ -114,7 +116,7 @@ public final class RoomEngine {
    * after the items sequenced before it have gone out. The reply has exactly the missed items when
    * {@code since} is in this epoch and still in history, else the latest {@code joinHistory}.
    */
-  public Joined join(Room room, String edge, Member m, boolean newMember, boolean hasSince, long sinceEpoch,
+  public JoinReply join(Room room, String edge, Member m, boolean newMember, boolean hasSince, long sinceEpoch,
                      long sinceSeq, long now) {
     if (room.state() == RoomState.ENDED) {
       throw new LiveroomException(ErrorCode.ROOM_CLOSED, "room " + room.id() + " has ended");
@@ -138,7 +140,7 @@ public final class RoomEngine {
     }
     room.touch(now);
     RoomLive.Recovery rec = l.recover(hasSince, sinceEpoch, sinceSeq, settings.joinHistory());
-    return new Joined(l.epoch(), l.seq(), rec.items(), rec.recovered());
+    return new JoinReply(l.epoch(), l.seq(), view(room), rec.items(), rec.recovered());
   }
 
   /**
@@ -245,7 +247,7 @@ public final class RoomEngine {
   }
 
   /** The {@code limit} newest items, or those after {@code afterSeq} of the current epoch when {@code hasAfter}. */
-  public HistoryPage history(Room room, boolean hasAfter, long afterSeq, int limit) {
+  public HistoryReply history(Room room, boolean hasAfter, long afterSeq, int limit) {
     RoomLive l = room.live();
     RoomLive.Recovery rec = hasAfter ? l.recover(true, l.epoch(), afterSeq, limit) : l.recover(false, 0, 0, limit);
     List<Danmaku> items = rec.items();
@@ -253,7 +255,7 @@ public final class RoomEngine {
     if (items.size() > limit) {
       items = new ArrayList<>(items.subList(0, limit));
     }
-    return new HistoryPage(l.epoch(), l.seq(), items, complete);
+    return new HistoryReply(l.epoch(), l.seq(), items, complete);
   }
 
   // ---- moderation and room changes

@@ -4,8 +4,6 @@ import io.liveroom.protocol.Codecs.RecordCodec;
 import io.liveroom.protocol.ShardControl.Drop;
 import io.liveroom.protocol.ShardControl.NotOwned;
 import io.liveroom.protocol.ShardControl.PresenceReport;
-import io.liveroom.protocol.ShardControl.Stats;
-import io.liveroom.protocol.ShardControl.StatsQuery;
 import io.liveroom.protocol.ShardControl.Sweep;
 import io.liveroom.protocol.ShardControl.Swept;
 import io.liveroom.protocol.ShardReply.HistoryReply;
@@ -89,12 +87,6 @@ final class ReplyCodecs {
     Wire.writeBool(b, s.more());
   }, in -> new Swept(in.i32(), in.bool()));
 
-  static final RecordCodec<StatsQuery> STATS_QUERY = new RecordCodec<>(StatsQuery.class, (b, q) -> {
-  }, in -> new StatsQuery());
-
-  static final RecordCodec<Stats> STATS = new RecordCodec<>(Stats.class,
-      (b, s) -> b.appendInt(s.rooms()).appendInt(s.partitions()), in -> new Stats(in.i32(), in.i32()));
-
   /** Frames are copied as bytes. */
   static final RecordCodec<Bundle> BUNDLE = new RecordCodec<>(Bundle.class, (b, bundle) -> {
     b.appendInt(bundle.frames().size());
@@ -120,5 +112,5 @@ final class ReplyCodecs {
   });
 
   static final List<RecordCodec<?>> ALL = List.of(ROOM_VIEW, POSITION, JOIN_REPLY, HISTORY_REPLY, REFUSED, PRESENCE,
-      NOT_OWNED, DROP, SWEEP, SWEPT, STATS_QUERY, STATS, BUNDLE);
+      NOT_OWNED, DROP, SWEEP, SWEPT, BUNDLE);
 }

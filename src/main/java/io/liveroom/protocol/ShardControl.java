@@ -5,7 +5,7 @@ import java.util.Map;
 
 /**
  * Messages to a shard instance that are not room commands: an edge's presence report (clustered),
- * and the node-local control of partition hand-over, sweeps and stats. One record each.
+ * and the node-local control of partition hand-over and sweeps. One record each.
  */
 public final class ShardControl {
   private ShardControl() {
@@ -31,11 +31,4 @@ public final class ShardControl {
   public record Swept(int demoted, boolean more) {
   }
 
-  /** Asks for {@link Stats}. */
-  public record StatsQuery() {
-  }
-
-  /** A shard instance's hot rooms and the partitions they are in. */
-  public record Stats(int rooms, int partitions) {
-  }
 }

@@ -15,9 +15,14 @@ public final class Addresses {
     return shardAddress + ".presence";
   }
 
-  /** Node-local control of a shard instance: partition hand-over and sweeps. */
-  public static String shardControl(int instance) {
-    return "liveroom.shard.local." + instance + ".control";
+  /** Node-local: a shard instance drops the hot rooms of a partition handed over. */
+  public static String shardDrop(int instance) {
+    return "liveroom.shard.local." + instance + ".drop";
+  }
+
+  /** Node-local: the sweeper asks a shard instance for one sweep batch. */
+  public static String shardSweep(int instance) {
+    return "liveroom.shard.local." + instance + ".sweep";
   }
 
   /** An edge node's fan-out address: owners publish one bundle per tick to it; every edge instance there gets it. */
@@ -28,11 +33,6 @@ public final class Addresses {
   /** The key an owner counts an edge instance's members under. */
   public static String edgeKey(String nodeId, int instance) {
     return nodeId + "/" + instance;
-  }
-
-  /** The node of an edge key. */
-  public static String nodeOfEdgeKey(String edgeKey) {
-    return edgeKey.substring(0, edgeKey.indexOf('/'));
   }
 
   /** A node's stats, asked for by any node's {@code GET /api/v1/stats}. */

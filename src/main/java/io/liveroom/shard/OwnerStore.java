@@ -7,7 +7,7 @@ import io.liveroom.engine.WriteBehind;
 import io.liveroom.protocol.ErrorCode;
 import io.liveroom.protocol.LiveroomException;
 import io.liveroom.protocol.Pushes;
-import io.liveroom.protocol.RoomCommand;
+import io.liveroom.protocol.ShardCommand;
 import io.liveroom.protocol.RoomView;
 import io.liveroom.room.Danmaku;
 import io.liveroom.room.Room;
@@ -109,7 +109,7 @@ final class OwnerStore {
     });
   }
 
-  Future<RoomView> create(int pid, RoomCommand cmd) {
+  Future<RoomView> create(int pid, ShardCommand.Create cmd) {
     String id = cmd.roomId();
     if (engine.find(pid, id) != null) {
       return Future.failedFuture(exists(id));

@@ -1,13 +1,10 @@
 package io.liveroom.shard;
 
 import io.liveroom.NodeServices;
-import io.liveroom.protocol.BusErrors;
 import io.liveroom.protocol.ErrorCode;
 import io.liveroom.protocol.LiveroomException;
-import io.liveroom.protocol.RoomCommand;
-import io.liveroom.protocol.RoomView;
-import io.liveroom.protocol.RtReply;
-import io.liveroom.protocol.RtRequest;
+import io.liveroom.protocol.ShardCommand;
+import io.liveroom.protocol.ShardReply;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -38,45 +35,47 @@ public final class ShardClient {
     this.budgetNanos = node.config().shard().retryBudgetMs() * 1_000_000L;
   }
 
-  public Future<RoomView> request(RoomCommand cmd) {
-    return request(cmd.roomId(), cmd);
-  }
-
-  public Future<RtReply> request(RtRequest req) {
-    return request(req.roomId(), req);
-  }
-
-  private <T> Future<T> request(String roomId, Object cmd) {
-    Promise<T> promise = Promise.promise();
-    attempt(roomId, cmd, 0, System.nanoTime(), promise);
+  /** The owner's answer: the command's reply, or a failed future with the client-facing error. */
+  public <R extends ShardReply> Future<R> request(ShardCommand<R> cmd) {
+    Promise<R> promise = Promise.promise();
+    attempt(cmd.roomId(), cmd, 0, System.nanoTime(), promise);
     return promise.future();
   }
 
-  private <T> void attempt(String roomId, Object cmd, int n, long start, Promise<T> promise) {
+  private <R extends ShardReply> void attempt(String roomId, ShardCommand<R> cmd, int n, long start,
+                                              Promise<R> promise) {
     Ownership.Target target = node.ownership().resolve(roomId);
     if (target == null) {
       retry(roomId, cmd, n, start, promise, "no_owner");
       return;
     }
-    vertx.eventBus().<T>request(target.address(), cmd, delivery).onComplete(ar -> {
-      if (ar.succeeded()) {
-        promise.complete(ar.result().body());
+    vertx.eventBus().<ShardReply>request(target.address(), cmd, delivery).onComplete(ar -> {
+      if (ar.failed()) {
+        ReplyException re = ar.cause() instanceof ReplyException e ? e : null;
+        if (re != null && re.failureType() == ReplyFailure.NO_HANDLERS) {
+          retry(roomId, cmd, n, start, promise, "no_handler");
+        } else if (re != null && re.failureType() == ReplyFailure.TIMEOUT) {
+          promise.fail(new LiveroomException(ErrorCode.UNAVAILABLE, "the room's owner did not answer in time"));
+        } else {
+          promise.fail(new LiveroomException(ErrorCode.INTERNAL, "internal error"));
+        }
         return;
       }
-      if (!(ar.cause() instanceof ReplyException re)) {
-        promise.fail(new LiveroomException(ErrorCode.INTERNAL, "internal error"));
-        return;
-      }
-      LiveroomException clientError = BusErrors.toClient(re);
-      if (clientError != null) {
-        promise.fail(clientError);
+      ShardReply reply = ar.result().body();
+      if (!(reply instanceof ShardReply.Refused refused)) {
+        @SuppressWarnings("unchecked") // the owner answers a ShardCommand<R> with an R or a Refused
+        R r = (R) reply;
+        promise.complete(r);
+      } else if (refused.code() == ErrorCode.MOVED) {
+        retry(roomId, cmd, n, start, promise, "moved");
       } else {
-        retry(roomId, cmd, n, start, promise, re.failureType() == ReplyFailure.NO_HANDLERS ? "no_handler" : "moved");
+        promise.fail(refused.toException());
       }
     });
   }
 
-  private <T> void retry(String roomId, Object cmd, int n, long start, Promise<T> promise, String reason) {
+  private <R extends ShardReply> void retry(String roomId, ShardCommand<R> cmd, int n, long start, Promise<R> promise,
+                                            String reason) {
     long delayMs = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS << Math.min(n, 5));
     if (System.nanoTime() - start + delayMs * 1_000_000L > budgetNanos) {
       node.metrics().routingGaveUp();

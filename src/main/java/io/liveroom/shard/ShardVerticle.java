@@ -2,38 +2,33 @@ package io.liveroom.shard;
 
 import io.liveroom.NodeServices;
 import io.liveroom.engine.EngineSettings;
-import io.liveroom.engine.HistoryPage;
-import io.liveroom.engine.Joined;
-import io.liveroom.room.Member;
 import io.liveroom.engine.RoomEngine;
-import io.liveroom.engine.SendResult;
 import io.liveroom.engine.SweepResult;
-import io.liveroom.protocol.BusErrors;
 import io.liveroom.protocol.ErrorCode;
 import io.liveroom.protocol.LiveroomException;
-import io.liveroom.protocol.RoomCommand;
-import io.liveroom.protocol.RoomView;
-import io.liveroom.protocol.RtReply;
-import io.liveroom.protocol.RtRequest;
+import io.liveroom.protocol.ShardCommand;
+import io.liveroom.protocol.ShardControl;
+import io.liveroom.protocol.ShardReply;
+import io.liveroom.protocol.ShardReply.Refused;
 import io.liveroom.room.Room;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
-import it.unimi.dsi.fastutil.objects.Object2ObjectOpenHashMap;
-import java.util.function.Supplier;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Owns the hot rooms of the partitions that map to this instance ({@code pid mod instances}): the
  * event-bus adapter of a {@link RoomEngine}. Every command first checks that this node still owns
- * the room's partition (else {@code MOVED}); the operations of one room run one after another, so
- * concurrent first accesses to a cold room cause one Redis load and a create cannot race a
- * hydrate. Engine outcomes become bus replies, bundles published to edge nodes, and Redis writes
- * ({@link OwnerStore}). All room state is touched only on this verticle's event loop.
+ * the room's partition (else {@code MOVED}); {@link RoomCommands} runs the operations of one room
+ * one after another, so concurrent first accesses to a cold room cause one Redis load and a
+ * create cannot race a hydrate. Engine outcomes become bus replies, bundles published to edge
+ * nodes at each tick, and Redis writes ({@link OwnerStore}). All room state is touched only on
+ * this verticle's event loop.
  */
 public final class ShardVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ShardVerticle.class);
@@ -43,15 +38,12 @@ public final class ShardVerticle extends VerticleBase {
   private final int instance;
   private final Ownership ownership;
   private final RoomEngine engine;
-  /** The last pending operation of each room that has one. */
-  private final Object2ObjectOpenHashMap<String, Future<?>> tails = new Object2ObjectOpenHashMap<>();
   private OwnerStore owner;
+  private RoomCommands commands;
   private BundlePublisher publisher;
-  private Thread loop;
   private long tickTimer = -1;
   private long expiryTimer = -1;
-  private MessageConsumer<Object> commands;
-  private MessageConsumer<JsonObject> presence;
+  private final List<MessageConsumer<?>> clustered = new ArrayList<>();
 
   public ShardVerticle(NodeServices node, int instance) {
     this.node = node;
@@ -62,69 +54,79 @@ public final class ShardVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    loop = Thread.currentThread();
     owner = new OwnerStore(vertx, node, engine);
     owner.start();
+    commands = new RoomCommands(node, engine, owner);
     publisher = new BundlePublisher(vertx, node.metrics());
     String address = Addresses.shard(node.nodeId(), instance);
-    commands = vertx.eventBus().consumer(address, this::onMessage);
-    presence = vertx.eventBus().consumer(Addresses.shardPresence(address), this::onPresence);
-    MessageConsumer<JsonObject> control = vertx.eventBus().localConsumer(Addresses.shardControl(instance),
-        this::onControl);
+    clustered.add(vertx.eventBus().<ShardCommand<?>>consumer(address, this::onCommand));
+    clustered.add(vertx.eventBus().<ShardControl.PresenceReport>consumer(Addresses.shardPresence(address),
+        this::onPresence));
+    MessageConsumer<ShardControl.Drop> drop = vertx.eventBus().localConsumer(Addresses.shardDrop(instance), m -> {
+      if (!ownership.ownsLocally(m.body().partition())) {
+        dropPartition(m.body().partition(), whyNotOwned());
+      }
+      publish();
+      m.reply(null);
+    });
+    MessageConsumer<ShardControl.Sweep> sweep = vertx.eventBus().localConsumer(Addresses.shardSweep(instance),
+        m -> m.reply(sweep(m.body())));
     tickTimer = vertx.setPeriodic(node.config().rt().batchMs(), id -> {
       engine.tick(System.currentTimeMillis());
       publish();
     });
     expiryTimer = vertx.setPeriodic(node.config().rt().presenceRefreshMs(), id -> expire());
-    return Future.all(commands.completion(), control.completion(), presence.completion());
+    return Future.all(clustered.get(0).completion(), clustered.get(1).completion(), drop.completion(),
+        sweep.completion());
   }
 
   @Override
   public Future<?> stop() {
     // no new commands (edges re-route them), then the last tick and the write-behind drain
-    Future<Void> unregistered = commands == null ? Future.succeededFuture()
-        : Future.join(commands.unregister(), presence.unregister()).mapEmpty();
+    List<Future<Void>> unregistered = new ArrayList<>();
+    clustered.forEach(c -> unregistered.add(c.unregister()));
     vertx.cancelTimer(tickTimer);
     vertx.cancelTimer(expiryTimer);
     engine.tick(System.currentTimeMillis());
     publish();
     Future<Void> drained = owner.drain(System.currentTimeMillis() + DRAIN_ON_STOP_MS);
-    return Future.all(unregistered.otherwiseEmpty(), drained).onComplete(ar -> node.metrics().roomsHot(-engine.clear()));
+    return Future.all(Future.join(unregistered).otherwiseEmpty(), drained)
+        .onComplete(ar -> node.metrics().roomsHot(-engine.clear()));
   }
 
-  private void onMessage(Message<Object> msg) {
-    Object body = msg.body();
-    String roomId = body instanceof RoomCommand c ? c.roomId() : ((RtRequest) body).roomId();
-    String op = body instanceof RoomCommand c ? c.op().name() : ((RtRequest) body).kind().name();
-    int pid = ownership.partitionOf(roomId);
+  private void onCommand(Message<ShardCommand<?>> msg) {
+    ShardCommand<?> cmd = msg.body();
+    String op = cmd.op();
+    int pid = ownership.partitionOf(cmd.roomId());
     boolean trusted = ownership.trusted();
     if (!trusted || !ownership.ownsLocally(pid)) {
       // not ours (migrated), or this node distrusts its partition table after a freeze
       dropPartition(pid, trusted ? "migrated" : "untrusted");
       node.metrics().shardCommand(op, "moved");
-      msg.fail(ErrorCode.MOVED_BUS_CODE, "partition " + pid + " is not owned by " + node.nodeId());
+      msg.reply(Refused.moved("partition " + pid + " is not owned by " + node.nodeId()));
       return;
     }
-    Future<?> result = body instanceof RoomCommand cmd ? call(() -> command(pid, cmd))
-        : call(() -> realtime(pid, (RtRequest) body));
+    Future<? extends ShardReply> result = RoomCommands.call(() -> cmd.dispatch(commands));
     publish();
     result.onComplete(ar -> {
       publish();
-      if (ar.succeeded()) {
-        node.metrics().shardCommand(op, "ok");
-        msg.reply(ar.result());
-      } else if (ar.cause() instanceof Moved) {
-        node.metrics().shardCommand(op, "moved");
-        msg.fail(ErrorCode.MOVED_BUS_CODE, ar.cause().getMessage());
-      } else {
-        Throwable t = ar.cause();
-        if (!(t instanceof LiveroomException)) {
-          LOG.error("room {}: {} failed", roomId, op, t);
-        }
-        node.metrics().shardCommand(op, t instanceof LiveroomException e ? e.code().name() : "INTERNAL");
-        BusErrors.fail(msg, t);
-      }
+      ShardReply reply = ar.succeeded() ? ar.result() : refusal(cmd, ar.cause());
+      node.metrics().shardCommand(op, reply instanceof Refused r ? r.code() == ErrorCode.MOVED ? "moved"
+          : r.code().name() : "ok");
+      msg.reply(reply);
     });
+  }
+
+  /** A failed command's answer: MOVED, the refusal's code and retry-after, or INTERNAL (logged) for a bug. */
+  private static Refused refusal(ShardCommand<?> cmd, Throwable t) {
+    if (t instanceof Moved) {
+      return Refused.moved(t.getMessage());
+    }
+    if (t instanceof LiveroomException e) {
+      return Refused.of(e);
+    }
+    LOG.error("room {}: {} failed", cmd.roomId(), cmd.op(), t);
+    return new Refused(ErrorCode.INTERNAL, ErrorCode.INTERNAL.httpStatus(), "internal error", -1);
   }
 
   /**
@@ -133,161 +135,50 @@ public final class ShardVerticle extends VerticleBase {
    * the room's serial chain like a single refresh. Replies with the rooms this node does not own
    * (moved meanwhile), which the edge refreshes one by one through the routing retries.
    */
-  private void onPresence(Message<JsonObject> msg) {
-    String edge = msg.body().getString("edge");
-    JsonObject counts = msg.body().getJsonObject("rooms");
-    JsonArray notHere = new JsonArray();
+  private void onPresence(Message<ShardControl.PresenceReport> msg) {
+    String edge = msg.body().edge();
+    List<String> notHere = new ArrayList<>();
     long now = System.currentTimeMillis();
-    for (String id : counts.fieldNames()) {
-      int count = counts.getInteger(id);
+    for (Map.Entry<String, Integer> e : msg.body().rooms().entrySet()) {
+      String id = e.getKey();
       int pid = ownership.partitionOf(id);
       if (!ownership.ownsLocally(pid)) {
         notHere.add(id);
         continue;
       }
       Room hot = engine.find(pid, id);
-      if (hot != null && hot.live() != null && !tails.containsKey(id)) {
-        engine.members(hot, edge, count, now);
-      } else if (hot != null || count > 0) {
-        realtime(pid, RtRequest.refresh(id, edge, count))
-            .onFailure(e -> LOG.debug("room {}: refresh failed: {}", id, e.toString()));
+      if (hot != null && hot.live() != null && !commands.busy(id)) {
+        engine.members(hot, edge, e.getValue(), now);
+      } else if (hot != null || e.getValue() > 0) {
+        commands.refresh(new ShardCommand.Refresh(id, edge, e.getValue()))
+            .onFailure(t -> LOG.debug("room {}: refresh failed: {}", id, t.toString()));
       }
     }
-    msg.reply(notHere);
-  }
-
-  private Future<RoomView> command(int pid, RoomCommand cmd) {
-    String id = cmd.roomId();
-    return switch (cmd.op()) {
-      case PEEK -> {
-        Room r = engine.find(pid, id);
-        yield Future.succeededFuture(r == null ? RoomView.cold(node.nodeId()) : engine.view(r));
-      }
-      case GET -> serial(id, () -> owner.load(pid, id).map(engine::view));
-      case CREATE -> serial(id, () -> owner.create(pid, cmd));
-      case UPDATE -> serial(id, () -> owner.mutate(pid, id,
-          d -> node.rules().patch(d, cmd.fields(), System.currentTimeMillis())));
-      case END -> serial(id, () -> owner.mutate(pid, id, d -> node.rules().end(d, System.currentTimeMillis())));
-    };
-  }
-
-  private Future<RtReply> realtime(int pid, RtRequest r) {
-    String id = r.roomId();
-    Member m = new Member(r.userId(), r.userName(), r.role());
-    return switch (r.kind()) {
-      case SEND -> {
-        Room hot = engine.find(pid, id);
-        yield hot != null && hot.live() != null ? Future.succeededFuture(send(hot, m, r))
-            : serial(id, () -> owner.loadLive(pid, id).map(room -> send(room, m, r)));
-      }
-      case JOIN -> serial(id, () -> owner.loadLive(pid, id).map(room -> {
-        Joined j = engine.join(room, r.edge(), m, r.newMember(), r.hasSince(), r.sinceEpoch(), r.sinceSeq(),
-            System.currentTimeMillis());
-        return new RtReply(j.epoch(), j.seq(), engine.view(room), j.items(), j.recovered());
-      }));
-      case LEAVE -> {
-        Room hot = engine.find(pid, id);
-        if (hot != null) {
-          engine.leave(hot, r.edge(), System.currentTimeMillis());
-        }
-        yield Future.succeededFuture(RtReply.position(0, 0));
-      }
-      case MODERATE -> serial(id, () -> owner.loadLive(pid, id).compose(room -> owner.moderate(pid, room,
-              engine.moderation(room, m, r.text(), r.key(), r.sinceSeq(), r.progress(), r.mode(),
-                  System.currentTimeMillis()))
-          .map(v -> RtReply.position(room.live().epoch(), room.live().seq()))));
-      case HISTORY -> serial(id, () -> owner.loadLive(pid, id).map(room -> {
-        HistoryPage p = engine.history(room, r.hasSince(), r.sinceSeq(), r.count());
-        return new RtReply(p.epoch(), p.seq(), null, p.items(), p.complete());
-      }));
-      case REFRESH -> engine.find(pid, id) == null && r.count() <= 0 ? Future.succeededFuture(RtReply.position(0, 0))
-          : serial(id, () -> owner.loadLive(pid, id).map(room -> {
-            engine.members(room, r.edge(), r.count(), System.currentTimeMillis());
-            return RtReply.position(room.live().epoch(), room.live().seq());
-          }));
-    };
-  }
-
-  private RtReply send(Room room, Member m, RtRequest r) {
-    SendResult s;
-    try {
-      s = engine.send(room, m, r.text(), r.color(), r.mode(), r.progress(), r.key(), System.currentTimeMillis());
-    } catch (LiveroomException e) {
-      if (e.code() == ErrorCode.UNAVAILABLE || e.code() == ErrorCode.RATE_LIMITED) {
-        node.metrics().dropped(e.code() == ErrorCode.UNAVAILABLE ? "backlog" : "room_cap", 1);
-      }
-      throw e;
-    }
-    if (s.item() != null) {
-      node.metrics().messageIn();
-      owner.drainWrites();
-    }
-    return RtReply.position(s.epoch(), s.seq());
-  }
-
-  /** Runs {@code task} after the room's pending operations. */
-  private <T> Future<T> serial(String id, Supplier<Future<T>> task) {
-    Future<?> prev = tails.get(id);
-    Future<T> next = prev == null ? call(task) : prev.transform(ignored -> call(task));
-    tails.put(id, next);
-    next.onComplete(ar -> {
-      assert Thread.currentThread() == loop : "room state touched off its event loop";
-      if (tails.get(id) == next) {
-        tails.remove(id);
-      }
-    });
-    return next;
-  }
-
-  private static <T> Future<T> call(Supplier<Future<T>> task) {
-    try {
-      return task.get();
-    } catch (RuntimeException e) {
-      return Future.failedFuture(e);
-    }
-  }
-
-  private void onControl(Message<JsonObject> msg) {
-    JsonObject body = msg.body();
-    switch (body.getString("op", "")) {
-      case "drop" -> {
-        int pid = body.getInteger("partition");
-        if (!ownership.ownsLocally(pid)) {
-          dropPartition(pid, whyNotOwned());
-        }
-        msg.reply(null);
-      }
-      case "sweep" -> msg.reply(sweep(body.getLong("idleBefore"), body.getInteger("max"),
-          body.getBoolean("newCycle", true)));
-      case "stats" -> msg.reply(new JsonObject().put("rooms", engine.hotCount())
-          .put("partitions", engine.partitionCount()));
-      default -> msg.fail(ErrorCode.BAD_REQUEST.busCode(), "unknown control op");
-    }
-    publish();
+    msg.reply(new ShardControl.NotOwned(notHere));
   }
 
   /** One batch of a sweep cycle; the sweeper asks for the next batch right away, so commands interleave. */
-  private JsonObject sweep(long idleBefore, int max, boolean newCycle) {
+  private ShardControl.Swept sweep(ShardControl.Sweep s) {
     boolean storeUp = node.health().redisUp();
     if (!storeUp && engine.hotCount() > 0) {
       node.metrics().sweepSkipped("redis_down"); // demote only what Redis holds completely
     }
-    SweepResult r = engine.sweep(idleBefore, max, newCycle, tails::containsKey, storeUp);
+    SweepResult r = engine.sweep(s.idleBefore(), s.max(), s.newCycle(), commands::busy, storeUp);
     node.metrics().roomsHot(-r.demoted());
     node.metrics().roomsDropped("demoted", r.demoted());
     node.metrics().demotionsDeferred("busy", r.deferred());
-    return new JsonObject().put("demoted", r.demoted()).put("more", r.more());
+    publish();
+    return new ShardControl.Swept(r.demoted(), r.more());
   }
 
   /** Ends empty rooms, drops partitions handed over, forgets edges that stopped refreshing. */
   private void expire() {
     long now = System.currentTimeMillis();
     for (Room room : engine.emptyTooLong(now)) {
-      String id = room.id();
-      serial(id, () -> owner.mutate(ownership.partitionOf(id), id, d -> node.rules().end(d, System.currentTimeMillis())))
-          .onSuccess(v -> LOG.info("room {} ended: empty for {} s", id, room.emptyTimeoutSec()))
+      commands.endEmpty(room)
+          .onSuccess(v -> LOG.info("room {} ended: empty for {} s", room.id(), room.emptyTimeoutSec()))
           .onFailure(e -> {
-            LOG.warn("room {}: could not end it after its empty timeout: {}", id, e.getMessage());
+            LOG.warn("room {}: could not end it after its empty timeout: {}", room.id(), e.getMessage());
             engine.watchEmpty(room); // try again at the next check
           })
           .onComplete(ar -> publish());

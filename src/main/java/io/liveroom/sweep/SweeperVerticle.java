@@ -1,12 +1,12 @@
 package io.liveroom.sweep;
 
 import io.liveroom.NodeServices;
+import io.liveroom.protocol.ShardControl;
 import io.liveroom.shard.Addresses;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -73,16 +73,15 @@ public final class SweeperVerticle extends VerticleBase {
   }
 
   private void batch(int instance, long idleBefore, boolean first, int demotedSoFar, Promise<Integer> done) {
-    JsonObject req = new JsonObject().put("op", "sweep").put("idleBefore", idleBefore)
-        .put("max", node.config().sweeper().batchSize()).put("newCycle", first);
+    ShardControl.Sweep req = new ShardControl.Sweep(idleBefore, node.config().sweeper().batchSize(), first);
     DeliveryOptions opts = new DeliveryOptions().setSendTimeout(node.config().shard().requestTimeoutMs());
-    vertx.eventBus().<JsonObject>request(Addresses.shardControl(instance), req, opts).onComplete(ar -> {
+    vertx.eventBus().<ShardControl.Swept>request(Addresses.shardSweep(instance), req, opts).onComplete(ar -> {
       if (ar.failed()) {
         done.complete(demotedSoFar); // the next cycle tries again
         return;
       }
-      int demoted = demotedSoFar + ar.result().body().getInteger("demoted", 0);
-      if (ar.result().body().getBoolean("more", false) && timerId >= 0) {
+      int demoted = demotedSoFar + ar.result().body().demoted();
+      if (ar.result().body().more() && timerId >= 0) {
         batch(instance, idleBefore, false, demoted, done);
       } else {
         done.complete(demoted);

@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.liveroom.filter.WordFilter;
 import io.liveroom.protocol.ErrorCode;
 import io.liveroom.protocol.LiveroomException;
+import io.liveroom.protocol.ShardReply.JoinReply;
 import io.liveroom.room.Danmaku;
 import io.liveroom.room.Member;
 import io.liveroom.room.Room;
@@ -97,7 +98,7 @@ class RoomEngineTest {
       for (int i = 0; i < 7; i++) {
         send(r, HOST, "m" + i);
       }
-      Joined j = engine.join(r, EDGE_A1, ALICE, true, false, 0, 0, NOW);
+      JoinReply j = engine.join(r, EDGE_A1, ALICE, true, false, 0, 0, NOW);
       assertEquals(3, j.epoch());
       assertEquals(7, j.seq());
       assertEquals(List.of(3L, 4L, 5L, 6L, 7L), j.items().stream().map(Danmaku::seq).toList(), "joinHistory 5 newest");
@@ -111,10 +112,10 @@ class RoomEngineTest {
       for (int i = 0; i < 8; i++) {
         send(r, HOST, "m" + i);
       }
-      Joined j = engine.join(r, EDGE_A1, ALICE, true, true, 3, 2, NOW);
+      JoinReply j = engine.join(r, EDGE_A1, ALICE, true, true, 3, 2, NOW);
       assertTrue(j.recovered());
       assertEquals(List.of(3L, 4L, 5L, 6L, 7L, 8L), j.items().stream().map(Danmaku::seq).toList());
-      Joined upToDate = engine.join(r, EDGE_A1, BOB, true, true, 3, 8, NOW);
+      JoinReply upToDate = engine.join(r, EDGE_A1, BOB, true, true, 3, 8, NOW);
       assertTrue(upToDate.recovered());
       assertTrue(upToDate.items().isEmpty());
     }
@@ -125,12 +126,12 @@ class RoomEngineTest {
       for (int i = 0; i < 14; i++) {
         send(r, HOST, "m" + i); // history keeps 10: seq 5..14
       }
-      Joined tooOld = engine.join(r, EDGE_A1, ALICE, true, true, 3, 2, NOW);
+      JoinReply tooOld = engine.join(r, EDGE_A1, ALICE, true, true, 3, 2, NOW);
       assertFalse(tooOld.recovered());
       assertEquals(List.of(10L, 11L, 12L, 13L, 14L), tooOld.items().stream().map(Danmaku::seq).toList());
-      Joined otherEpoch = engine.join(r, EDGE_A1, BOB, true, true, 2, 12, NOW);
+      JoinReply otherEpoch = engine.join(r, EDGE_A1, BOB, true, true, 2, 12, NOW);
       assertFalse(otherEpoch.recovered());
-      Joined ahead = engine.join(r, EDGE_A1, OWNER, true, true, 3, 99, NOW);
+      JoinReply ahead = engine.join(r, EDGE_A1, OWNER, true, true, 3, 99, NOW);
       assertFalse(ahead.recovered(), "a since past the room's seq is not a recovery");
     }
 
@@ -145,7 +146,7 @@ class RoomEngineTest {
       engine.join(full, EDGE_A1, ALICE, true, false, 0, 0, NOW);
       engine.join(full, EDGE_B1, BOB, true, false, 0, 0, NOW);
       refused(ErrorCode.ROOM_FULL, () -> engine.join(full, EDGE_A1, HOST, true, false, 0, 0, NOW));
-      Joined again = engine.join(full, EDGE_A1, ALICE, false, false, 0, 0, NOW);
+      JoinReply again = engine.join(full, EDGE_A1, ALICE, false, false, 0, 0, NOW);
       assertEquals(2, full.live().online(), "a re-join is not a new member");
       assertNotNull(again);
     }

@@ -2,7 +2,8 @@ package io.liveroom.bench;
 
 import io.liveroom.Node;
 import io.liveroom.config.ConfigLoader;
-import io.liveroom.protocol.RoomCommand;
+import io.liveroom.protocol.ShardCommand;
+import io.liveroom.protocol.ShardControl;
 import io.liveroom.protocol.RoomView;
 import io.liveroom.room.RoomFields;
 import io.liveroom.shard.Addresses;
@@ -80,7 +81,7 @@ public final class SweepBench {
       long redisBefore = usedMemory(redis);
 
       long t0 = System.nanoTime();
-      run(n, CREATES_IN_FLIGHT, i -> shards.request(new RoomCommand(RoomCommand.Op.CREATE, id(i),
+      run(n, CREATES_IN_FLIGHT, i -> shards.request(new ShardCommand.Create(id(i),
           new RoomFields(title(i), "host-" + (i % 5000), null, null, null, null, null))).mapEmpty());
       double createSeconds = (System.nanoTime() - t0) / 1e9;
       long hot = node.services().metrics().roomsHot();
@@ -104,7 +105,7 @@ public final class SweepBench {
       long t2 = System.nanoTime();
       run(sample, TOUCHES_IN_FLIGHT, i -> {
         long s = System.nanoTime();
-        return shards.request(RoomCommand.of(RoomCommand.Op.GET, id(picks[i]))).map((RoomView v) -> {
+        return shards.request(new ShardCommand.Get(id(picks[i]))).map((RoomView v) -> {
           hydrate.recordValue(System.nanoTime() - s);
           return null;
         }).mapEmpty();
@@ -181,16 +182,16 @@ public final class SweepBench {
   }
 
   private static void batch(Vertx vertx, int instance, long idleBefore, boolean first, int sum, Promise<Integer> done) {
-    JsonObject req = new JsonObject().put("op", "sweep").put("idleBefore", idleBefore).put("max", BATCH)
-        .put("newCycle", first);
-    vertx.eventBus().<JsonObject>request(Addresses.shardControl(instance), req, new DeliveryOptions().setSendTimeout(60_000))
+    ShardControl.Sweep req = new ShardControl.Sweep(idleBefore, BATCH, first);
+    vertx.eventBus().<ShardControl.Swept>request(Addresses.shardSweep(instance), req,
+            new DeliveryOptions().setSendTimeout(60_000))
         .onComplete(ar -> {
           if (ar.failed()) {
             done.fail(ar.cause());
             return;
           }
-          int total = sum + ar.result().body().getInteger("demoted", 0);
-          if (ar.result().body().getBoolean("more", false)) {
+          int total = sum + ar.result().body().demoted();
+          if (ar.result().body().more()) {
             batch(vertx, instance, idleBefore, false, total, done);
           } else {
             done.complete(total);
