@@ -101,7 +101,7 @@ public final class NodeMetrics {
     return hydrationLatency;
   }
 
-  /** A shard command handled: op is a {@code RoomCommand.Op}, outcome ok, moved or an error code. */
+  /** A shard command handled: op is a {@code ShardCommand.op()}, outcome ok, moved or an error code. */
   public void shardCommand(String op, String outcome) {
     count("liveroom.shard.commands", "op", op, "outcome", outcome);
   }
