@@ -1,4 +1,4 @@
-package io.liveroom;
+package io.liveroom.it.realtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.liveroom.testing.LogCapture;
 import io.liveroom.testing.RawWebSocket;
-import io.liveroom.testing.RedisServer;
+import io.liveroom.testing.RedisAndCluster;
 import io.liveroom.testing.TestCluster;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
@@ -47,21 +47,20 @@ import org.junit.jupiter.api.Test;
  * differs from the reference (or liveroom does, on purpose), the test asserts what it does and
  * says so in a comment. Every test also checks that nothing reached the server log as an ERROR.
  */
+@RedisAndCluster(nodes = 1)
 class SockJsProtocolIT {
   private static final long HEARTBEAT_MS = 1000;
   private static final long IDLE_TIMEOUT_MS = 4000;
   private static final String PING = "{\"id\":1,\"op\":\"ping\"}";
 
-  private static RedisServer redis;
   private static TestCluster cluster;
   private static HttpClient client;
   private static int port;
   private static LogCapture logs;
 
   @BeforeAll
-  static void up() throws Exception {
-    redis = RedisServer.started();
-    cluster = new TestCluster(redis, 1);
+  static void up(TestCluster c) throws Exception {
+    cluster = c;
     cluster.start(0, new JsonObject().put("rt", new JsonObject()
         .put("heartbeatMs", HEARTBEAT_MS).put("idleTimeoutMs", IDLE_TIMEOUT_MS)
         .put("ipConnectRatePerSec", 10_000).put("ipConnectBurst", 10_000)));
@@ -78,12 +77,6 @@ class SockJsProtocolIT {
     }
     if (client != null) {
       client.close().await(10, TimeUnit.SECONDS);
-    }
-    if (cluster != null) {
-      cluster.close();
-    }
-    if (redis != null) {
-      redis.close();
     }
   }
 

@@ -1,4 +1,4 @@
-package io.liveroom;
+package io.liveroom.it.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,6 +12,7 @@ import io.liveroom.protocol.LiveroomException;
 import io.liveroom.room.RoomData;
 import io.liveroom.room.RoomState;
 import io.liveroom.store.RoomStore;
+import io.liveroom.testing.RedisAndCluster;
 import io.liveroom.testing.RedisServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
@@ -19,7 +20,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,19 +27,15 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The Redis store against a real redis-server: epochs, the fence, the index. */
 @ExtendWith(VertxExtension.class)
+@RedisAndCluster(nodes = 0)
 class RoomStoreIT {
   private static final long DAY = 86_400_000;
   private static RedisServer redis;
   private RoomStore store;
 
   @BeforeAll
-  static void up() throws Exception {
-    redis = RedisServer.started();
-  }
-
-  @AfterAll
-  static void down() throws Exception {
-    redis.close();
+  static void up(RedisServer r) {
+    redis = r;
   }
 
   @BeforeEach

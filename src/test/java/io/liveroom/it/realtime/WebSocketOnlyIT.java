@@ -1,4 +1,4 @@
-package io.liveroom;
+package io.liveroom.it.realtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.liveroom.testing.Http;
 import io.liveroom.testing.LogCapture;
-import io.liveroom.testing.RedisServer;
+import io.liveroom.testing.RedisAndCluster;
 import io.liveroom.testing.RtClient;
 import io.liveroom.testing.TestCluster;
 import io.vertx.core.http.HttpMethod;
@@ -22,15 +22,14 @@ import org.junit.jupiter.api.Test;
  * REST API, the raw WebSocket with its encode-once fan-out, and SockJS's framed WebSocket work, and
  * nothing is logged as an error.
  */
+@RedisAndCluster(nodes = 1)
 class WebSocketOnlyIT {
-  private static RedisServer redis;
   private static TestCluster cluster;
   private static LogCapture logs;
 
   @BeforeAll
-  static void up() throws Exception {
-    redis = RedisServer.started();
-    cluster = new TestCluster(redis, 1);
+  static void up(TestCluster c) throws Exception {
+    cluster = c;
     cluster.start(0, new JsonObject().put("rt", new JsonObject().put("transports", new JsonArray().add("websocket"))));
     logs = LogCapture.attach();
   }
@@ -39,12 +38,6 @@ class WebSocketOnlyIT {
   static void down() throws Exception {
     if (logs != null) {
       logs.close();
-    }
-    if (cluster != null) {
-      cluster.close();
-    }
-    if (redis != null) {
-      redis.close();
     }
   }
 

@@ -1,9 +1,9 @@
-package io.liveroom;
+package io.liveroom.it.rest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.liveroom.testing.LogCapture;
-import io.liveroom.testing.RedisServer;
+import io.liveroom.testing.RedisAndCluster;
 import io.liveroom.testing.TestCluster;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
@@ -31,21 +31,20 @@ import org.junit.jupiter.api.Test;
  * body (docs/protocol-notes.md), nothing reaches the server log as an ERROR, and the node keeps
  * answering. Complements {@link ApiIT}, which covers the well-formed contract.
  */
+@RedisAndCluster(nodes = 1, started = 1)
 class RestHostileIT {
   private static final String KEY = TestCluster.API_KEY;
   private static final String ROOMS = "/api/v1/rooms";
   private static final String VALID = "{\"title\":\"t\",\"ownerId\":\"host-1\"}";
 
-  private static RedisServer redis;
   private static TestCluster cluster;
   private static LogCapture logs;
   private static int port;
   private static int created;
 
   @BeforeAll
-  static void up() throws Exception {
-    redis = RedisServer.started();
-    cluster = new TestCluster(redis, 1).startAll(1);
+  static void up(TestCluster c) throws Exception {
+    cluster = c;
     port = cluster.node(0).httpPort();
     assertEquals(201, cluster.http(0).post(ROOMS, new JsonObject().put("id", "r1").put("title", "t").put("ownerId", "h")).status());
     logs = LogCapture.attach();
@@ -55,12 +54,6 @@ class RestHostileIT {
   static void down() throws Exception {
     if (logs != null) {
       logs.close();
-    }
-    if (cluster != null) {
-      cluster.close();
-    }
-    if (redis != null) {
-      redis.close();
     }
   }
 

@@ -1,16 +1,16 @@
-package io.liveroom;
+package io.liveroom.it.rest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.liveroom.testing.RedisServer;
+import io.liveroom.testing.Await;
+import io.liveroom.testing.RedisAndCluster;
 import io.liveroom.testing.RtClient;
 import io.liveroom.testing.TestCluster;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -18,14 +18,13 @@ import org.junit.jupiter.api.Test;
  * Limits of the real-time channel on real nodes: per-connection send rate, per-room message cap
  * (priority-aware) and new connections per address. Slow consumers: {@link SlowConsumerIT}.
  */
+@RedisAndCluster(nodes = 2)
 class LimitsIT {
-  private static RedisServer redis;
   private static TestCluster cluster;
 
   @BeforeAll
-  static void up() throws Exception {
-    redis = RedisServer.started();
-    cluster = new TestCluster(redis, 2);
+  static void up(TestCluster c) throws Exception {
+    cluster = c;
     cluster.start(0, new JsonObject().put("rt", new JsonObject()
         .put("maxConnectionsPerUser", 3)
         .put("sendRatePerSec", 2).put("sendBurst", 3)
@@ -33,16 +32,6 @@ class LimitsIT {
     cluster.start(1, new JsonObject().put("http", new JsonObject().put("instances", 1)).put("rt", new JsonObject()
         .put("ipConnectRatePerSec", 1).put("ipConnectBurst", 3)));
     cluster.awaitClusterSafe();
-  }
-
-  @AfterAll
-  static void down() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
-    if (redis != null) {
-      redis.close();
-    }
   }
 
   private static RtClient member(int node, String user, String room) {
@@ -140,14 +129,14 @@ class LimitsIT {
     assertTrue(other.hello(cluster.token("modest")).getBoolean("ok"));
     // one closes: a new connection of the user gets in
     mine.remove(0).close();
-    cluster.until(() -> cluster.node(0).services().userConnections().of("greedy") == 2, java.time.Duration.ofSeconds(5),
+    Await.until(() -> cluster.node(0).services().userConnections().of("greedy") == 2, java.time.Duration.ofSeconds(5),
         "the closed connection is released");
     RtClient again = RtClient.connect(cluster.client(), cluster.node(0).httpPort());
     assertTrue(again.hello(cluster.token("greedy")).getBoolean("ok"));
     mine.add(again);
     mine.forEach(RtClient::close);
     List.of(fourth, other).forEach(RtClient::close);
-    cluster.until(() -> cluster.node(0).services().userConnections().of("greedy") == 0, java.time.Duration.ofSeconds(5),
+    Await.until(() -> cluster.node(0).services().userConnections().of("greedy") == 0, java.time.Duration.ofSeconds(5),
         "every connection released");
   }
 }

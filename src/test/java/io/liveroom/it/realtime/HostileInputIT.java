@@ -1,4 +1,4 @@
-package io.liveroom;
+package io.liveroom.it.realtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.liveroom.testing.LogCapture;
 import io.liveroom.testing.RawWebSocket;
-import io.liveroom.testing.RedisServer;
+import io.liveroom.testing.RedisAndCluster;
 import io.liveroom.testing.RtClient;
 import io.liveroom.testing.TestCluster;
 import io.vertx.core.buffer.Buffer;
@@ -45,6 +45,7 @@ import org.junit.jupiter.api.Test;
  * a probe and both neighbours must get it. The cases are tables; a randomized fuzz of the command
  * decoder (fixed seed, bounded) checks the same three properties.
  */
+@RedisAndCluster(nodes = 2)
 class HostileInputIT {
   private static final String ROOM = "hostile";
   private static final String NO_GUESTS = "hostile-members-only";
@@ -57,7 +58,6 @@ class HostileInputIT {
   /** Expected outcome: the server ends the connection. */
   private static final String ENDS = "connection ends";
 
-  private static RedisServer redis;
   private static TestCluster cluster;
   private static LogCapture logs;
   private static KeyPair rsa;
@@ -82,9 +82,8 @@ class HostileInputIT {
   }
 
   @BeforeAll
-  static void up() throws Exception {
-    redis = RedisServer.started();
-    cluster = new TestCluster(redis, 2);
+  static void up(TestCluster c) throws Exception {
+    cluster = c;
     KeyPairGenerator gen = KeyPairGenerator.getInstance("RSA");
     gen.initialize(2048);
     rsa = gen.generateKeyPair();
@@ -120,12 +119,6 @@ class HostileInputIT {
     neighbours.forEach(RtClient::close);
     if (sender != null) {
       sender.close();
-    }
-    if (cluster != null) {
-      cluster.close();
-    }
-    if (redis != null) {
-      redis.close();
     }
   }
 
