@@ -16,6 +16,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -304,7 +305,9 @@ class FailoverIT {
     Paused p = pauseOwnerPastFailureDetectionThenResume(c);
     // commands that reached the frozen owner behind the late write (sends, presence refreshes) run
     // after it too: none of them may load the room there again
-    TimeUnit.SECONDS.sleep(3);
+    Await.quietPeriod(Duration.ofSeconds(3), "no room loaded again on the resumed node (the commands queued "
+        + "behind its late write run meanwhile)",
+        () -> metric(c, p.victim, "liveroom_rooms_hydrations_total", "outcome=\"ok\"") == p.hydrationsBefore);
     double hydrations = metric(c, p.victim, "liveroom_rooms_hydrations_total", "outcome=\"ok\"") - p.hydrationsBefore;
     assertEquals(p.epoch2, c.epochInRedis(p.room), "the room's epoch after the resume (the new owner has "
         + p.epoch2 + "; resumed node's hydrations: " + hydrations + ")");
@@ -511,7 +514,7 @@ class FailoverIT {
           });
         }
       }
-      TimeUnit.MILLISECONDS.sleep(100);
+      Await.pace(Duration.ofMillis(100)); // one round of probes every 100 ms
     }
     // probes still in flight may land a little later
     Await.until(() -> answered.size() == rooms.size(), Duration.ofSeconds(12),
@@ -551,6 +554,14 @@ class FailoverIT {
         .matcher(Files.readString(Path.of("conf", "cluster.xml")));
     assertTrue(m.find(), "conf/cluster.xml sets hazelcast.max.no.heartbeat.seconds");
     return Duration.ofSeconds(Long.parseLong(m.group(1))).plusMillis(3000);
+  }
+
+  private static List<JsonObject> historyStream(ProcessCluster c, String room) {
+    try {
+      return c.historyStream(room);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static double metric(ProcessCluster c, NodeProcess node, String name, String label) {
@@ -656,12 +667,13 @@ class FailoverIT {
     List<Ledger.Ack> acks = ledger.acks();
     v.acked = acks.size();
     Map<String, Map<Ledger.Pos, String>> streams = new HashMap<>();
-    long deadline = System.nanoTime() + SETTLE.toNanos();
-    while (true) {
+    // the write-behind may still be at work: read the streams until they hold every ack, or SETTLE
+    // passes (then what is missing is reported below)
+    Await.within(() -> {
       streams.clear();
       for (String room : rooms) {
         Map<Ledger.Pos, String> m = new HashMap<>();
-        for (JsonObject item : c.historyStream(room)) {
+        for (JsonObject item : historyStream(c, room)) {
           Ledger.Pos p = Ledger.posOf(item, -1);
           String before = m.putIfAbsent(p, item.getString("text"));
           if (before != null && !before.equals(item.getString("text"))) {
@@ -670,12 +682,8 @@ class FailoverIT {
         }
         streams.put(room, m);
       }
-      boolean all = acks.stream().allMatch(a -> a.text().equals(streams.get(a.room()).get(a.pos())));
-      if (all || System.nanoTime() > deadline) {
-        break;
-      }
-      TimeUnit.MILLISECONDS.sleep(200);
-    }
+      return acks.stream().allMatch(a -> a.text().equals(streams.get(a.room()).get(a.pos())));
+    }, SETTLE);
     streams.forEach((room, m) -> m.forEach((p, text) -> ledger.inHistory(room, p.epoch(), p.seq(), text, "redis stream")));
     v.streamItems = streams.values().stream().mapToInt(Map::size).sum();
     for (Ledger.Ack a : acks) {
@@ -689,10 +697,7 @@ class FailoverIT {
     }
     // what the clients hold from pushes and their own re-joins (gaps, reconnects) alone, once the
     // last pushes had a few seconds to arrive
-    long pushDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (!(v.missingBeforeCatchUp = missingFromClients(ledger)).isEmpty() && System.nanoTime() < pushDeadline) {
-      TimeUnit.MILLISECONDS.sleep(100);
-    }
+    Await.within(() -> (v.missingBeforeCatchUp = missingFromClients(ledger)).isEmpty(), Duration.ofSeconds(5));
     // every client catches up the way a client that was away does, then must hold every ack
     clients.forEach(TrafficClient::requestFullHistory);
     Await.until(() -> clients.stream().allMatch(TrafficClient::fullHistoryDone), Duration.ofSeconds(30),

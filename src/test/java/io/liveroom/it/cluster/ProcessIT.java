@@ -33,6 +33,26 @@ class ProcessIT {
     return pb.start();
   }
 
+  private static int readyStatus(HttpClient client, int port) {
+    try {
+      return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready")).build(),
+          HttpResponse.BodyHandlers.discarding()).statusCode();
+    } catch (IOException e) {
+      return 0;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 0;
+    }
+  }
+
+  private static String logText(Path log) {
+    try {
+      return Files.readString(log);
+    } catch (IOException e) {
+      return "(no log: " + e + ")";
+    }
+  }
+
   @Test
   void badConfigStopsStartUpWithAMessageNamingTheKey() throws Exception {
     assertTrue(Files.isRegularFile(JAR), "run after package: " + JAR);
@@ -74,20 +94,9 @@ class ProcessIT {
         "LIVEROOM_NODE_SHUTDOWN_GRACE_MS", "10000"), log);
     try {
       HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      int status = 0;
-      while (status != 200 && System.nanoTime() < deadline && p.isAlive()) {
-        try {
-          status = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http + "/health/ready")).build(),
-              HttpResponse.BodyHandlers.ofString()).statusCode();
-        } catch (IOException e) {
-          status = 0;
-        }
-        if (status != 200) {
-          p.waitFor(200, TimeUnit.MILLISECONDS);
-        }
-      }
-      assertEquals(200, status, Files.readString(log));
+      Await.until(() -> !p.isAlive() || readyStatus(client, http) == 200, Duration.ofSeconds(60),
+          () -> "the node answers 200 on /health/ready:\n" + logText(log));
+      assertTrue(p.isAlive(), "the node exited during start-up:\n" + logText(log));
       HttpResponse<String> created = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http + "/api/v1/rooms"))
           .header("Authorization", "Bearer process-test-key").header("Content-Type", "application/json")
           .POST(HttpRequest.BodyPublishers.ofString("{\"id\":\"proc-1\",\"title\":\"t\",\"ownerId\":\"h\"}")).build(),

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.liveroom.Node;
 import io.liveroom.loadgen.PromText;
+import io.liveroom.testing.Await;
 import io.liveroom.testing.NodeProcess;
 import io.liveroom.testing.NodeScripts;
 import io.liveroom.testing.ProcessCluster;
@@ -85,7 +86,7 @@ class ReconnectStormIT {
             ok = false;
           }
           pings.add(new Ping(System.currentTimeMillis(), (System.nanoTime() - t0) / 1_000_000, ok));
-          TimeUnit.MILLISECONDS.sleep(100);
+          Await.pace(Duration.ofMillis(100)); // a ping every 100 ms
         }
       }
     }, () -> {
@@ -105,7 +106,7 @@ class ReconnectStormIT {
                 m.sumOrZero("jvm_memory_used_bytes", "area=\"heap\"")));
           }
         }
-        TimeUnit.MILLISECONDS.sleep(250);
+        Await.pace(Duration.ofMillis(250)); // a metrics scrape of each node every 250 ms
       }
     }, () -> {
       while (!stop.get()) {
@@ -113,7 +114,7 @@ class ReconnectStormIT {
         if (status != 200) {
           notReady.add(status);
         }
-        TimeUnit.MILLISECONDS.sleep(500);
+        Await.pace(Duration.ofMillis(500)); // a readiness probe every 500 ms
       }
     });
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.liveroom.testing.Await;
 import io.liveroom.testing.LogCapture;
 import io.liveroom.testing.RawWebSocket;
 import io.liveroom.testing.RedisAndCluster;
@@ -25,6 +26,7 @@ import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -87,7 +89,8 @@ class SockJsProtocolIT {
 
   @AfterEach
   void nothingWasLoggedAsAnError() throws Exception {
-    cluster.client().timer(100).await(5, TimeUnit.SECONDS);
+    Await.quietPeriod(Duration.ofMillis(100), "no ERROR in the server log (one logged after the test's last answer "
+        + "shows by then)", () -> logs.errors().isEmpty());
     assertEquals("", logs.describeErrors(), "no ERROR in the server log");
   }
 
@@ -532,15 +535,9 @@ class SockJsProtocolIT {
     }
     // The reference expects c[1002,"Connection interrupted"] for the interrupted session; vertx-web
     // removes a session whose receiving request was aborted, so the same id opens a new session.
-    String next = "";
-    long deadline = System.currentTimeMillis() + 5000;
-    while (!next.equals("o\n") && System.currentTimeMillis() < deadline) {
-      next = http(HttpMethod.POST, base + "/xhr", null, null).body();
-      if (!next.equals("o\n")) {
-        cluster.client().timer(50).await(5, TimeUnit.SECONDS);
-      }
-    }
-    assertEquals("o\n", next);
+    String[] next = {""};
+    Await.until(() -> (next[0] = http(HttpMethod.POST, base + "/xhr", null, null).body()).equals("o\n"),
+        Duration.ofSeconds(5), () -> "the aborted session's id opens a new session (last answer: " + next[0] + ")");
   }
 
   // --- WebSockets -------------------------------------------------------------------------
@@ -628,7 +625,7 @@ class SockJsProtocolIT {
             assertEquals("13", ws.handshake().header("Sec-WebSocket-Version"));
           }
         }
-        cluster.client().timer(50).await(5, TimeUnit.SECONDS);
+        Await.quietPeriod(Duration.ofMillis(50), "an ERROR logged after the refused upgrade shows by then");
         if (!logs.errors().isEmpty()) {
           logged.add(path + " " + h + " -> " + logs.describeErrors());
         }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.liveroom.testing.Await;
 import io.liveroom.testing.Http;
 import io.liveroom.testing.LogCapture;
 import io.liveroom.testing.RedisAndCluster;
@@ -12,6 +13,7 @@ import io.liveroom.testing.TestCluster;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -75,7 +77,8 @@ class WebSocketOnlyIT {
     try (RtClient framed = RtClient.connectFramed(cluster.client(), cluster.node(0).httpPort(), 1 << 16)) {
       assertTrue(framed.hello(cluster.token("carol")).getBoolean("ok"), "SockJS's framed WebSocket");
     }
-    cluster.client().timer(200).await();
+    Await.quietPeriod(Duration.ofMillis(200), "no ERROR in the server log after the sockets closed",
+        () -> logs.errors().isEmpty());
     assertEquals("", logs.describeErrors(), "no ERROR in the server log");
   }
 }

@@ -2,6 +2,7 @@ package io.liveroom.it.rest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.liveroom.testing.Await;
 import io.liveroom.testing.LogCapture;
 import io.liveroom.testing.RedisAndCluster;
 import io.liveroom.testing.TestCluster;
@@ -11,18 +12,17 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -65,7 +65,8 @@ class RestHostileIT {
   @AfterEach
   void theNodeStillAnswersAndNothingWasLoggedAsAnError() throws Exception {
     assertEquals(200, request("GET", ROOMS + "/r1", List.of(), null).status(), "the node still answers");
-    cluster.client().timer(50).await(5, TimeUnit.SECONDS);
+    Await.quietPeriod(Duration.ofMillis(50), "no ERROR in the server log (one logged after an answer shows by then)",
+        () -> logs.errors().isEmpty());
     assertEquals("", logs.describeErrors(), "no ERROR in the server log");
   }
 
@@ -404,7 +405,7 @@ class RestHostileIT {
       if (path.startsWith("/api/") && !isError(r, "BAD_REQUEST")) {
         failures.add(path + " -> not a JSON error: " + r.body());
       }
-      cluster.client().timer(50).await(5, TimeUnit.SECONDS);
+      Await.quietPeriod(Duration.ofMillis(50), "an ERROR logged after the answer shows by then");
       if (!logs.errors().isEmpty()) {
         failures.add(path + " -> logged " + logs.describeErrors());
       }
@@ -425,7 +426,7 @@ class RestHostileIT {
       if (!isError(r, "UNAUTHORIZED") || r.status() != 401) {
         failures.add(odd.encode() + " -> " + r.status() + " " + r.body());
       }
-      cluster.client().timer(50).await(5, TimeUnit.SECONDS);
+      Await.quietPeriod(Duration.ofMillis(50), "an ERROR logged after the answer shows by then");
       if (!logs.errors().isEmpty()) {
         failures.add(odd.encode() + " -> logged " + logs.describeErrors());
       }
@@ -456,7 +457,7 @@ class RestHostileIT {
       if (r.body().contains("Exception") || r.body().contains("\tat ")) {
         failures.add(c.name() + " -> a stack trace reached the client: " + abbreviate(r.body()));
       }
-      cluster.client().timer(5).await(5, TimeUnit.SECONDS);
+      Await.quietPeriod(Duration.ofMillis(5), "an ERROR logged just after the answer shows by then");
       if (!logs.errors().isEmpty()) {
         failures.add(c.name() + " -> logged " + logs.describeErrors());
         logs.clear();
