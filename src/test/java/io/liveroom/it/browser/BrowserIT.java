@@ -3,7 +3,6 @@ package io.liveroom.it.browser;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.liveroom.Node;
 import io.liveroom.testing.NodeScripts;
 import io.liveroom.testing.RedisAndCluster;
 import io.liveroom.testing.TestCluster;

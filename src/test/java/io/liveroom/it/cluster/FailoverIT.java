@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.liveroom.Node;
 import io.liveroom.testing.Await;
 import io.liveroom.testing.Ledger;
 import io.liveroom.testing.NodeProcess;

@@ -3,7 +3,6 @@ package io.liveroom.it.cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.liveroom.Node;
 import io.liveroom.loadgen.PromText;
 import io.liveroom.testing.Await;
 import io.liveroom.testing.NodeProcess;
