@@ -120,17 +120,13 @@ public final class NodeProcess implements AutoCloseable {
   }
 
   /** Waits until {@code /health/ready} answers 200; fails at once, with the log, if the JVM exits. */
-  public void awaitReady(Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (readyStatus() != 200) {
+  public void awaitReady(Duration timeout) {
+    Await.until(() -> {
       if (!process.isAlive()) {
         throw new AssertionError(name + " exited with " + process.exitValue() + " during start-up:\n" + logTail(60));
       }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError(name + " not ready within " + timeout.toSeconds() + " s:\n" + logTail(60));
-      }
-      TimeUnit.MILLISECONDS.sleep(100);
-    }
+      return readyStatus() == 200;
+    }, timeout, () -> name + " answers 200 on /health/ready:\n" + logTail(60));
   }
 
   /** {@code kill -9}: a crash, no shutdown hook runs. Waits until the process is gone. */

@@ -22,12 +22,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 /**
- * A liveroom cluster of separate JVMs ({@link NodeProcess}) on loopback, with its own real
- * redis-server and its own Hazelcast cluster name, so runs never meet. Node {@code i} gets fixed
+ * A liveroom cluster of separate JVMs ({@link NodeProcess}) on loopback, over a real redis-server
+ * (the test class's, see {@link ProcessClusters}) and with its own Hazelcast cluster name, so runs
+ * never meet. Node {@code i} gets fixed
  * free ports at construction, and every node's join list names all of them, so a node started
  * later joins the running ones. Logs go to {@code target/failover/<label>/node-<i>.log}.
  */
@@ -43,18 +42,20 @@ public final class ProcessCluster implements AutoCloseable {
   private final NodeProcess[] nodes;
   private final Map<String, String> env;
   private final Path logDir;
+  private boolean closed;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   /** Kills the node JVMs if the test JVM exits without closing this (e.g. a Failsafe timeout). */
   private final Thread reaper = new Thread(this::killAll, "process-cluster-reaper");
 
   /**
    * @param label  names the log folder
+   * @param redis  the running redis-server the nodes use (not closed by this cluster)
    * @param max    how many nodes may ever run
    * @param extra  LIVEROOM_* settings on top of the test defaults
    */
-  public ProcessCluster(String label, int max, Map<String, String> extra) throws Exception {
+  ProcessCluster(String label, RedisServer redis, int max, Map<String, String> extra) throws Exception {
     this.label = label;
-    this.redis = RedisServer.started();
+    this.redis = redis;
     this.httpPorts = new int[max];
     this.clusterPorts = new int[max];
     this.nodes = new NodeProcess[max];
@@ -237,16 +238,16 @@ public final class ProcessCluster implements AutoCloseable {
   }
 
   /** Waits until every running node reports {@code n} members. */
-  public void awaitMembers(int n, Duration timeout) throws InterruptedException {
-    until(() -> alive().stream().allMatch(node -> {
+  public void awaitMembers(int n, Duration timeout) {
+    Await.until(() -> alive().stream().allMatch(node -> {
       Reply r = get(node, "/api/v1/stats");
       return r.status() == 200 && r.json().getJsonObject("cluster").getInteger("members", -1) == n;
     }), timeout, "every running node sees " + n + " members");
   }
 
   /** Waits until every running node reports no partition migration in flight (readiness' clusterSafe). */
-  public void awaitClusterSafe(Duration timeout) throws InterruptedException {
-    until(() -> alive().stream().allMatch(node -> {
+  public void awaitClusterSafe(Duration timeout) {
+    Await.until(() -> alive().stream().allMatch(node -> {
       Reply r = call(node, "GET", "/health/ready", null, Duration.ofSeconds(3));
       if (r.status() != 200) {
         return false;
@@ -364,27 +365,13 @@ public final class ProcessCluster implements AutoCloseable {
     return out;
   }
 
-  // --- waiting -------------------------------------------------------------------------------
-
-  /** Polls {@code check} every 100 ms until it holds, or fails after {@code timeout}. */
-  public static void until(BooleanSupplier check, Duration timeout, String what) throws InterruptedException {
-    until(check, timeout, () -> what);
-  }
-
-  /** The same, with a description made when it times out (so it can show the state at that time). */
-  public static void until(BooleanSupplier check, Duration timeout, java.util.function.Supplier<String> what)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!check.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting until " + what.get());
-      }
-      TimeUnit.MILLISECONDS.sleep(100);
-    }
-  }
-
+  /** Kills the nodes; the Redis server stays, it is the test class's. */
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
     killAll();
     try {
       Runtime.getRuntime().removeShutdownHook(reaper);
@@ -399,11 +386,6 @@ public final class ProcessCluster implements AutoCloseable {
       if (n != null) {
         n.close();
       }
-    }
-    try {
-      redis.close();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 }

@@ -50,17 +50,21 @@ public final class RedisServer implements AutoCloseable {
         .redirectErrorStream(true)
         .redirectOutput(dir.resolve("redis.log").toFile())
         .start();
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (System.nanoTime() < deadline) {
-      if (ping()) {
-        return;
+    Process started = process;
+    Await.until(() -> {
+      if (!started.isAlive()) {
+        throw new IllegalStateException("redis-server exited: " + log());
       }
-      if (!process.isAlive()) {
-        throw new IllegalStateException("redis-server exited: " + Files.readString(dir.resolve("redis.log")));
-      }
-      TimeUnit.MILLISECONDS.sleep(20);
+      return ping();
+    }, Duration.ofSeconds(10), () -> "redis-server answers PING on port " + port + ": " + log());
+  }
+
+  private String log() {
+    try {
+      return Files.readString(dir.resolve("redis.log"));
+    } catch (IOException e) {
+      return "(no log: " + e + ")";
     }
-    throw new IllegalStateException("redis-server did not answer on port " + port);
   }
 
   /** Stops the server (SIGKILL, like a crash) and waits until the port is closed. */

@@ -98,9 +98,11 @@ public final class RtClient implements AutoCloseable {
     return awaitReply(r -> Long.valueOf(id).equals(r.getLong("id")), "reply to " + cmd.encode());
   }
 
-  /** Sends a command without waiting for its reply (replies are kept and can be counted). */
-  public void fire(JsonObject cmd) {
-    write(cmd.copy().put("id", nextId++).encode());
+  /** Sends a command without waiting for its reply (replies are kept and can be counted); answers its id. */
+  public long fire(JsonObject cmd) {
+    long id = nextId++;
+    write(cmd.copy().put("id", id).encode());
+    return id;
   }
 
   /** Replies received so far, removed from the queue. */

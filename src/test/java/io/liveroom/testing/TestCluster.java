@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 /**
  * Real liveroom nodes in this JVM: each its own clustered Vert.x with its own Hazelcast member
@@ -83,8 +82,8 @@ public final class TestCluster implements AutoCloseable {
   }
 
   /** Waits until no partition migration is in flight, so that owners are stable. */
-  public void awaitClusterSafe() throws Exception {
-    until(() -> running().stream().allMatch(n -> n.services().hazelcast().getPartitionService().isClusterSafe()),
+  public void awaitClusterSafe() {
+    Await.until(() -> running().stream().allMatch(n -> n.services().hazelcast().getPartitionService().isClusterSafe()),
         Duration.ofSeconds(60), "the cluster is safe (no migrations in flight)");
   }
 
@@ -140,20 +139,6 @@ public final class TestCluster implements AutoCloseable {
     Http.Reply r = http(0).post("/api/v1/rooms", new JsonObject().put("id", id).put("title", id).put("ownerId", "host-1"));
     if (r.status() != 201) {
       throw new AssertionError("create " + id + ": " + r);
-    }
-  }
-
-  /**
-   * Checks {@code check} on the calling (test) thread every 50 ms, waiting on a Vert.x timer in
-   * between, until it is true or {@code timeout} passes.
-   */
-  public void until(Supplier<Boolean> check, Duration timeout, String what) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!check.get()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      client.timer(50).await(5, TimeUnit.SECONDS);
     }
   }
 

@@ -29,6 +29,14 @@ import java.util.function.Consumer;
  * each room with {@code since} its last position; when a push skips a {@code seq} or starts a
  * new epoch, it re-joins the room to recover the missing items. All state is guarded
  * by this object's monitor; Vert.x calls back on event loops, the test thread reads.
+ *
+ * <p>It also checks what the protocol promises one connection (docs/protocol-notes.md; the JS
+ * client, webroot/liveroom.js, relies on the same): a {@code danmaku} push never repeats an
+ * (epoch, seq) already pushed on that connection ({@link #duplicates()}), and within an epoch the
+ * pushes of a room follow on from the connection's first join of it without a missing seq
+ * ({@link #gaps()}). Items in join replies (history, recovery) may repeat what was pushed: the
+ * protocol is at-least-once across a (re-)join, and clients de-duplicate by (epoch, seq). A new
+ * epoch starts over (a new owner), and a new connection starts over (its first join sets where).
  */
 public final class TrafficClient {
   private static final long REPLY_TIMEOUT_MS = 10_000;
@@ -67,7 +75,15 @@ public final class TrafficClient {
   private final List<Long> recoveryMillis = new ArrayList<>();
   private final List<String> byes = new ArrayList<>();
   private final List<Integer> portsUsed = new ArrayList<>();
+  private final List<String> duplicates = new ArrayList<>();
+  private final List<String> gaps = new ArrayList<>();
   private int gapRejoins;
+
+  // what the current connection was pushed, per room (reset on every new connection)
+  private final Map<String, Set<Ledger.Pos>> pushedHere = new HashMap<>();
+  /** The last position of a room on this connection: its first join reply, then each newer push. */
+  private final Map<String, Ledger.Pos> lastHere = new HashMap<>();
+  private final Set<String> joinedHere = new HashSet<>();
   private int connects;
 
   // sending
@@ -172,9 +188,21 @@ public final class TrafficClient {
     m.put("acked", acked);
     m.put("failed", failed);
     m.put("gapRejoins", gapRejoins);
+    m.put("duplicates", duplicates.size());
+    m.put("gaps", gaps.size());
     m.put("byes", new ArrayList<>(byes));
     m.put("recoveryMs", new ArrayList<>(recoveryMillis));
     return m;
+  }
+
+  /** Pushed items this client got twice on one connection (a protocol violation), described. */
+  public synchronized List<String> duplicates() {
+    return new ArrayList<>(duplicates);
+  }
+
+  /** Seqs missing within an epoch from the pushes of one connection (a protocol violation), described. */
+  public synchronized List<String> gaps() {
+    return new ArrayList<>(gaps);
   }
 
   public synchronized List<Long> recoveryMillis() {
@@ -239,6 +267,9 @@ public final class TrafficClient {
             helloDone = false;
             joined.clear();
             joinInFlight.clear();
+            pushedHere.clear();
+            lastHere.clear();
+            joinedHere.clear();
           }
           w.textMessageHandler(text -> onText(w, text));
           w.closeHandler(v -> onClosed(w));
@@ -377,6 +408,14 @@ public final class TrafficClient {
         see(room, recovered ? epoch : item.getLong("epoch", epoch), item.getLong("seq"), item.getString("text"));
       }
       advance(room, new Ledger.Pos(epoch, reply.getLong("seq")));
+      if (joinedHere.add(room)) {
+        // pushes of this connection follow on from here (some may have come before the reply)
+        Ledger.Pos at = new Ledger.Pos(epoch, reply.getLong("seq"));
+        Ledger.Pos last = lastHere.get(room);
+        if (last == null || at.compareTo(last) > 0) {
+          lastHere.put(room, at);
+        }
+      }
       if (since == FULL) {
         fullHistoryPending.remove(room);
       } else if (fullHistoryPending.contains(room)) {
@@ -452,6 +491,7 @@ public final class TrafficClient {
     for (int i = 0; i < items.size(); i++) {
       JsonObject item = items.getJsonObject(i);
       long seq = item.getLong("seq");
+      checkPush(room, new Ledger.Pos(epoch, seq));
       see(room, epoch, seq, item.getString("text"));
       if (at == null) {
         continue; // not joined yet: the join reply sets the position
@@ -473,6 +513,21 @@ public final class TrafficClient {
       // recover what was skipped: re-join with since the position before the jump
       gapRejoins++;
       join(room, before);
+    }
+  }
+
+  /** Flags a push that repeats one of this connection, or that skips seqs of the epoch it follows. */
+  private void checkPush(String room, Ledger.Pos p) {
+    if (!pushedHere.computeIfAbsent(room, k -> new HashSet<>()).add(p) && duplicates.size() < 100) {
+      duplicates.add(name + " connection " + connection + " room " + room + " " + p + " pushed twice");
+    }
+    Ledger.Pos last = lastHere.get(room);
+    if (last != null && p.epoch() == last.epoch() && p.seq() > last.seq() + 1 && gaps.size() < 100) {
+      gaps.add(name + " connection " + connection + " room " + room + " epoch " + p.epoch() + ": seq "
+          + (last.seq() + 1) + ".." + (p.seq() - 1) + " never pushed before " + p.seq());
+    }
+    if (last == null || p.compareTo(last) > 0) {
+      lastHere.put(room, p);
     }
   }
 

@@ -1,10 +1,11 @@
-package io.liveroom;
+package io.liveroom.it.browser;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.liveroom.testing.Await;
 import io.liveroom.testing.NodeScripts;
-import io.liveroom.testing.RedisServer;
+import io.liveroom.testing.RedisAndCluster;
 import io.liveroom.testing.TestCluster;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
@@ -12,7 +13,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * folder, plays it in the demo page's Replay panel and checks that the danmaku show in progress
  * order, in sync with the video time. Prerequisites as {@link BrowserIT}.
  */
+@RedisAndCluster(nodes = 1)
 class ReplayBrowserIT {
   /** Progress (ms into the recording) of each danmaku, sent out of order on purpose. */
   private static final long[] PROGRESS = {2200, 0, 900, 3600, 400, 1800, 3100, 1300, 4000, 2700};
@@ -33,26 +34,12 @@ class ReplayBrowserIT {
 
   @TempDir
   static Path vod;
-  private static RedisServer redis;
-  private static TestCluster cluster;
-
-  @AfterAll
-  static void down() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
-    if (redis != null) {
-      redis.close();
-    }
-  }
 
   @Test
-  void theDemoPageReplaysAnEndedRoomsDanmakuInSyncWithItsRecording() throws Exception {
+  void theDemoPageReplaysAnEndedRoomsDanmakuInSyncWithItsRecording(TestCluster cluster) throws Exception {
     NodeScripts.require(Files.isExecutable(NodeScripts.chromium()), NodeScripts.chromium().toString(),
         "apt-get install chromium");
     NodeScripts.requireNodeAnd("playwright-core");
-    redis = RedisServer.started();
-    cluster = new TestCluster(redis, 1);
     cluster.start(0, new JsonObject().put("vod", new JsonObject().put("folder", vod.toAbsolutePath().toString())));
     var api = cluster.http(0);
 
@@ -68,7 +55,7 @@ class ReplayBrowserIT {
       assertEquals(202, sent.status(), sent.toString());
     }
     // the archive is written behind: wait for it, end the room, and it is still there to replay
-    cluster.until(() -> api.get("/api/v1/rooms/" + room + "/replay").json().getJsonArray("items").size()
+    Await.until(() -> api.get("/api/v1/rooms/" + room + "/replay").json().getJsonArray("items").size()
         == PROGRESS.length, Duration.ofSeconds(10), "the archive has every item");
     var ended = api.delete("/api/v1/rooms/" + room);
     assertTrue(ended.status() / 100 == 2, ended.toString());

@@ -1,9 +1,12 @@
-package io.liveroom;
+package io.liveroom.it.webhook;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.liveroom.Node;
+import io.liveroom.testing.Await;
+import io.liveroom.testing.RedisAndCluster;
 import io.liveroom.testing.RedisServer;
 import io.liveroom.testing.TestCluster;
 import io.liveroom.webhook.Webhooks;
@@ -41,11 +44,11 @@ import org.junit.jupiter.api.TestMethodOrder;
  * receiver starts down.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@RedisAndCluster(nodes = 1)
 class WebhooksIT {
   private static final String SECRET = "whsec-test-0123456789abcdef";
   private static final long REPLAY_WINDOW_MS = 5 * 60_000;
 
-  private static RedisServer redis;
   private static TestCluster liveCluster;
   private static TestCluster outageCluster;
   private static Vertx receivers;
@@ -53,14 +56,13 @@ class WebhooksIT {
   private static Receiver late;
 
   @BeforeAll
-  static void up() throws Exception {
-    redis = RedisServer.started();
+  static void up(RedisServer redis, TestCluster cluster) throws Exception {
     receivers = Vertx.vertx();
     live = new Receiver(RedisServer.freePort(), WebhooksIT::answerByRoom);
     live.start();
     late = new Receiver(RedisServer.freePort(), h -> 200); // not listening until a test starts it
 
-    liveCluster = new TestCluster(redis, 1);
+    liveCluster = cluster;
     liveCluster.start(0, webhooks(live, new JsonObject().put("maxAttempts", 3).put("timeoutMs", 2000)));
     outageCluster = new TestCluster(redis, 1);
     outageCluster.start(0, webhooks(late, new JsonObject().put("maxAttempts", 50).put("timeoutMs", 1000)
@@ -69,16 +71,12 @@ class WebhooksIT {
 
   @AfterAll
   static void down() throws Exception {
-    for (AutoCloseable c : new AutoCloseable[] {liveCluster, outageCluster}) {
-      if (c != null) {
-        c.close();
-      }
+    // the extension closes liveCluster and Redis after this
+    if (outageCluster != null) {
+      outageCluster.close();
     }
     if (receivers != null) {
       receivers.close().await(20, TimeUnit.SECONDS);
-    }
-    if (redis != null) {
-      redis.close();
     }
   }
 
@@ -127,7 +125,7 @@ class WebhooksIT {
     for (Future<String> id : emitters) {
       node.vertx().undeploy(id.result()).await(10, TimeUnit.SECONDS);
     }
-    liveCluster.until(() -> rooms.stream().allMatch(r -> live.forRoom(r).size() >= 20), Duration.ofSeconds(15),
+    Await.until(() -> rooms.stream().allMatch(r -> live.forRoom(r).size() >= 20), Duration.ofSeconds(15),
         "60 events arrive");
 
     Set<String> ids = new HashSet<>();
@@ -156,8 +154,8 @@ class WebhooksIT {
     tampered[tampered.length - 2] ^= 1;
     assertFalse(verified(new Hit(any.path(), any.headers(), tampered), SECRET), "a changed body fails");
     assertFalse(verified(any, "some-other-secret-0123456789"), "another secret fails");
-    liveCluster.until(() -> count(node, "delivered") >= deliveredBefore + 60, Duration.ofSeconds(5), "delivered counted");
-    liveCluster.until(() -> node.services().metrics().webhooksQueued() == 0, Duration.ofSeconds(5), "queue empty");
+    Await.until(() -> count(node, "delivered") >= deliveredBefore + 60, Duration.ofSeconds(5), "delivered counted");
+    Await.until(() -> node.services().metrics().webhooksQueued() == 0, Duration.ofSeconds(5), "queue empty");
   }
 
   @Test
@@ -169,7 +167,7 @@ class WebhooksIT {
     node.services().webhooks().emit(Webhooks.ROOM_LIVE, "r-429", new JsonObject());
     node.services().webhooks().emit(Webhooks.ROOM_LIVE, "r-500-always", new JsonObject());
 
-    liveCluster.until(() -> live.forRoom("r-500-twice").size() == 3 && live.forRoom("r-429").size() == 2
+    Await.until(() -> live.forRoom("r-500-twice").size() == 3 && live.forRoom("r-429").size() == 2
         && count(node, "exhausted") == exhaustedBefore + 1, Duration.ofSeconds(20), "retries done");
 
     List<Hit> twice = live.forRoom("r-500-twice");
@@ -187,7 +185,7 @@ class WebhooksIT {
 
     assertEquals(3, live.forRoom("r-500-always").size(), "webhooks.maxAttempts = 3, then dropped");
     assertTrue(count(node, "retried") >= retriedBefore + 5, "2 + 1 + 2 retries counted");
-    liveCluster.until(() -> node.services().metrics().webhooksQueued() == 0, Duration.ofSeconds(5), "queue empty");
+    Await.until(() -> node.services().metrics().webhooksQueued() == 0, Duration.ofSeconds(5), "queue empty");
     assertEquals(3, live.forRoom("r-500-always").size(), "no attempt after giving up");
   }
 
@@ -196,11 +194,11 @@ class WebhooksIT {
     Node node = liveCluster.node(0);
     double rejectedBefore = count(node, "rejected");
     node.services().webhooks().emit(Webhooks.MODERATION, "r-400", new JsonObject().put("action", "mute"));
-    liveCluster.until(() -> count(node, "rejected") == rejectedBefore + 1, Duration.ofSeconds(10), "a 400 is counted");
-    liveCluster.until(() -> node.services().metrics().webhooksQueued() == 0, Duration.ofSeconds(5), "queue empty");
-    // longer than the first backoff step: a retry would have come by now
-    liveCluster.client().timer(1200).await(5, TimeUnit.SECONDS);
-    assertEquals(1, live.forRoom("r-400").size(), "a 4xx is not retried");
+    Await.until(() -> count(node, "rejected") == rejectedBefore + 1, Duration.ofSeconds(10), "a 400 is counted");
+    Await.until(() -> node.services().metrics().webhooksQueued() == 0, Duration.ofSeconds(5), "queue empty");
+    // longer than the first backoff step: a retry would have come by then
+    Await.quietPeriod(Duration.ofMillis(1200), "no retry of a 4xx (one attempt only)",
+        () -> live.forRoom("r-400").size() == 1);
   }
 
   // ------------------------------------------------------------------ a receiver that is down
@@ -224,13 +222,13 @@ class WebhooksIT {
     assertEquals(200, outageCluster.http(0).patch("/api/v1/rooms/down-rest", new JsonObject().put("state", "live")).status());
     assertEquals("live", outageCluster.http(0).get("/api/v1/rooms/down-rest").json().getString("state"));
 
-    outageCluster.until(() -> count(node, "retried") > retriedBefore, Duration.ofSeconds(10), "a failed attempt");
+    Await.until(() -> count(node, "retried") > retriedBefore, Duration.ofSeconds(10), "a failed attempt");
     // 4 events wait for the receiver; one of them may be in flight rather than queued at any moment
     assertTrue(node.services().metrics().webhooksQueued() >= 3, "held for the receiver");
     assertEquals(0, late.hits.size());
 
     late.start();
-    outageCluster.until(() -> late.forRoom("down-1").size() == 2 && late.forRoom("down-rest").size() == 2,
+    Await.until(() -> late.forRoom("down-1").size() == 2 && late.forRoom("down-rest").size() == 2,
         Duration.ofSeconds(15), "the held events arrive");
     assertEquals(List.of("room.created", "room.live"), late.forRoom("down-rest").stream()
         .map(h -> h.json().getString("event")).toList(), "the room's own events, in order");
@@ -240,7 +238,7 @@ class WebhooksIT {
       assertTrue(verified(hits.get(n), SECRET));
     }
     assertTrue(Integer.parseInt(hits.get(0).header("X-Liveroom-Attempt")) >= 2, "the first one was retried");
-    outageCluster.until(() -> node.services().metrics().webhooksQueued() == 0, Duration.ofSeconds(5), "queue empty");
+    Await.until(() -> node.services().metrics().webhooksQueued() == 0, Duration.ofSeconds(5), "queue empty");
   }
 
   @Test
@@ -254,13 +252,13 @@ class WebhooksIT {
       node.services().webhooks().emit(Webhooks.MODERATION, "flood", new JsonObject().put("n", n));
     }
     // queueSize 4: once the first attempt failed, the newest 4 are held and 6 are dropped
-    outageCluster.until(() -> count(node, "retried") > retriedBefore && count(node, "overflow") == overflowBefore + 6,
+    Await.until(() -> count(node, "retried") > retriedBefore && count(node, "overflow") == overflowBefore + 6,
         Duration.ofSeconds(10), "6 dropped");
     assertEquals(4, node.services().metrics().webhooksQueued());
     assertEquals(4, gauge(node), 0.0);
 
     late.start();
-    outageCluster.until(() -> node.services().metrics().webhooksQueued() == 0, Duration.ofSeconds(15), "queue empty");
+    Await.until(() -> node.services().metrics().webhooksQueued() == 0, Duration.ofSeconds(15), "queue empty");
     assertEquals(List.of(6, 7, 8, 9), late.forRoom("flood").stream()
         .map(h -> h.json().getJsonObject("data").getInteger("n")).toList(), "the newest four, in order");
     assertEquals(overflowBefore + 6, count(node, "overflow"));
@@ -274,7 +272,7 @@ class WebhooksIT {
     double shutdownBefore = count(node, "shutdown");
     node.services().webhooks().emit(Webhooks.ROOM_ENDED, "bye-1", new JsonObject());
     node.services().webhooks().emit(Webhooks.ROOM_ENDED, "bye-2", new JsonObject());
-    outageCluster.until(() -> node.services().metrics().webhooksQueued() == 2, Duration.ofSeconds(5), "2 queued");
+    Await.until(() -> node.services().metrics().webhooksQueued() == 2, Duration.ofSeconds(5), "2 queued");
     long started = System.nanoTime();
     outageCluster.stop(node);
     long tookMs = (System.nanoTime() - started) / 1_000_000;

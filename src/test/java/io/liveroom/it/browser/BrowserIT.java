@@ -1,17 +1,17 @@
-package io.liveroom;
+package io.liveroom.it.browser;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.liveroom.testing.NodeScripts;
-import io.liveroom.testing.RedisServer;
+import io.liveroom.testing.RedisAndCluster;
 import io.liveroom.testing.TestCluster;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,33 +20,28 @@ import org.junit.jupiter.api.Test;
  * Node tests of liveroom.js with sockjs-client. The scripts are in src/test/browser; their npm
  * packages come from {@code npm ci} there, which .ci/run does (as it installs Chromium).
  */
+@RedisAndCluster(nodes = 2)
 class BrowserIT {
   private static final int IDLE_MS = 3000;
-  private static RedisServer redis;
   private static TestCluster cluster;
+  private static boolean started;
 
-  /** Starts the cluster on first use, after a test checked what it needs (so a skip costs nothing). */
+  @BeforeAll
+  static void cluster(TestCluster c) {
+    cluster = c;
+  }
+
+  /** Starts the nodes on first use, after a test checked what it needs (so a skip costs nothing). */
   private static synchronized void up() throws Exception {
-    if (cluster != null) {
+    if (started) {
       return;
     }
-    redis = RedisServer.started();
-    cluster = new TestCluster(redis, 2);
+    started = true;
     // short heartbeat and idle timeout, so the Node tests see the client's pings keep it open
     JsonObject rt = new JsonObject().put("rt", new JsonObject().put("heartbeatMs", 1000).put("idleTimeoutMs", IDLE_MS));
     cluster.start(0, rt);
     cluster.start(1, rt);
     cluster.awaitClusterSafe();
-  }
-
-  @AfterAll
-  static void down() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
-    if (redis != null) {
-      redis.close();
-    }
   }
 
   private static String base(int node) {

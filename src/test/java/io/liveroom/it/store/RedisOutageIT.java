@@ -1,36 +1,28 @@
-package io.liveroom;
+package io.liveroom.it.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.liveroom.testing.Await;
 import io.liveroom.testing.Http;
+import io.liveroom.testing.RedisAndCluster;
 import io.liveroom.testing.RedisServer;
 import io.liveroom.testing.TestCluster;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Redis goes away under a two-node cluster: writes fail fast, hot reads go on, readiness says why. */
+@RedisAndCluster(nodes = 2, started = 2)
 class RedisOutageIT {
   private static RedisServer redis;
   private static TestCluster cluster;
 
   @BeforeAll
-  static void up() throws Exception {
-    redis = RedisServer.started();
-    cluster = new TestCluster(redis, 2).startAll(2);
-  }
-
-  @AfterAll
-  static void down() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
-    if (redis != null) {
-      redis.close();
-    }
+  static void up(RedisServer r, TestCluster c) throws Exception {
+    redis = r;
+    cluster = c;
   }
 
   @Test
@@ -38,7 +30,7 @@ class RedisOutageIT {
     JsonObject body = new JsonObject().put("id", "hot-1").put("title", "hot room").put("ownerId", "host-1");
     assertEquals(201, cluster.http(0).post("/api/v1/rooms", body).status());
     assertEquals(200, cluster.http(1).get("/api/v1/rooms/hot-1").status());
-    cluster.until(() -> cluster.http(0).get("/health/ready").status() == 200, Duration.ofSeconds(10), "ready");
+    Await.until(() -> cluster.http(0).get("/health/ready").status() == 200, Duration.ofSeconds(10), "ready");
 
     redis.stop();
 
@@ -60,7 +52,7 @@ class RedisOutageIT {
     Http.Reply cold = cluster.http(0).get("/api/v1/rooms/never-loaded");
     assertEquals(503, cold.status(), "a cold room cannot be loaded without Redis: " + cold);
 
-    cluster.until(() -> cluster.http(0).get("/health/ready").status() == 503, Duration.ofSeconds(5), "not ready");
+    Await.until(() -> cluster.http(0).get("/health/ready").status() == 503, Duration.ofSeconds(5), "not ready");
     JsonObject ready = cluster.http(0).get("/health/ready").json();
     assertEquals("DOWN", ready.getJsonObject("checks").getJsonObject("redis").getString("status"));
     assertTrue(ready.getJsonObject("checks").getJsonObject("redis").getString("reason").contains("store unavailable"));
@@ -68,7 +60,7 @@ class RedisOutageIT {
     assertEquals(200, cluster.http(0).get("/health/live").status());
 
     redis.start();
-    cluster.until(() -> cluster.http(1).get("/health/ready").status() == 200, Duration.ofSeconds(10), "ready again");
+    Await.until(() -> cluster.http(1).get("/health/ready").status() == 200, Duration.ofSeconds(10), "ready again");
     // writes work again without a restart of the nodes
     Http.Reply created = cluster.http(1).post("/api/v1/rooms",
         new JsonObject().put("id", "after-1").put("title", "after outage").put("ownerId", "host-1"));

@@ -1,9 +1,10 @@
-package io.liveroom;
+package io.liveroom.it.rest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.liveroom.testing.Await;
 import io.liveroom.testing.LogCapture;
-import io.liveroom.testing.RedisServer;
+import io.liveroom.testing.RedisAndCluster;
 import io.liveroom.testing.TestCluster;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
@@ -11,18 +12,17 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,21 +31,20 @@ import org.junit.jupiter.api.Test;
  * body (docs/protocol-notes.md), nothing reaches the server log as an ERROR, and the node keeps
  * answering. Complements {@link ApiIT}, which covers the well-formed contract.
  */
+@RedisAndCluster(nodes = 1, started = 1)
 class RestHostileIT {
   private static final String KEY = TestCluster.API_KEY;
   private static final String ROOMS = "/api/v1/rooms";
   private static final String VALID = "{\"title\":\"t\",\"ownerId\":\"host-1\"}";
 
-  private static RedisServer redis;
   private static TestCluster cluster;
   private static LogCapture logs;
   private static int port;
   private static int created;
 
   @BeforeAll
-  static void up() throws Exception {
-    redis = RedisServer.started();
-    cluster = new TestCluster(redis, 1).startAll(1);
+  static void up(TestCluster c) throws Exception {
+    cluster = c;
     port = cluster.node(0).httpPort();
     assertEquals(201, cluster.http(0).post(ROOMS, new JsonObject().put("id", "r1").put("title", "t").put("ownerId", "h")).status());
     logs = LogCapture.attach();
@@ -55,12 +54,6 @@ class RestHostileIT {
   static void down() throws Exception {
     if (logs != null) {
       logs.close();
-    }
-    if (cluster != null) {
-      cluster.close();
-    }
-    if (redis != null) {
-      redis.close();
     }
   }
 
@@ -72,7 +65,8 @@ class RestHostileIT {
   @AfterEach
   void theNodeStillAnswersAndNothingWasLoggedAsAnError() throws Exception {
     assertEquals(200, request("GET", ROOMS + "/r1", List.of(), null).status(), "the node still answers");
-    cluster.client().timer(50).await(5, TimeUnit.SECONDS);
+    Await.quietPeriod(Duration.ofMillis(50), "no ERROR in the server log (one logged after an answer shows by then)",
+        () -> logs.errors().isEmpty());
     assertEquals("", logs.describeErrors(), "no ERROR in the server log");
   }
 
@@ -411,7 +405,7 @@ class RestHostileIT {
       if (path.startsWith("/api/") && !isError(r, "BAD_REQUEST")) {
         failures.add(path + " -> not a JSON error: " + r.body());
       }
-      cluster.client().timer(50).await(5, TimeUnit.SECONDS);
+      Await.quietPeriod(Duration.ofMillis(50), "an ERROR logged after the answer shows by then");
       if (!logs.errors().isEmpty()) {
         failures.add(path + " -> logged " + logs.describeErrors());
       }
@@ -432,7 +426,7 @@ class RestHostileIT {
       if (!isError(r, "UNAUTHORIZED") || r.status() != 401) {
         failures.add(odd.encode() + " -> " + r.status() + " " + r.body());
       }
-      cluster.client().timer(50).await(5, TimeUnit.SECONDS);
+      Await.quietPeriod(Duration.ofMillis(50), "an ERROR logged after the answer shows by then");
       if (!logs.errors().isEmpty()) {
         failures.add(odd.encode() + " -> logged " + logs.describeErrors());
       }
@@ -463,7 +457,7 @@ class RestHostileIT {
       if (r.body().contains("Exception") || r.body().contains("\tat ")) {
         failures.add(c.name() + " -> a stack trace reached the client: " + abbreviate(r.body()));
       }
-      cluster.client().timer(5).await(5, TimeUnit.SECONDS);
+      Await.quietPeriod(Duration.ofMillis(5), "an ERROR logged just after the answer shows by then");
       if (!logs.errors().isEmpty()) {
         failures.add(c.name() + " -> logged " + logs.describeErrors());
         logs.clear();

@@ -1,11 +1,12 @@
-package io.liveroom;
+package io.liveroom.it.webhook;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.liveroom.testing.Await;
 import io.liveroom.testing.Http;
-import io.liveroom.testing.RedisServer;
+import io.liveroom.testing.RedisAndCluster;
 import io.liveroom.testing.RtClient;
 import io.liveroom.testing.TestCluster;
 import io.vertx.core.http.HttpServer;
@@ -24,14 +25,13 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Room events reach a real webhook receiver, signed; the content filter masks, rejects, and reloads its words. */
+@RedisAndCluster(nodes = 1)
 class RoomEventsIT {
   private static final String SECRET = "webhook-secret-0123456789";
-  private static RedisServer redis;
   private static TestCluster cluster;
   private static HttpServer receiver;
   private static Path words;
@@ -39,9 +39,8 @@ class RoomEventsIT {
   private static final List<JsonObject> received = new CopyOnWriteArrayList<>();
 
   @BeforeAll
-  static void up() throws Exception {
-    redis = RedisServer.started();
-    cluster = new TestCluster(redis, 1);
+  static void up(TestCluster c) throws Exception {
+    cluster = c;
     receiver = cluster.client().createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
       String ts = req.getHeader("X-Liveroom-Timestamp");
       String sig = req.getHeader("X-Liveroom-Signature");
@@ -57,16 +56,6 @@ class RoomEventsIT {
         .put("filter", new JsonObject().put("wordsFile", words.toString()).put("reloadMs", 200)));
     jwt = JWTAuth.create(cluster.client(), new JWTAuthOptions()
         .addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(TestCluster.JWT_SECRET)));
-  }
-
-  @AfterAll
-  static void down() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
-    if (redis != null) {
-      redis.close();
-    }
   }
 
   private static String hmac(String data) {
@@ -101,7 +90,7 @@ class RoomEventsIT {
     assertEquals(200, api.post("/api/v1/rooms/hooked-1/moderation", new JsonObject().put("action", "mute")
         .put("user", "someone").put("durationSec", 30)).status());
     assertEquals(200, api.delete("/api/v1/rooms/hooked-1").status());
-    cluster.until(() -> received.stream().filter(r -> "hooked-1".equals(r.getJsonObject("event").getString("room")))
+    Await.until(() -> received.stream().filter(r -> "hooked-1".equals(r.getJsonObject("event").getString("room")))
         .count() >= 4, Duration.ofSeconds(10), "four events arrived");
     List<String> events = received.stream().map(r -> r.getJsonObject("event"))
         .filter(e -> "hooked-1".equals(e.getString("room"))).map(e -> e.getString("event")).toList();
@@ -133,7 +122,7 @@ class RoomEventsIT {
     assertTrue(b.send("strict-1", "all fine").getBoolean("ok"));
 
     Files.writeString(words, "badword\nfreshword\n");
-    cluster.until(() -> {
+    Await.until(() -> {
       JsonObject r = b.send("strict-1", "freshword!");
       return !r.getBoolean("ok");
     }, Duration.ofSeconds(10), "the rewritten word file is in force without a restart");

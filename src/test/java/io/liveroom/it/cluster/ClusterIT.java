@@ -1,12 +1,15 @@
-package io.liveroom;
+package io.liveroom.it.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.liveroom.Node;
 import io.liveroom.shard.Ownership;
+import io.liveroom.testing.Await;
 import io.liveroom.testing.Http;
+import io.liveroom.testing.RedisAndCluster;
 import io.liveroom.testing.RedisServer;
 import io.liveroom.testing.TestCluster;
 import io.micrometer.core.instrument.Counter;
@@ -18,7 +21,6 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -27,24 +29,15 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /** Three real nodes (three Hazelcast members in this JVM) over one real redis-server. */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@RedisAndCluster(nodes = 3, started = 3)
 class ClusterIT {
   private static RedisServer redis;
   private static TestCluster cluster;
 
   @BeforeAll
-  static void up() throws Exception {
-    redis = RedisServer.started();
-    cluster = new TestCluster(redis, 3).startAll(3);
-  }
-
-  @AfterAll
-  static void down() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
-    if (redis != null) {
-      redis.close();
-    }
+  static void up(RedisServer r, TestCluster c) throws Exception {
+    redis = r;
+    cluster = c;
   }
 
   private static JsonObject room(String id, String title) {
@@ -176,7 +169,7 @@ class ClusterIT {
     for (int i = 0; i < 30; i++) {
       assertEquals(200, cluster.http(survivor).get("/api/v1/rooms/owner-check-" + i).status());
     }
-    cluster.until(() -> cluster.http(survivor).get("/api/v1/stats").json().getJsonObject("cluster")
+    Await.until(() -> cluster.http(survivor).get("/api/v1/stats").json().getJsonObject("cluster")
         .getInteger("members") == 2, Duration.ofSeconds(10), "the cluster has 2 members");
   }
 

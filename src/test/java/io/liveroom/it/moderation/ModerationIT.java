@@ -1,12 +1,13 @@
-package io.liveroom;
+package io.liveroom.it.moderation;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.liveroom.testing.Await;
 import io.liveroom.testing.Http;
-import io.liveroom.testing.RedisServer;
+import io.liveroom.testing.RedisAndCluster;
 import io.liveroom.testing.RtClient;
 import io.liveroom.testing.TestCluster;
 import io.vertx.core.json.JsonArray;
@@ -18,21 +19,19 @@ import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Moderation on a real two-node cluster: every action, its enforcement on every node, audit, demotion. */
+@RedisAndCluster(nodes = 2)
 class ModerationIT {
   private static final String ROOM = "mod-1";
-  private static RedisServer redis;
   private static TestCluster cluster;
   private static JWTAuth jwt;
 
   @BeforeAll
-  static void up() throws Exception {
-    redis = RedisServer.started();
-    cluster = new TestCluster(redis, 2);
+  static void up(TestCluster c) throws Exception {
+    cluster = c;
     JsonObject cfg = new JsonObject()
         .put("rt", new JsonObject().put("sendRatePerSec", 1000).put("sendBurst", 1000))
         .put("sweeper", new JsonObject().put("idleAfterMs", 500).put("intervalMs", 100));
@@ -43,16 +42,6 @@ class ModerationIT {
         .addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(TestCluster.JWT_SECRET)));
     assertEquals(201, cluster.http(0).post("/api/v1/rooms", new JsonObject().put("id", ROOM).put("title", "moderated")
         .put("ownerId", "host-m")).status());
-  }
-
-  @AfterAll
-  static void down() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
-    if (redis != null) {
-      redis.close();
-    }
   }
 
   private static RtClient client(int node, String user, JsonObject rooms) {
@@ -189,7 +178,7 @@ class ModerationIT {
     for (RtClient c : List.of(host, mod, v1, v2)) {
       c.close();
     }
-    cluster.until(() -> !cluster.http(0).get("/api/v1/rooms?limit=200").json().getJsonArray("rooms").stream()
+    Await.until(() -> !cluster.http(0).get("/api/v1/rooms?limit=200").json().getJsonArray("rooms").stream()
         .map(o -> (JsonObject) o).filter(o -> o.getString("id").equals(ROOM)).findFirst().orElseThrow()
         .getBoolean("hot"), Duration.ofSeconds(15), "the room is demoted");
     RtClient back = client(1, "viewer-2", null);
@@ -218,7 +207,7 @@ class ModerationIT {
     assertTrue(v.send(room, "no progress, not archived").getBoolean("ok"));
     Http api = cluster.http(0);
     long ds = deleteSeq;
-    cluster.until(() -> api.get("/api/v1/rooms/" + room + "/replay").json().getJsonArray("items").size() == 6,
+    Await.until(() -> api.get("/api/v1/rooms/" + room + "/replay").json().getJsonArray("items").size() == 6,
         Duration.ofSeconds(5), "the archive has the six items with a progress");
     JsonArray window = api.get("/api/v1/rooms/" + room + "/replay?fromMs=2000&toMs=7000").json().getJsonArray("items");
     List<Long> got = new ArrayList<>();

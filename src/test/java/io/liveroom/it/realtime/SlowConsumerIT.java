@@ -1,43 +1,32 @@
-package io.liveroom;
+package io.liveroom.it.realtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.liveroom.testing.RedisServer;
+import io.liveroom.testing.Await;
+import io.liveroom.testing.RedisAndCluster;
 import io.liveroom.testing.RtClient;
 import io.liveroom.testing.TestCluster;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** A client that stops reading misses priority-0 items, then is cut off; the others keep receiving. */
+@RedisAndCluster(nodes = 1)
 class SlowConsumerIT {
-  private static RedisServer redis;
   private static TestCluster cluster;
 
   @BeforeAll
-  static void up() throws Exception {
-    redis = RedisServer.started();
-    cluster = new TestCluster(redis, 1);
+  static void up(TestCluster c) throws Exception {
+    cluster = c;
     cluster.start(0, new JsonObject().put("rt", new JsonObject()
         .put("sendRatePerSec", 100_000).put("sendBurst", 100_000)
         .put("roomMessagesPerSec", 1_000_000).put("roomMessagesBurst", 1_000_000)
         .put("writeQueueMaxBytes", 1024).put("slowConsumerMs", 300)));
-  }
-
-  @AfterAll
-  static void down() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
-    if (redis != null) {
-      redis.close();
-    }
   }
 
   private static RtClient member(int node, String user, String room) {
@@ -66,7 +55,7 @@ class SlowConsumerIT {
     for (int i = 0; i < n && System.nanoTime() < deadline; i++) {
       sender.fire(cmd);
       if (i % 500 == 499) {
-        cluster.client().timer(20).await();
+        Await.pace(Duration.ofMillis(20)); // bursts of 500 sends, then a look at the cut counter
         cut = cluster.node(0).services().metrics().registry().find("liveroom.connections.rejected")
             .tag("reason", "slow_consumer").counter();
         if (cut != null && cut.count() >= 1) {
@@ -74,7 +63,7 @@ class SlowConsumerIT {
         }
       }
     }
-    cluster.until(() -> {
+    Await.until(() -> {
       Counter c = cluster.node(0).services().metrics().registry().find("liveroom.connections.rejected")
           .tag("reason", "slow_consumer").counter();
       return c != null && c.count() >= 1;
@@ -83,7 +72,7 @@ class SlowConsumerIT {
     assertFalse(healthy.isClosed());
     healthy.drainPushes();
     JsonObject after = new JsonObject().put("op", "send").put("room", "slow-1").put("body", new JsonObject().put("text", "still here?"));
-    cluster.until(() -> {
+    Await.until(() -> {
       sender.fire(after);
       try {
         JsonObject p = healthy.awaitPush(x -> "danmaku".equals(x.getString("push"))
@@ -117,10 +106,10 @@ class SlowConsumerIT {
     for (int i = 0; i < 60_000 && cuts() == before; i++) {
       sender.fire(cmd);
       if (i % 500 == 499) {
-        cluster.client().timer(20).await();
+        Await.pace(Duration.ofMillis(20)); // bursts of 500 sends
       }
     }
-    cluster.until(() -> cuts() > before, Duration.ofSeconds(20), "the framed slow consumer is cut off");
+    Await.until(() -> cuts() > before, Duration.ofSeconds(20), "the framed slow consumer is cut off");
     assertEquals(before + 1, cuts(), 0.0, "one cut per connection, however many frames it missed");
     assertFalse(healthy.isClosed());
     sender.close();

@@ -1,4 +1,4 @@
-package io.liveroom;
+package io.liveroom.it.realtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,9 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.liveroom.testing.Await;
 import io.liveroom.testing.LogCapture;
 import io.liveroom.testing.RawWebSocket;
-import io.liveroom.testing.RedisServer;
+import io.liveroom.testing.RedisAndCluster;
 import io.liveroom.testing.TestCluster;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
@@ -25,6 +26,7 @@ import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -47,21 +49,20 @@ import org.junit.jupiter.api.Test;
  * differs from the reference (or liveroom does, on purpose), the test asserts what it does and
  * says so in a comment. Every test also checks that nothing reached the server log as an ERROR.
  */
+@RedisAndCluster(nodes = 1)
 class SockJsProtocolIT {
   private static final long HEARTBEAT_MS = 1000;
   private static final long IDLE_TIMEOUT_MS = 4000;
   private static final String PING = "{\"id\":1,\"op\":\"ping\"}";
 
-  private static RedisServer redis;
   private static TestCluster cluster;
   private static HttpClient client;
   private static int port;
   private static LogCapture logs;
 
   @BeforeAll
-  static void up() throws Exception {
-    redis = RedisServer.started();
-    cluster = new TestCluster(redis, 1);
+  static void up(TestCluster c) throws Exception {
+    cluster = c;
     cluster.start(0, new JsonObject().put("rt", new JsonObject()
         .put("heartbeatMs", HEARTBEAT_MS).put("idleTimeoutMs", IDLE_TIMEOUT_MS)
         .put("ipConnectRatePerSec", 10_000).put("ipConnectBurst", 10_000)));
@@ -79,12 +80,6 @@ class SockJsProtocolIT {
     if (client != null) {
       client.close().await(10, TimeUnit.SECONDS);
     }
-    if (cluster != null) {
-      cluster.close();
-    }
-    if (redis != null) {
-      redis.close();
-    }
   }
 
   @BeforeEach
@@ -94,7 +89,8 @@ class SockJsProtocolIT {
 
   @AfterEach
   void nothingWasLoggedAsAnError() throws Exception {
-    cluster.client().timer(100).await(5, TimeUnit.SECONDS);
+    Await.quietPeriod(Duration.ofMillis(100), "no ERROR in the server log (one logged after the test's last answer "
+        + "shows by then)", () -> logs.errors().isEmpty());
     assertEquals("", logs.describeErrors(), "no ERROR in the server log");
   }
 
@@ -539,15 +535,9 @@ class SockJsProtocolIT {
     }
     // The reference expects c[1002,"Connection interrupted"] for the interrupted session; vertx-web
     // removes a session whose receiving request was aborted, so the same id opens a new session.
-    String next = "";
-    long deadline = System.currentTimeMillis() + 5000;
-    while (!next.equals("o\n") && System.currentTimeMillis() < deadline) {
-      next = http(HttpMethod.POST, base + "/xhr", null, null).body();
-      if (!next.equals("o\n")) {
-        cluster.client().timer(50).await(5, TimeUnit.SECONDS);
-      }
-    }
-    assertEquals("o\n", next);
+    String[] next = {""};
+    Await.until(() -> (next[0] = http(HttpMethod.POST, base + "/xhr", null, null).body()).equals("o\n"),
+        Duration.ofSeconds(5), () -> "the aborted session's id opens a new session (last answer: " + next[0] + ")");
   }
 
   // --- WebSockets -------------------------------------------------------------------------
@@ -635,7 +625,7 @@ class SockJsProtocolIT {
             assertEquals("13", ws.handshake().header("Sec-WebSocket-Version"));
           }
         }
-        cluster.client().timer(50).await(5, TimeUnit.SECONDS);
+        Await.quietPeriod(Duration.ofMillis(50), "an ERROR logged after the refused upgrade shows by then");
         if (!logs.errors().isEmpty()) {
           logged.add(path + " " + h + " -> " + logs.describeErrors());
         }

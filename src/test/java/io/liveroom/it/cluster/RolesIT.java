@@ -1,42 +1,31 @@
-package io.liveroom;
+package io.liveroom.it.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.liveroom.Node;
 import io.liveroom.testing.Http;
-import io.liveroom.testing.RedisServer;
+import io.liveroom.testing.RedisAndCluster;
 import io.liveroom.testing.TestCluster;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** A shard-only node and an edge-only node (a Hazelcast lite member) make one working cluster. */
+@RedisAndCluster(nodes = 2)
 class RolesIT {
-  private static RedisServer redis;
   private static TestCluster cluster;
   private static Node shardNode;
   private static Node edgeNode;
 
   @BeforeAll
-  static void up() throws Exception {
-    redis = RedisServer.started();
-    cluster = new TestCluster(redis, 2);
+  static void up(TestCluster c) throws Exception {
+    cluster = c;
     shardNode = cluster.start(0, new JsonObject().put("node", new JsonObject().put("roles", new JsonArray().add("shard").add("sweeper"))));
     edgeNode = cluster.start(1, new JsonObject().put("node", new JsonObject().put("roles", new JsonArray().add("edge"))));
     cluster.awaitClusterSafe();
-  }
-
-  @AfterAll
-  static void down() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
-    if (redis != null) {
-      redis.close();
-    }
   }
 
   @Test

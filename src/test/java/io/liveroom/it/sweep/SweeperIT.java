@@ -1,46 +1,38 @@
-package io.liveroom;
+package io.liveroom.it.sweep;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.liveroom.testing.Await;
 import io.liveroom.testing.Http;
+import io.liveroom.testing.RedisAndCluster;
 import io.liveroom.testing.RedisServer;
 import io.liveroom.testing.RtClient;
 import io.liveroom.testing.TestCluster;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Idle rooms leave memory and come back intact on first use. */
+@RedisAndCluster(nodes = 1)
 class SweeperIT {
   private static RedisServer redis;
   private static TestCluster cluster;
   private static io.vertx.ext.auth.jwt.JWTAuth jwt;
 
   @BeforeAll
-  static void up() throws Exception {
-    redis = RedisServer.started();
-    cluster = new TestCluster(redis, 1);
+  static void up(RedisServer r, TestCluster c) throws Exception {
+    redis = r;
+    cluster = c;
     // batches of 5: every cycle takes several batches per shard instance
     cluster.start(0, new JsonObject().put("sweeper", new JsonObject().put("idleAfterMs", 400).put("intervalMs", 100)
         .put("batchSize", 5))
         .put("rt", new JsonObject().put("sendRatePerSec", 1000).put("sendBurst", 1000).put("presenceRefreshMs", 200)));
     jwt = io.vertx.ext.auth.jwt.JWTAuth.create(cluster.client(), new io.vertx.ext.auth.jwt.JWTAuthOptions()
         .addPubSecKey(new io.vertx.ext.auth.PubSecKeyOptions().setAlgorithm("HS256").setBuffer(TestCluster.JWT_SECRET)));
-  }
-
-  @AfterAll
-  static void down() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
-    if (redis != null) {
-      redis.close();
-    }
   }
 
   private static JsonObject listed(String id) {
@@ -56,7 +48,7 @@ class SweeperIT {
     assertEquals(200, api.patch("/api/v1/rooms/idle-1", new JsonObject().put("state", "live").put("slowModeSec", 3)).status());
     assertTrue(listed("idle-1").getBoolean("hot"));
 
-    cluster.until(() -> !listed("idle-1").getBoolean("hot"), Duration.ofSeconds(10), "idle-1 is demoted");
+    Await.until(() -> !listed("idle-1").getBoolean("hot"), Duration.ofSeconds(10), "idle-1 is demoted");
     Counter demoted = cluster.node(0).services().metrics().registry().find("liveroom.rooms.dropped")
         .tag("reason", "demoted").counter();
     assertTrue(demoted != null && demoted.count() >= 1);
@@ -74,12 +66,9 @@ class SweeperIT {
     Http api = cluster.http(0);
     assertEquals(201, api.post("/api/v1/rooms", new JsonObject().put("id", "busy-1").put("title", "busy")
         .put("ownerId", "host-1")).status());
-    long until = System.nanoTime() + Duration.ofMillis(1500).toNanos();
-    while (System.nanoTime() < until) {
-      assertEquals(200, api.get("/api/v1/rooms/busy-1").status());
-      cluster.client().timer(100).await();
-      assertTrue(listed("busy-1").getBoolean("hot"), "a room used every 100 ms must not be demoted");
-    }
+    // 1.5 s is well past idleAfterMs (400 ms) and many sweeps (every 100 ms)
+    Await.quietPeriod(Duration.ofMillis(1500), "busy-1, read at every check, stays hot (is not demoted)",
+        () -> api.get("/api/v1/rooms/busy-1").status() == 200 && listed("busy-1").getBoolean("hot"));
     assertFalse(cluster.running().isEmpty());
   }
 
@@ -113,7 +102,7 @@ class SweeperIT {
         new JsonObject().put("action", "ban").put("user", "troll")).status());
     assertEquals(200, api.post("/api/v1/rooms/hist-1/moderation",
         new JsonObject().put("action", "mute").put("user", "talker")).status());
-    cluster.until(() -> !listed("hist-1").getBoolean("hot"), Duration.ofSeconds(10), "hist-1 is demoted");
+    Await.until(() -> !listed("hist-1").getBoolean("hot"), Duration.ofSeconds(10), "hist-1 is demoted");
     RtClient troll = RtClient.connect(cluster.client(), cluster.node(0).httpPort());
     assertTrue(troll.hello(jwt.generateToken(new JsonObject().put("sub", "troll"),
         new io.vertx.ext.auth.JWTOptions().setExpiresInSeconds(300))).getBoolean("ok"));
@@ -140,10 +129,11 @@ class SweeperIT {
         .put("ownerId", "host-1")).status());
     redis.stop();
     try {
-      cluster.until(() -> !cluster.node(0).services().health().redisUp(), Duration.ofSeconds(5), "Redis seen down");
+      Await.until(() -> !cluster.node(0).services().health().redisUp(), Duration.ofSeconds(5), "Redis seen down");
       long hotBefore = cluster.node(0).services().metrics().roomsHot();
-      cluster.client().timer(1500).await(); // well past idleAfterMs, many sweeps
-      assertEquals(hotBefore, cluster.node(0).services().metrics().roomsHot(), "nothing left memory");
+      // 1.5 s is well past idleAfterMs (400 ms) and many sweeps (every 100 ms)
+      Await.quietPeriod(Duration.ofMillis(1500), "no hot room leaves memory while Redis is down (" + hotBefore + " hot)",
+          () -> cluster.node(0).services().metrics().roomsHot() == hotBefore);
       Http.Reply r = api.get("/api/v1/rooms/keep-1");
       assertEquals(200, r.status(), "the hot room still answers: " + r);
     } finally {
@@ -156,7 +146,7 @@ class SweeperIT {
     Http api = cluster.http(0);
     assertEquals(201, api.post("/api/v1/rooms", new JsonObject().put("id", "herd-1").put("title", "herd")
         .put("ownerId", "host-1")).status());
-    cluster.until(() -> !listed("herd-1").getBoolean("hot"), Duration.ofSeconds(10), "herd-1 is demoted");
+    Await.until(() -> !listed("herd-1").getBoolean("hot"), Duration.ofSeconds(10), "herd-1 is demoted");
     double before = hydrations();
     io.vertx.ext.web.client.WebClient web = io.vertx.ext.web.client.WebClient.create(cluster.client());
     java.util.List<io.vertx.core.Future<?>> gets = new java.util.ArrayList<>();
@@ -185,7 +175,7 @@ class SweeperIT {
         sent++;
       }
       c.close();
-      cluster.until(() -> !listed("churn-1").getBoolean("hot"), Duration.ofSeconds(10), "churn-1 is demoted again");
+      Await.until(() -> !listed("churn-1").getBoolean("hot"), Duration.ofSeconds(10), "churn-1 is demoted again");
     }
     RtClient reader = member("reader", "churn-1");
     io.vertx.core.json.JsonArray history = reader.join("churn-1").getJsonArray("history");
@@ -204,7 +194,7 @@ class SweeperIT {
     RtClient leaver = member("leaver", "empty-1");
     RtClient stayer = member("stayer", "busy-2");
     leaver.close();
-    cluster.until(() -> "ended".equals(api.get("/api/v1/rooms/empty-1").json().getString("state")),
+    Await.until(() -> "ended".equals(api.get("/api/v1/rooms/empty-1").json().getString("state")),
         Duration.ofSeconds(10), "the empty live room ended");
     JsonObject busy = api.get("/api/v1/rooms/busy-2").json();
     assertEquals("live", busy.getString("state"), "a room with a member stays live");

@@ -1,4 +1,4 @@
-package io.liveroom;
+package io.liveroom.it.rest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -6,8 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.liveroom.testing.Await;
 import io.liveroom.testing.Http;
-import io.liveroom.testing.RedisServer;
+import io.liveroom.testing.RedisAndCluster;
 import io.liveroom.testing.TestCluster;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -15,31 +16,19 @@ import io.vertx.ext.auth.JWTOptions;
 import io.vertx.ext.auth.PubSecKeyOptions;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The HTTP API of one node: auth, validation, the error table, lifecycle, health and metrics. */
+@RedisAndCluster(nodes = 1, started = 1)
 class ApiIT {
-  private static RedisServer redis;
   private static TestCluster cluster;
   private static Http api;
 
   @BeforeAll
-  static void up() throws Exception {
-    redis = RedisServer.started();
-    cluster = new TestCluster(redis, 1).startAll(1);
+  static void up(TestCluster c) throws Exception {
+    cluster = c;
     api = cluster.http(0);
-  }
-
-  @AfterAll
-  static void down() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
-    if (redis != null) {
-      redis.close();
-    }
   }
 
   private static String jwt(JsonObject claims, String secret) {
@@ -167,7 +156,7 @@ class ApiIT {
 
   @Test
   void healthAndMetricsAreServedWithoutAuth() throws Exception {
-    cluster.until(() -> api.withToken(null).get("/health/ready").status() == 200, java.time.Duration.ofSeconds(10), "ready");
+    Await.until(() -> api.withToken(null).get("/health/ready").status() == 200, java.time.Duration.ofSeconds(10), "ready");
     JsonObject ready = api.withToken(null).get("/health/ready").json();
     assertEquals("UP", ready.getString("status"));
     assertEquals(200, api.withToken(null).get("/health/live").status());

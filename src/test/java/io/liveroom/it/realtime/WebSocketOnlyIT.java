@@ -1,17 +1,19 @@
-package io.liveroom;
+package io.liveroom.it.realtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.liveroom.testing.Await;
 import io.liveroom.testing.Http;
 import io.liveroom.testing.LogCapture;
-import io.liveroom.testing.RedisServer;
+import io.liveroom.testing.RedisAndCluster;
 import io.liveroom.testing.RtClient;
 import io.liveroom.testing.TestCluster;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -22,15 +24,14 @@ import org.junit.jupiter.api.Test;
  * REST API, the raw WebSocket with its encode-once fan-out, and SockJS's framed WebSocket work, and
  * nothing is logged as an error.
  */
+@RedisAndCluster(nodes = 1)
 class WebSocketOnlyIT {
-  private static RedisServer redis;
   private static TestCluster cluster;
   private static LogCapture logs;
 
   @BeforeAll
-  static void up() throws Exception {
-    redis = RedisServer.started();
-    cluster = new TestCluster(redis, 1);
+  static void up(TestCluster c) throws Exception {
+    cluster = c;
     cluster.start(0, new JsonObject().put("rt", new JsonObject().put("transports", new JsonArray().add("websocket"))));
     logs = LogCapture.attach();
   }
@@ -39,12 +40,6 @@ class WebSocketOnlyIT {
   static void down() throws Exception {
     if (logs != null) {
       logs.close();
-    }
-    if (cluster != null) {
-      cluster.close();
-    }
-    if (redis != null) {
-      redis.close();
     }
   }
 
@@ -82,7 +77,8 @@ class WebSocketOnlyIT {
     try (RtClient framed = RtClient.connectFramed(cluster.client(), cluster.node(0).httpPort(), 1 << 16)) {
       assertTrue(framed.hello(cluster.token("carol")).getBoolean("ok"), "SockJS's framed WebSocket");
     }
-    cluster.client().timer(200).await();
+    Await.quietPeriod(Duration.ofMillis(200), "no ERROR in the server log after the sockets closed",
+        () -> logs.errors().isEmpty());
     assertEquals("", logs.describeErrors(), "no ERROR in the server log");
   }
 }

@@ -1,4 +1,4 @@
-package io.liveroom;
+package io.liveroom.it.vod;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.liveroom.testing.RedisServer;
+import io.liveroom.testing.RedisAndCluster;
 import io.liveroom.testing.TestCluster;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -37,6 +37,7 @@ import org.junit.jupiter.api.Test;
  * ranges, validators, many clients seeking at once, and paths that try to leave the folder.
  * A second node with the default (empty) folder shows /vod switched off.
  */
+@RedisAndCluster(nodes = 2)
 class VodIT {
   private static final int REC_SIZE = 300_000;
   private static final String SECRET = "hidden-file-contents-6f1c";
@@ -46,7 +47,6 @@ class VodIT {
   private static Path folder;
   private static byte[] rec;
   private static byte[] seg;
-  private static RedisServer redis;
   private static TestCluster cluster;
   private static HttpClientAgent http;
   private static int port;
@@ -69,7 +69,7 @@ class VodIT {
   }
 
   @BeforeAll
-  static void up() throws Exception {
+  static void up(TestCluster c) throws Exception {
     tmp = Files.createTempDirectory("liveroom-vod-");
     folder = Files.createDirectories(tmp.resolve("recordings"));
     rec = bytes(REC_SIZE, 1);
@@ -85,8 +85,7 @@ class VodIT {
     Files.createSymbolicLink(folder.resolve("latest.mp4"), Path.of("rec-1.mp4"));
     Files.createSymbolicLink(folder.resolve("public.mp4"), Path.of(".secret"));
 
-    redis = RedisServer.started();
-    cluster = new TestCluster(redis, 2);
+    cluster = c;
     port = cluster.start(0, new JsonObject().put("vod", new JsonObject()
         .put("folder", folder.toString()).put("maxAgeSeconds", 600))).httpPort();
     disabledPort = cluster.start(1).httpPort();
@@ -98,12 +97,6 @@ class VodIT {
   static void down() throws Exception {
     if (http != null) {
       http.close().await(10, TimeUnit.SECONDS);
-    }
-    if (cluster != null) {
-      cluster.close();
-    }
-    if (redis != null) {
-      redis.close();
     }
     if (tmp != null) {
       try (Stream<Path> files = Files.walk(tmp)) {

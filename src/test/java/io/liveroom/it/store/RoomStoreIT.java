@@ -1,4 +1,4 @@
-package io.liveroom;
+package io.liveroom.it.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -17,15 +17,17 @@ import io.liveroom.store.ModerationStore;
 import io.liveroom.store.RoomIndex;
 import io.liveroom.store.RoomKeys;
 import io.liveroom.store.RoomStore;
+import io.liveroom.testing.Await;
+import io.liveroom.testing.RedisAndCluster;
 import io.liveroom.testing.RedisServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -33,6 +35,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The Redis store against a real redis-server: epochs, the fence, the index, history and moderation. */
 @ExtendWith(VertxExtension.class)
+@RedisAndCluster(nodes = 0)
 class RoomStoreIT {
   private static final long DAY = 86_400_000;
   private static RedisServer redis;
@@ -40,13 +43,8 @@ class RoomStoreIT {
   private RoomIndex index;
 
   @BeforeAll
-  static void up() throws Exception {
-    redis = RedisServer.started();
-  }
-
-  @AfterAll
-  static void down() throws Exception {
-    redis.close();
+  static void up(RedisServer r) {
+    redis = r;
   }
 
   @BeforeEach
@@ -168,15 +166,12 @@ class RoomStoreIT {
     long hTtl = raw.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.PTTL).arg("lr:h:ret-1")).await().toLong();
     assertTrue(hTtl > 0 && hTtl <= 300, "history TTL " + hTtl);
     assertTrue(index.page(RoomState.ENDED, null, 100).await().ids().contains("ret-1"));
-    vertx.timer(600).await();
-    assertNull(store.hydrate("ret-1").await(), "expired");
+    Await.until(() -> store.hydrate("ret-1").await() == null, Duration.ofSeconds(5),
+        "ret-1 expired after its retention (300 ms)");
     assertTrue(index.readAll(List.of("ret-1")).await().isEmpty());
     // the listing that found it gone removed it from the index, shortly after
-    long deadline = System.nanoTime() + 5_000_000_000L;
-    while (index.page(RoomState.ENDED, null, 100).await().ids().contains("ret-1") && System.nanoTime() < deadline) {
-      vertx.timer(50).await();
-    }
-    assertFalse(index.page(RoomState.ENDED, null, 100).await().ids().contains("ret-1"));
+    Await.until(() -> !index.page(RoomState.ENDED, null, 100).await().ids().contains("ret-1"), Duration.ofSeconds(5),
+        "the ended-rooms index no longer lists ret-1");
     assertFalse(index.page(null, null, 1000).await().ids().contains("ret-1"));
     raw.close();
   }
