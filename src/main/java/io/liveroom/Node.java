@@ -1,5 +1,7 @@
 package io.liveroom;
 
+import io.liveroom.node.NodeHealth;
+import io.liveroom.node.NodeServices;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.partition.MigrationListener;
 import com.hazelcast.partition.MigrationState;
@@ -14,8 +16,8 @@ import io.liveroom.metrics.NodeMetrics;
 import io.liveroom.protocol.Codecs;
 import io.liveroom.protocol.ShardControl;
 import io.liveroom.room.RoomRules;
-import io.liveroom.shard.Addresses;
-import io.liveroom.shard.Ownership;
+import io.liveroom.protocol.Addresses;
+import io.liveroom.cluster.Ownership;
 import io.liveroom.shard.ShardVerticle;
 import io.liveroom.store.RoomStore;
 import io.liveroom.sweep.SweeperVerticle;
@@ -121,7 +123,7 @@ public final class Node {
     Future<Void> words = services.words().start().recover(e -> Future.failedFuture(
         "filter.wordsFile: cannot load " + config.filter().wordsFile() + ": " + e.getMessage()));
     Future<Void> webhooks = words.compose(w -> config.webhooks().enabled()
-        ? vertx.deployVerticle(new WebhookVerticle(services)).onSuccess(webhookDeployments::add).mapEmpty()
+        ? vertx.deployVerticle(new WebhookVerticle(config.webhooks(), services.metrics())).onSuccess(webhookDeployments::add).mapEmpty()
         : Future.succeededFuture());
     Future<Void> ready = webhooks.compose(v -> config.node().has(Role.SHARD)
         ? awaitPartitionTable() : Future.<Void>succeededFuture());

@@ -1,10 +1,10 @@
 package io.liveroom.edge;
 
-import io.liveroom.NodeServices;
+import io.liveroom.node.NodeServices;
 import io.liveroom.config.LiveroomConfig;
 import io.liveroom.edge.internals.WebSocketPipeline;
-import io.liveroom.protocol.ErrorCode;
-import io.liveroom.protocol.LiveroomException;
+import io.liveroom.error.ErrorCode;
+import io.liveroom.error.LiveroomException;
 import io.liveroom.shard.ShardClient;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;

@@ -1,7 +1,7 @@
 package io.liveroom.edge;
 
-import io.liveroom.NodeServices;
-import io.liveroom.shard.Ownership;
+import io.liveroom.node.NodeServices;
+import io.liveroom.cluster.Ownership;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;

@@ -1,6 +1,6 @@
 package io.liveroom.edge;
 
-import io.liveroom.protocol.LiveroomException;
+import io.liveroom.error.LiveroomException;
 import io.liveroom.room.RoomRules;
 import io.vertx.core.json.JsonObject;
 

@@ -1,6 +1,6 @@
 package io.liveroom.edge;
 
-import io.liveroom.NodeServices;
+import io.liveroom.node.NodeServices;
 import io.liveroom.protocol.DanmakuInput;
 import io.liveroom.protocol.ShardCommand;
 import io.liveroom.protocol.ShardControl.NotOwned;
@@ -9,7 +9,7 @@ import io.liveroom.protocol.ShardReply.HistoryReply;
 import io.liveroom.protocol.ShardReply.JoinReply;
 import io.liveroom.protocol.ShardReply.Position;
 import io.liveroom.room.Member;
-import io.liveroom.shard.Addresses;
+import io.liveroom.protocol.Addresses;
 import io.liveroom.shard.ShardClient;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

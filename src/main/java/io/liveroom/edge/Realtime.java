@@ -1,11 +1,11 @@
 package io.liveroom.edge;
 
-import io.liveroom.NodeServices;
+import io.liveroom.node.NodeServices;
 import io.liveroom.config.LiveroomConfig;
 import io.liveroom.edge.internals.SockJsSessions;
 import io.liveroom.limit.TokenBucket;
 import io.liveroom.protocol.Bundle;
-import io.liveroom.shard.Addresses;
+import io.liveroom.protocol.Addresses;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;

@@ -1,9 +1,9 @@
 package io.liveroom.edge;
 
-import io.liveroom.NodeServices;
+import io.liveroom.node.NodeServices;
 import io.liveroom.protocol.DanmakuInput;
-import io.liveroom.protocol.ErrorCode;
-import io.liveroom.protocol.LiveroomException;
+import io.liveroom.error.ErrorCode;
+import io.liveroom.error.LiveroomException;
 import io.liveroom.protocol.ShardCommand;
 import io.liveroom.protocol.Pushes;
 import io.liveroom.protocol.RoomView;
@@ -12,7 +12,7 @@ import io.liveroom.room.RoomData;
 import io.liveroom.room.RoomFields;
 import io.liveroom.room.RoomRules;
 import io.liveroom.room.RoomState;
-import io.liveroom.shard.Addresses;
+import io.liveroom.protocol.Addresses;
 import io.liveroom.shard.ShardClient;
 import io.liveroom.store.HistoryStore;
 import io.liveroom.store.ModerationStore;

@@ -1,13 +1,13 @@
 package io.liveroom.edge;
 
-import io.liveroom.NodeServices;
+import io.liveroom.node.NodeServices;
 import io.liveroom.config.LiveroomConfig;
 import io.liveroom.limit.TokenBucket;
 import io.liveroom.protocol.DanmakuInput;
-import io.liveroom.protocol.ErrorCode;
-import io.liveroom.protocol.LiveroomException;
+import io.liveroom.error.ErrorCode;
+import io.liveroom.error.LiveroomException;
 import io.liveroom.protocol.Pushes;
-import io.liveroom.protocol.RandomIds;
+import io.liveroom.room.RandomIds;
 import io.liveroom.protocol.ShardReply.JoinReply;
 import io.liveroom.protocol.ShardReply.Position;
 import io.liveroom.room.RoomRules;

@@ -1,8 +1,8 @@
 package io.liveroom.edge;
 
 import io.liveroom.config.LiveroomConfig;
-import io.liveroom.protocol.ErrorCode;
-import io.liveroom.protocol.LiveroomException;
+import io.liveroom.error.ErrorCode;
+import io.liveroom.error.LiveroomException;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;

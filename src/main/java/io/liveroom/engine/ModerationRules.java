@@ -1,7 +1,7 @@
 package io.liveroom.engine;
 
-import io.liveroom.protocol.ErrorCode;
-import io.liveroom.protocol.LiveroomException;
+import io.liveroom.error.ErrorCode;
+import io.liveroom.error.LiveroomException;
 import io.liveroom.room.Danmaku;
 import io.liveroom.room.Member;
 import io.liveroom.room.Room;

@@ -1,8 +1,8 @@
 package io.liveroom.engine;
 
 import io.liveroom.filter.WordFilter;
-import io.liveroom.protocol.ErrorCode;
-import io.liveroom.protocol.LiveroomException;
+import io.liveroom.error.ErrorCode;
+import io.liveroom.error.LiveroomException;
 import io.liveroom.protocol.Pushes;
 import io.liveroom.protocol.RoomView;
 import io.liveroom.protocol.ShardReply.HistoryReply;

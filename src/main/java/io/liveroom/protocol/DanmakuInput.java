@@ -1,5 +1,6 @@
 package io.liveroom.protocol;
 
+import io.liveroom.error.LiveroomException;
 import io.vertx.core.json.JsonObject;
 import java.util.Locale;
 import java.util.regex.Pattern;

@@ -1,5 +1,6 @@
 package io.liveroom.protocol;
 
+import io.liveroom.error.ErrorCode;
 import io.liveroom.protocol.Codecs.RecordCodec;
 import io.liveroom.protocol.ShardControl.Drop;
 import io.liveroom.protocol.ShardControl.NotOwned;

@@ -1,5 +1,7 @@
 package io.liveroom.protocol;
 
+import io.liveroom.error.LiveroomException;
+import io.liveroom.error.ErrorCode;
 import io.liveroom.room.Danmaku;
 import java.util.List;
 

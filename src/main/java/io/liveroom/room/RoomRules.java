@@ -1,8 +1,7 @@
 package io.liveroom.room;
 
-import io.liveroom.protocol.ErrorCode;
-import io.liveroom.protocol.LiveroomException;
-import io.liveroom.protocol.RandomIds;
+import io.liveroom.error.ErrorCode;
+import io.liveroom.error.LiveroomException;
 import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
 

@@ -1,5 +1,6 @@
 package io.liveroom.shard;
 
+import io.liveroom.protocol.Addresses;
 import io.liveroom.engine.Push;
 import io.liveroom.metrics.NodeMetrics;
 import io.liveroom.protocol.Bundle;

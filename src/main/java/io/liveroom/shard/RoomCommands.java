@@ -1,10 +1,11 @@
 package io.liveroom.shard;
 
-import io.liveroom.NodeServices;
+import io.liveroom.cluster.Ownership;
+import io.liveroom.node.NodeServices;
 import io.liveroom.engine.RoomEngine;
 import io.liveroom.engine.SendResult;
-import io.liveroom.protocol.ErrorCode;
-import io.liveroom.protocol.LiveroomException;
+import io.liveroom.error.ErrorCode;
+import io.liveroom.error.LiveroomException;
 import io.liveroom.protocol.RoomView;
 import io.liveroom.protocol.ShardCommand;
 import io.liveroom.protocol.ShardReply.HistoryReply;

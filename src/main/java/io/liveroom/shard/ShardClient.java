@@ -1,8 +1,9 @@
 package io.liveroom.shard;
 
-import io.liveroom.NodeServices;
-import io.liveroom.protocol.ErrorCode;
-import io.liveroom.protocol.LiveroomException;
+import io.liveroom.cluster.Ownership;
+import io.liveroom.node.NodeServices;
+import io.liveroom.error.ErrorCode;
+import io.liveroom.error.LiveroomException;
 import io.liveroom.protocol.ShardCommand;
 import io.liveroom.protocol.ShardReply;
 import io.vertx.core.Future;

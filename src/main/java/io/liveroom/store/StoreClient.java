@@ -1,7 +1,7 @@
 package io.liveroom.store;
 
 import io.liveroom.config.LiveroomConfig;
-import io.liveroom.protocol.LiveroomException;
+import io.liveroom.error.LiveroomException;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Context;

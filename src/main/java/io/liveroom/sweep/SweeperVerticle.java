@@ -1,8 +1,8 @@
 package io.liveroom.sweep;
 
-import io.liveroom.NodeServices;
+import io.liveroom.node.NodeServices;
 import io.liveroom.protocol.ShardControl;
-import io.liveroom.shard.Addresses;
+import io.liveroom.protocol.Addresses;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;

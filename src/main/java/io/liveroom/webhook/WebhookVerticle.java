@@ -1,6 +1,5 @@
 package io.liveroom.webhook;
 
-import io.liveroom.NodeServices;
 import io.liveroom.config.LiveroomConfig;
 import io.liveroom.metrics.NodeMetrics;
 import io.vertx.core.AsyncResult;
@@ -66,9 +65,9 @@ public final class WebhookVerticle extends VerticleBase {
   private long graceTimer = -1;
   private final Promise<Void> drained = Promise.promise();
 
-  public WebhookVerticle(NodeServices node) {
-    this.config = node.config().webhooks();
-    this.metrics = node.metrics();
+  public WebhookVerticle(LiveroomConfig.Webhooks config, NodeMetrics metrics) {
+    this.config = config;
+    this.metrics = metrics;
   }
 
   @Override

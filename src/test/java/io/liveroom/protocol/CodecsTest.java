@@ -1,5 +1,6 @@
 package io.liveroom.protocol;
 
+import io.liveroom.error.ErrorCode;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;

@@ -6,7 +6,7 @@ import io.liveroom.protocol.ShardCommand;
 import io.liveroom.protocol.ShardControl;
 import io.liveroom.protocol.RoomView;
 import io.liveroom.room.RoomFields;
-import io.liveroom.shard.Addresses;
+import io.liveroom.protocol.Addresses;
 import io.liveroom.shard.ShardClient;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

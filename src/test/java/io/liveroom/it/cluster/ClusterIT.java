@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.liveroom.Node;
-import io.liveroom.shard.Ownership;
+import io.liveroom.cluster.Ownership;
 import io.liveroom.testing.Await;
 import io.liveroom.testing.Http;
 import io.liveroom.testing.RedisAndCluster;

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.liveroom.config.ConfigLoader;
 import io.liveroom.config.LiveroomConfig;
-import io.liveroom.protocol.ErrorCode;
-import io.liveroom.protocol.LiveroomException;
+import io.liveroom.error.ErrorCode;
+import io.liveroom.error.LiveroomException;
 import io.liveroom.room.Danmaku;
 import io.liveroom.room.RoomData;
 import io.liveroom.room.RoomState;

@@ -1,4 +1,4 @@
-package io.liveroom.protocol;
+package io.liveroom.error;
 
 /**
  * The one error-code table of PROTOCOL.md, shared by the shard, the edge and the REST API, plus

@@ -1,4 +1,4 @@
-package io.liveroom.protocol;
+package io.liveroom.error;
 
 /**
  * A failure with a protocol error code, safe to show to a client: the message is ours, never a

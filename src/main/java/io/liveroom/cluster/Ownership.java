@@ -1,5 +1,6 @@
-package io.liveroom.shard;
+package io.liveroom.cluster;
 
+import io.liveroom.protocol.Addresses;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.partition.Partition;

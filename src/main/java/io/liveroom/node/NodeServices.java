@@ -1,4 +1,4 @@
-package io.liveroom;
+package io.liveroom.node;
 
 import com.hazelcast.core.HazelcastInstance;
 import io.liveroom.config.LiveroomConfig;
@@ -6,7 +6,7 @@ import io.liveroom.filter.SensitiveWords;
 import io.liveroom.limit.UserConnections;
 import io.liveroom.metrics.NodeMetrics;
 import io.liveroom.room.RoomRules;
-import io.liveroom.shard.Ownership;
+import io.liveroom.cluster.Ownership;
 import io.liveroom.store.RoomStore;
 import io.liveroom.webhook.Webhooks;
 

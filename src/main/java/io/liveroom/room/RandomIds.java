@@ -1,4 +1,4 @@
-package io.liveroom.protocol;
+package io.liveroom.room;
 
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;

@@ -1,4 +1,4 @@
-package io.liveroom.shard;
+package io.liveroom.protocol;
 
 /** Event-bus addresses, all in one place. */
 public final class Addresses {

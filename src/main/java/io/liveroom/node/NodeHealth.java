@@ -1,4 +1,4 @@
-package io.liveroom;
+package io.liveroom.node;
 
 import io.vertx.core.json.JsonObject;
 import java.util.function.Supplier;
@@ -22,24 +22,24 @@ public final class NodeHealth {
     return redisProblem == null;
   }
 
-  void cluster(String problem) {
+  public void cluster(String problem) {
     clusterProblem = problem;
   }
 
-  void redis(String problem) {
+  public void redis(String problem) {
     redisProblem = problem;
   }
 
-  void clusterSafe(boolean safe) {
+  public void clusterSafe(boolean safe) {
     clusterSafe = safe;
   }
 
   /** Why this node distrusts its partition table after a freeze (see {@code PauseGuard}), or null. */
-  void freeze(Supplier<String> problem) {
+  public void freeze(Supplier<String> problem) {
     freeze = problem;
   }
 
-  void stopping() {
+  public void stopping() {
     stopping = true;
   }
 
