@@ -24,6 +24,7 @@ cd "$ROOT"
 
 STATE="${DEV_STATE:-target/dev-cluster}"
 JAR="${DEV_JAR:-target/liveroom.jar}" # DEV_JAR: another build of the node (A/B runs of scripts/bench-ab.sh)
+NODE_MARK=$(basename "$JAR") # what a node's command line holds: its jar, whatever its file name
 HTTP_BASE=${DEV_HTTP_BASE:-8080}
 CLUSTER_BASE=${DEV_CLUSTER_BASE:-5701}
 READY_TIMEOUT=90
@@ -121,7 +122,7 @@ any_node_alive() {
   local f
   for f in "$STATE"/node-*.pid; do
     [[ -e $f ]] || continue
-    if pid_alive "$f" liveroom.jar; then
+    if pid_alive "$f" "$NODE_MARK"; then
       return 0
     fi
   done
@@ -276,7 +277,7 @@ start_node() {
   log_file=$(node_log "$i")
   hport=$(http_port "$i")
   cport=$(cluster_port "$i")
-  if pid_alive "$pid_file" liveroom.jar; then
+  if pid_alive "$pid_file" "$NODE_MARK"; then
     log "node-$i: already running (pid $(<"$pid_file"), http $hport), left as it is"
     return 0
   fi
@@ -314,7 +315,7 @@ wait_ready() {
     summary=''
     for i in "$@"; do
       pid_file=$(node_pid_file "$i")
-      if ! pid_alive "$pid_file" liveroom.jar; then
+      if ! pid_alive "$pid_file" "$NODE_MARK"; then
         log "node-$i exited during start-up; last lines of $(node_log "$i"):" >&2
         tail -n 40 "$(node_log "$i")" >&2 || true
         exit 1
@@ -401,14 +402,14 @@ await_stopped() {
   for ((i = 0; i < STOP_TIMEOUT * 2; i++)); do
     alive=0
     for f in "$@"; do
-      if pid_alive "$f" liveroom.jar; then alive=$((alive + 1)); fi
+      if pid_alive "$f" "$NODE_MARK"; then alive=$((alive + 1)); fi
     done
     ((alive == 0)) && break
     if ((i > 0 && i % 10 == 0)); then log "waiting for $alive node(s) to stop ($((i / 2)) s)"; fi
     sleep 0.5
   done
   for f in "$@"; do
-    if pid_alive "$f" liveroom.jar; then
+    if pid_alive "$f" "$NODE_MARK"; then
       pid=$(<"$f")
       log "$(basename "$f" .pid): still running after $STOP_TIMEOUT s, SIGKILL pid $pid"
       kill -KILL "$pid" 2>/dev/null || true
@@ -422,7 +423,7 @@ cmd_stop() {
   local -a files=() pids=()
   for f in "$STATE"/node-*.pid; do
     [[ -e $f ]] || continue
-    if pid_alive "$f" liveroom.jar; then
+    if pid_alive "$f" "$NODE_MARK"; then
       pid=$(<"$f")
       kill -TERM "$pid" 2>/dev/null || true
       log "$(basename "$f" .pid): SIGTERM sent to pid $pid"
@@ -466,7 +467,7 @@ cmd_status() {
   fi
   for ((i = 1; i <= n; i++)); do
     pid_file=$(node_pid_file "$i")
-    if pid_alive "$pid_file" liveroom.jar; then
+    if pid_alive "$pid_file" "$NODE_MARK"; then
       state="running (pid $(<"$pid_file"))"
     else
       state="not running"
@@ -547,14 +548,14 @@ cmd_kill_node() {
   local i pid_file pid k
   i=$(node_number "${1:-}")
   pid_file=$(node_pid_file "$i")
-  pid_alive "$pid_file" liveroom.jar || die "node-$i is not running"
+  pid_alive "$pid_file" "$NODE_MARK" || die "node-$i is not running"
   pid=$(<"$pid_file")
   kill -KILL "$pid" 2>/dev/null || true
   for ((k = 0; k < 50; k++)); do
-    pid_alive "$pid_file" liveroom.jar || break
+    pid_alive "$pid_file" "$NODE_MARK" || break
     sleep 0.1
   done
-  pid_alive "$pid_file" liveroom.jar && die "node-$i (pid $pid) is still there 5 s after SIGKILL"
+  pid_alive "$pid_file" "$NODE_MARK" && die "node-$i (pid $pid) is still there 5 s after SIGKILL"
   rm -f "$pid_file"
   log "node-$i: killed (SIGKILL, pid $pid); restart it with: scripts/dev-cluster.sh start-node $i"
 }
@@ -563,7 +564,7 @@ cmd_stop_node() {
   local i pid_file pid start=$SECONDS
   i=$(node_number "${1:-}")
   pid_file=$(node_pid_file "$i")
-  pid_alive "$pid_file" liveroom.jar || die "node-$i is not running"
+  pid_alive "$pid_file" "$NODE_MARK" || die "node-$i is not running"
   pid=$(<"$pid_file")
   kill -TERM "$pid" 2>/dev/null || true
   log "node-$i: SIGTERM sent to pid $pid"
