@@ -19,7 +19,20 @@ public sealed interface ShardCommand<R extends ShardReply> {
 
   /** The command's name for meters and logs: JOIN, SEND, CREATE... */
   default String op() {
-    return getClass().getSimpleName().toUpperCase(Locale.ROOT);
+    return Names.OP.get(getClass());
+  }
+
+  /** Each record's op name, computed once per class (it is asked for on every command). */
+  final class Names {
+    private static final ClassValue<String> OP = new ClassValue<>() {
+      @Override
+      protected String computeValue(Class<?> type) {
+        return type.getSimpleName().toUpperCase(Locale.ROOT);
+      }
+    };
+
+    private Names() {
+    }
   }
 
   /** The owner's side: one method per command. */
