@@ -97,7 +97,8 @@ public final class Node {
         .setJvmMetricsEnabled(true)
         .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE, Label.POOL_TYPE,
             Label.POOL_NAME, Label.EB_SIDE)));
-    options.getEventBusOptions().setHost(config.cluster().host());
+    // the event bus announces what it binds to: the pod IP and, in k8s, a fixed port the NetworkPolicy names
+    options.getEventBusOptions().setHost(config.cluster().host()).setPort(config.cluster().eventBusPort());
     options.setPreferNativeTransport(config.node().nativeTransport());
     // a blocked-thread warning comes with the blocked thread's stack at once (default: after 5 s)
     options.setWarningExceptionTime(options.getMaxEventLoopExecuteTime())

@@ -2,6 +2,7 @@ package io.liveroom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -35,15 +36,20 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 /**
  * Checks the Kubernetes manifests, the Dockerfile and the Grafana dashboard under {@code k8s/}
- * without a cluster: every YAML document parses and is a well-formed object, and the pieces agree
- * with each other and with the node (probes, ports, env names that are real config keys, the
- * headless Service the discovery names, selectors, grace periods, JVM flags, metric names).
+ * (and the Prometheus Operator's objects under {@code k8s/monitoring/}) without a cluster: every
+ * YAML document parses and is a well-formed object, and the pieces agree with each other and with
+ * the node (probes, ports, env names that are real config keys, the headless Service the
+ * discovery names, selectors, grace periods, JVM flags, the NetworkPolicy's ports, what the
+ * ServiceMonitor scrapes, metric names and label values in the dashboard and the alerts).
  */
 class K8sManifestsTest {
   private static final Path K8S = Path.of("k8s");
+  /** The Prometheus Operator's objects: a kustomization of their own, as they need the operator's CRDs. */
+  private static final String MONITORING = "monitoring";
   private static final String WORKLOAD = "liveroom";
   private static final int HTTP_PORT = 8080;
   private static final int HZ_PORT = 5701;
+  private static final int EVENT_BUS_PORT = 5702;
 
   /**
    * Meters the node exports today (Prometheus names, without the _bucket/_count/... suffixes).
@@ -91,6 +97,8 @@ class K8sManifestsTest {
 
   private static List<Doc> docs;
   private static Map<String, Object> kustomization;
+  private static Map<String, Object> monitoringKustomization;
+  private static String sources;
 
   /** One YAML document and the file it came from. */
   record Doc(String file, Map<String, Object> body) {
@@ -112,7 +120,22 @@ class K8sManifestsTest {
   static void load() throws IOException {
     assertTrue(Files.isDirectory(K8S), "run from the project root: no " + K8S.toAbsolutePath());
     docs = new ArrayList<>();
-    try (Stream<Path> files = Files.list(K8S)) {
+    kustomization = loadDir(K8S, "");
+    monitoringKustomization = loadDir(K8S.resolve(MONITORING), MONITORING + "/");
+    assertFalse(docs.isEmpty(), "no manifests under k8s/");
+    try (Stream<Path> files = Files.walk(Path.of("src/main/java"))) {
+      StringBuilder sb = new StringBuilder();
+      for (Path f : files.filter(f -> f.toString().endsWith(".java")).sorted().toList()) {
+        sb.append(Files.readString(f, StandardCharsets.UTF_8));
+      }
+      sources = sb.toString();
+    }
+  }
+
+  /** Adds the manifests of {@code dir} to {@link #docs}, named {@code prefix + file name}; returns its kustomization. */
+  private static Map<String, Object> loadDir(Path dir, String prefix) throws IOException {
+    Map<String, Object> kust = null;
+    try (Stream<Path> files = Files.list(dir)) {
       for (Path f : files.filter(K8sManifestsTest::isYaml).sorted().toList()) {
         Yaml yaml = new Yaml(new SafeConstructor(new LoaderOptions()));
         int n = 0;
@@ -124,15 +147,15 @@ class K8sManifestsTest {
           assertTrue(o instanceof Map, () -> f + ": document " + "is not a mapping");
           Map<String, Object> body = map(o);
           if (f.getFileName().toString().equals("kustomization.yaml")) {
-            kustomization = body;
+            kust = body;
           } else {
-            docs.add(new Doc(f.getFileName().toString(), body));
+            docs.add(new Doc(prefix + f.getFileName(), body));
           }
         }
         assertTrue(n > 0, f + " holds no YAML document");
       }
     }
-    assertFalse(docs.isEmpty(), "no manifests under k8s/");
+    return kust;
   }
 
   private static boolean isYaml(Path p) {
@@ -160,13 +183,16 @@ class K8sManifestsTest {
       assertNull(get(d.body(), "metadata.namespace"), d + " names a namespace: the manifests are namespace-agnostic");
     }
     assertNull(kustomization.get("namespace"), "kustomization.yaml sets a namespace: leave that to overlays or -n");
+    assertNull(monitoringKustomization.get("namespace"), "monitoring/kustomization.yaml sets a namespace");
   }
 
   @Test
   void apiVersionsAreTheStableOnes() {
     Map<String, String> expected = Map.of(
         "Deployment", "apps/v1", "StatefulSet", "apps/v1", "Service", "v1", "ConfigMap", "v1",
-        "PodDisruptionBudget", "policy/v1", "HorizontalPodAutoscaler", "autoscaling/v2");
+        "PodDisruptionBudget", "policy/v1", "HorizontalPodAutoscaler", "autoscaling/v2",
+        "NetworkPolicy", "networking.k8s.io/v1",
+        "ServiceMonitor", "monitoring.coreos.com/v1", "PrometheusRule", "monitoring.coreos.com/v1");
     for (Doc d : docs) {
       String want = expected.get(d.kind());
       assertNotNull(want, d + ": unexpected kind (add it to this test if it is meant)");
@@ -206,9 +232,21 @@ class K8sManifestsTest {
   void kustomizationListsEveryManifestAndGeneratesTheConfigMapFromConf() {
     assertNotNull(kustomization, "k8s/kustomization.yaml is missing");
     assertEquals("Kustomization", kustomization.get("kind"));
-    Set<String> files = docs.stream().map(Doc::file).collect(Collectors.toCollection(TreeSet::new));
+    Set<String> files = docs.stream().map(Doc::file).filter(f -> !f.startsWith(MONITORING + "/"))
+        .collect(Collectors.toCollection(TreeSet::new));
     assertEquals(files, new TreeSet<>(strings(kustomization.get("resources"))),
         "kustomization.yaml resources must be exactly the manifest files under k8s/");
+    assertNotNull(monitoringKustomization, "k8s/monitoring/kustomization.yaml is missing");
+    Set<String> monitoring = docs.stream().map(Doc::file).filter(f -> f.startsWith(MONITORING + "/"))
+        .map(f -> f.substring(MONITORING.length() + 1)).collect(Collectors.toCollection(TreeSet::new));
+    assertEquals(monitoring, new TreeSet<>(strings(monitoringKustomization.get("resources"))),
+        "monitoring/kustomization.yaml resources must be exactly the manifest files under k8s/monitoring/");
+    for (Doc d : docs) {
+      if (String.valueOf(d.body().get("apiVersion")).startsWith("monitoring.coreos.com/")) {
+        assertTrue(d.file().startsWith(MONITORING + "/"),
+            d + ": the Prometheus Operator's kinds live in k8s/monitoring/, so that the base applies without their CRDs");
+      }
+    }
     Map<String, Object> gen = configMapGenerator();
     for (String f : strings(gen.get("files"))) {
       assertTrue(Files.isRegularFile(K8S.resolve(f)), "configMapGenerator file missing: " + f);
@@ -304,7 +342,16 @@ class K8sManifestsTest {
     LiveroomConfig cfg = nodeConfig();
     assertEquals("kubernetes", cfg.cluster().discovery());
     assertEquals(HZ_PORT, cfg.cluster().port());
+    assertEquals(EVENT_BUS_PORT, cfg.cluster().eventBusPort());
     assertEquals(HTTP_PORT, cfg.http().port());
+  }
+
+  @Test
+  void eventBusHasAFixedPortTheContainerDeclares() {
+    assertEquals(String.valueOf(EVENT_BUS_PORT), env().get("LIVEROOM_CLUSTER_EVENT_BUS_PORT").value(),
+        "a fixed event-bus port, so that the NetworkPolicy can name it (0 would pick a random one)");
+    assertEquals(EVENT_BUS_PORT, containerPorts().get("eventbus"), "the container declares the event-bus port as 'eventbus'");
+    assertEquals(nodeConfig().cluster().eventBusPort(), containerPorts().get("eventbus"));
   }
 
   @Test
@@ -476,6 +523,240 @@ class K8sManifestsTest {
     }
   }
 
+  // ---------------------------------------------------------------- NetworkPolicy
+
+  @Test
+  void networkPolicyAdmitsTheClusterPortsFromLiveroomPodsOnlyAndHttpFromAnywhere() {
+    Doc np = policyFor(podLabels());
+    LiveroomConfig cfg = nodeConfig();
+    Map<Integer, List<Map<String, Object>>> admitted = admittedPorts(np, containerPorts());
+    assertEquals(new TreeSet<>(containerPorts().values()), new TreeSet<>(admitted.keySet()),
+        np + " admits exactly the container's ports (a port left out is unreachable, a port not declared is a typo)");
+    assertNotEquals(0, cfg.cluster().eventBusPort(), "with a random event-bus port no NetworkPolicy can admit it");
+    for (int port : List.of(cfg.cluster().port(), cfg.cluster().eventBusPort())) {
+      assertNotNull(admitted.get(port), np + " does not admit the cluster port " + port);
+      for (Map<String, Object> rule : admitted.get(port)) {
+        List<Object> from = list(rule.get("from"));
+        assertFalse(from.isEmpty(), np + " admits cluster port " + port + " from anywhere");
+        for (Object peer : from) {
+          assertEquals(Set.of("podSelector"), map(peer).keySet(),
+              np + ": port " + port + " from liveroom pods of this namespace only, not " + peer);
+          assertTrue(selected(labels(get(map(peer), "podSelector.matchLabels")), podLabels())
+                  && get(map(peer), "podSelector.matchExpressions") == null,
+              np + ": port " + port + " admits " + peer + ", which are not (only) the liveroom pods");
+        }
+      }
+    }
+    assertTrue(admitted.get(cfg.http().port()).stream().anyMatch(r -> list(r.get("from")).isEmpty()),
+        np + ": http.port " + cfg.http().port() + " is open to every source (ingress, load balancer, Prometheus)");
+  }
+
+  @Test
+  void redisAdmitsLiveroomPodsOnly() {
+    Doc sts = one("StatefulSet", "liveroom-redis");
+    Doc np = policyFor(labels(get(sts.body(), "spec.template.metadata.labels")));
+    Map<String, Integer> redisPorts = new HashMap<>();
+    for (Object c : list(get(sts.body(), "spec.template.spec.containers"))) {
+      for (Object p : list(map(c).get("ports"))) {
+        redisPorts.put(String.valueOf(map(p).get("name")), ((Number) map(p).get("containerPort")).intValue());
+      }
+    }
+    Map<Integer, List<Map<String, Object>>> admitted = admittedPorts(np, redisPorts);
+    assertEquals(Set.of(6379), admitted.keySet(), np + " admits the Redis port only");
+    for (Map<String, Object> rule : admitted.get(6379)) {
+      for (Object peer : list(rule.get("from"))) {
+        assertTrue(selected(labels(get(map(peer), "podSelector.matchLabels")), podLabels()) && map(peer).size() == 1,
+            np + " admits " + peer);
+      }
+      assertFalse(list(rule.get("from")).isEmpty(), np + " admits Redis from anywhere");
+    }
+  }
+
+  /** The one NetworkPolicy that selects pods labelled {@code podLabels}, and restricts their ingress. */
+  private static Doc policyFor(Map<String, Object> podLabels) {
+    List<Doc> policies = kinds("NetworkPolicy").stream()
+        .filter(d -> selected(labels(get(d.body(), "spec.podSelector.matchLabels")), podLabels)).toList();
+    assertEquals(1, policies.size(), "one NetworkPolicy selects the pods labelled " + podLabels + ": " + policies);
+    Doc np = policies.get(0);
+    assertTrue(strings(get(np.body(), "spec.policyTypes")).contains("Ingress"), np + " restricts ingress");
+    return np;
+  }
+
+  /** Port number -> the ingress rules of {@code np} that admit it; named ports resolve through {@code named}. */
+  private static Map<Integer, List<Map<String, Object>>> admittedPorts(Doc np, Map<String, Integer> named) {
+    Map<Integer, List<Map<String, Object>>> out = new HashMap<>();
+    for (Object r : list(get(np.body(), "spec.ingress"))) {
+      Map<String, Object> rule = map(r);
+      List<Object> ports = list(rule.get("ports"));
+      assertFalse(ports.isEmpty(), np + ": a rule without ports admits every port: " + rule);
+      for (Object p : ports) {
+        Object port = map(p).get("port");
+        assertEquals("TCP", String.valueOf(map(p).getOrDefault("protocol", "TCP")), np + ": port " + port);
+        Integer n = port instanceof Number num ? Integer.valueOf(num.intValue()) : named.get(String.valueOf(port));
+        assertNotNull(n, np + ": port " + port + " is no port of the pods' containers " + named);
+        out.computeIfAbsent(n, k -> new ArrayList<>()).add(rule);
+      }
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- Prometheus Operator
+
+  @Test
+  void serviceMonitorScrapesEveryPodOnTheHttpPort() {
+    List<Doc> monitors = kinds("ServiceMonitor");
+    assertEquals(1, monitors.size());
+    Doc sm = monitors.get(0);
+    assertNull(get(sm.body(), "spec.namespaceSelector"), sm + ": the Service is in the ServiceMonitor's namespace");
+    Doc svc = metricsService();
+    assertSelectsPods(svc);
+    assertEquals("None", get(svc.body(), "spec.clusterIP"), svc + " is headless: it load-balances nothing");
+    assertEquals(Boolean.TRUE, get(svc.body(), "spec.publishNotReadyAddresses"),
+        svc + ": unready pods (while Redis is down) are scraped too");
+    List<Object> endpoints = list(get(sm.body(), "spec.endpoints"));
+    assertFalse(endpoints.isEmpty(), sm + " has no endpoints");
+    Doc np = policyFor(podLabels());
+    for (Object e : endpoints) {
+      Map<String, Object> ep = map(e);
+      assertEquals(labels(get(one("Deployment", WORKLOAD).body(), "spec.template.metadata.annotations"))
+          .get("prometheus.io/path"), ep.get("path"), sm + " scrapes the path the pod annotations name");
+      Map<String, Object> port = list(get(svc.body(), "spec.ports")).stream().map(K8sManifestsTest::map)
+          .filter(p -> String.valueOf(ep.get("port")).equals(p.get("name"))).findFirst()
+          .orElseGet(() -> fail(sm + ": " + svc + " has no port named " + ep.get("port")));
+      Object target = port.getOrDefault("targetPort", port.get("port"));
+      int resolved = target instanceof Number n ? n.intValue() : containerPorts().getOrDefault(String.valueOf(target), -1);
+      assertEquals(HTTP_PORT, resolved, sm + " scrapes " + target + ", not the HTTP port where /metrics is");
+      assertTrue(admittedPorts(np, containerPorts()).get(resolved).stream().anyMatch(r -> list(r.get("from")).isEmpty()),
+          np + " must let Prometheus (another namespace) reach port " + resolved);
+    }
+    // without spec.jobLabel the job label is the Service's name: the alerts select on it
+    assertNull(get(sm.body(), "spec.jobLabel"));
+    Set<String> jobs = new HashSet<>();
+    for (Map<String, Object> rule : alertRules()) {
+      Matcher m = Pattern.compile("job=\"([^\"]+)\"").matcher(String.valueOf(rule.get("expr")));
+      while (m.find()) {
+        jobs.add(m.group(1));
+      }
+    }
+    assertEquals(Set.of(svc.name()), jobs, "the alerts' job label is the metrics Service's name");
+  }
+
+  @Test
+  void alertsNameRealMetersAndCoverTheSubjects() {
+    Set<String> names = new HashSet<>();
+    Set<String> used = new HashSet<>();
+    for (Map<String, Object> rule : alertRules()) {
+      String alert = (String) rule.get("alert");
+      assertNotNull(alert, "only alerting rules: " + rule);
+      assertTrue(alert.matches("Liveroom[A-Z][A-Za-z]+"), alert + ": alert names start with Liveroom");
+      assertTrue(names.add(alert), "two alerts are named " + alert);
+      String expr = String.valueOf(rule.get("expr")).strip();
+      assertBalanced(alert, expr);
+      Matcher m = METRIC_TOKEN.matcher(expr);
+      int found = 0;
+      while (m.find()) {
+        assertTrue(known(m.group(1)), alert + ": unknown meter " + m.group(1) + " in " + expr);
+        used.add(base(m.group(1)));
+        found++;
+      }
+      if (Pattern.compile("\\bup\\{").matcher(expr).find()) {
+        used.add("up");
+        found++;
+      }
+      assertTrue(found > 0, alert + ": the expr names no meter: " + expr);
+      assertRealSeries(alert, expr);
+      assertTrue(Set.of("warning", "critical").contains(str(rule, "labels.severity")), alert + ": severity warning or critical");
+      for (String a : List.of("summary", "description")) {
+        assertTrue(get(rule, "annotations." + a) instanceof String text && !text.isBlank(), alert + ": annotations." + a);
+      }
+      Object forValue = rule.get("for");
+      assertTrue(forValue == null || forValue.toString().matches("\\d+[smh]"), alert + ": for " + forValue);
+    }
+    for (String must : List.of("up", "liveroom_redis_requests_seconds", "liveroom_fanout_latency_seconds",
+        "liveroom_connections_rejected_total", "liveroom_webhooks_queue")) {
+      assertTrue(used.contains(must), "no alert on " + must);
+    }
+  }
+
+  @Test
+  void alertThresholdsFitTheConfig() {
+    LiveroomConfig cfg = nodeConfig();
+    long backlog = threshold("LiveroomWebhookBacklog");
+    assertTrue(backlog > 0 && backlog < cfg.webhooks().queueSize(),
+        "the webhook backlog alert (" + backlog + ") fires before a queue of webhooks.queueSize " + cfg.webhooks().queueSize() + " drops events");
+    double fanoutSec = Double.parseDouble(thresholdText("LiveroomFanoutLatencyHigh"));
+    assertTrue(fanoutSec * 1000 > 4 * cfg.rt().batchMs(),
+        "the fan-out p99 alert (" + fanoutSec + " s) leaves room for the rt.batchMs tick (" + cfg.rt().batchMs() + " ms)");
+  }
+
+  private static long threshold(String alert) {
+    return Long.parseLong(thresholdText(alert));
+  }
+
+  /** The number after the last {@code >} of an alert's expression. */
+  private static String thresholdText(String alert) {
+    String expr = alertRules().stream().filter(r -> alert.equals(r.get("alert"))).map(r -> String.valueOf(r.get("expr")))
+        .findFirst().orElseGet(() -> fail("no alert " + alert));
+    Matcher m = Pattern.compile(">\\s*([0-9.]+)\\s*$").matcher(expr.strip());
+    assertTrue(m.find(), alert + ": no threshold at the end of " + expr);
+    return m.group(1);
+  }
+
+  private static List<Map<String, Object>> alertRules() {
+    List<Doc> rules = kinds("PrometheusRule");
+    assertEquals(1, rules.size());
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (Object g : list(get(rules.get(0).body(), "spec.groups"))) {
+      list(map(g).get("rules")).forEach(r -> out.add(map(r)));
+    }
+    assertFalse(out.isEmpty(), "no rules in " + rules.get(0));
+    return out;
+  }
+
+  /** The one Service the ServiceMonitor selects (by the Service's own labels). */
+  private static Doc metricsService() {
+    Doc sm = kinds("ServiceMonitor").get(0);
+    Map<String, Object> sel = labels(get(sm.body(), "spec.selector.matchLabels"));
+    List<Doc> svcs = docs.stream()
+        .filter(d -> d.kind().equals("Service") && selected(sel, labels(get(d.body(), "metadata.labels")))).toList();
+    assertEquals(1, svcs.size(), sm + " selects exactly one Service: " + svcs);
+    return svcs.get(0);
+  }
+
+  /**
+   * The liveroom meters of {@code expr} exist as queried: a {@code _bucket} series comes from a
+   * meter that publishes a histogram, and each label matcher names a label and values that the
+   * sources write.
+   */
+  private static void assertRealSeries(String where, String expr) {
+    Matcher m = Pattern.compile("\\b(liveroom_[a-z0-9_]+)(\\{([^}]*)\\})?").matcher(expr);
+    while (m.find()) {
+      String name = m.group(1);
+      if (name.endsWith("_bucket")) {
+        String meter = meterName(base(name));
+        int at = sources.indexOf('"' + meter + '"');
+        assertTrue(at >= 0, where + ": no meter " + meter);
+        String chain = sources.substring(at, sources.indexOf("register(", at));
+        assertTrue(chain.contains("publishPercentileHistogram") || chain.contains("serviceLevelObjectives"),
+            where + ": " + name + " needs a histogram, but " + meter + " publishes none");
+      }
+      if (m.group(3) == null) {
+        continue;
+      }
+      Matcher label = Pattern.compile("([a-zA-Z_]+)\\s*(=~|!~|!=|=)\\s*\"([^\"]*)\"").matcher(m.group(3));
+      while (label.find()) {
+        if (Set.of("pod", "namespace", "job", "le", "instance").contains(label.group(1))) {
+          continue; // set by Prometheus, not by the node
+        }
+        assertTrue(sources.contains('"' + label.group(1) + '"'), where + ": " + name + " has no label " + label.group(1));
+        for (String value : label.group(3).split("\\|")) {
+          assertTrue(sources.contains('"' + value + '"'),
+              where + ": no source writes " + label.group(1) + "=\"" + value + "\" on " + name);
+        }
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- Dockerfile
 
   @Test
@@ -532,6 +813,7 @@ class K8sManifestsTest {
           found++;
         }
         assertTrue(found > 0, title + ": the expr names no liveroom, Vert.x or JVM meter: " + expr);
+        assertRealSeries(title, expr);
       }
     }
     // the subjects the scale-out issue asks for
@@ -541,18 +823,13 @@ class K8sManifestsTest {
         "liveroom_redis_requests_seconds")) {
       assertTrue(used.contains(must), "no panel shows " + must);
     }
+    assertTrue(panels.stream().anyMatch(p -> p.getJsonArray("targets").stream()
+            .anyMatch(t -> ((JsonObject) t).getString("expr").contains("liveroom_redis_requests_seconds_bucket"))),
+        "no panel shows the Redis latency histogram");
   }
 
   @Test
-  void dashboardMetersMatchTheSources() throws IOException {
-    String sources;
-    try (Stream<Path> files = Files.walk(Path.of("src/main/java"))) {
-      StringBuilder sb = new StringBuilder();
-      for (Path f : files.filter(f -> f.toString().endsWith(".java")).toList()) {
-        sb.append(Files.readString(f, StandardCharsets.UTF_8));
-      }
-      sources = sb.toString();
-    }
+  void dashboardMetersMatchTheSources() {
     for (String m : METRICS) {
       if (m.startsWith("liveroom_")) {
         assertTrue(sources.contains('"' + meterName(m) + '"'), "no meter " + meterName(m) + " (" + m + ") in src/main/java");

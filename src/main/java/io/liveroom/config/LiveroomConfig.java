@@ -46,8 +46,10 @@ public record LiveroomConfig(
   /**
    * Hazelcast membership: {@code discovery} is {@code tcp-ip} (the {@code members} list) or
    * {@code kubernetes} (DNS lookup of the headless service {@code kubernetesServiceDns}).
+   * {@code eventBusPort} is where the clustered event bus listens on {@code host}: 0 picks a free
+   * port, a fixed one lets a firewall or NetworkPolicy name it.
    */
-  public record Cluster(String name, String host, int port, List<String> members, String discovery,
+  public record Cluster(String name, String host, int port, int eventBusPort, List<String> members, String discovery,
                         String kubernetesServiceDns, String configFile, long joinTimeoutMs) {
   }
 
@@ -153,6 +155,7 @@ public record LiveroomConfig(
         r.string("cluster.name", true),
         r.string("cluster.host", true),
         r.intIn("cluster.port", 1, 65535),
+        r.intIn("cluster.eventBusPort", 0, 65535),
         r.strings("cluster.members", false),
         r.string("cluster.discovery", true),
         r.string("cluster.kubernetesServiceDns", false),
@@ -174,6 +177,11 @@ public record LiveroomConfig(
         r.intIn("http.port", 0, 65535),
         orCores(r.intIn("http.instances", 0, 256), cores),
         r.intIn("http.maxBodyBytes", 1024, 16 * 1024 * 1024));
+    if (cluster.eventBusPort() == cluster.port()
+        || (cluster.eventBusPort() != 0 && cluster.eventBusPort() == http.port() && roles.contains(Role.EDGE))) {
+      throw new ConfigException("cluster.eventBusPort " + cluster.eventBusPort()
+          + " is taken by cluster.port or http.port: give the event bus a port of its own, or 0 for a free one");
+    }
     Shard shard = new Shard(
         orCores(r.intIn("shard.instances", 0, 256), cores),
         r.longIn("shard.requestTimeoutMs", 50, 60_000),

@@ -14,8 +14,11 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,6 +29,13 @@ import org.slf4j.LoggerFactory;
  */
 final class StoreClient {
   private static final Logger LOG = LoggerFactory.getLogger(StoreClient.class);
+  /**
+   * Histogram buckets of {@code liveroom.redis.requests}, 0.25 ms to 1 s in microseconds: a dozen
+   * fixed ones, as there is a histogram per op and outcome.
+   */
+  private static final Duration[] LATENCY_BUCKETS = LongStream.of(250, 500, 1_000, 2_500, 5_000, 10_000, 25_000,
+          50_000, 100_000, 250_000, 500_000, 1_000_000)
+      .mapToObj(us -> Duration.of(us, ChronoUnit.MICROS)).toArray(Duration[]::new);
 
   private final Redis redis;
   private final Redis historyRedis;
@@ -115,7 +125,7 @@ final class StoreClient {
     Promise<T> result = Promise.promise();
     f.timeout(limitMs, TimeUnit.MILLISECONDS).onComplete(ar -> {
       sample.stop(Timer.builder("liveroom.redis.requests").tag("op", op)
-          .tag("outcome", ar.succeeded() ? "ok" : "error").register(registry));
+          .tag("outcome", ar.succeeded() ? "ok" : "error").serviceLevelObjectives(LATENCY_BUCKETS).register(registry));
       Runnable complete = () -> {
         if (ar.succeeded()) {
           result.complete(ar.result());

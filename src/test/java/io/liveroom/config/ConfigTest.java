@@ -67,6 +67,7 @@ class ConfigTest {
       assertEquals("liveroom", c.cluster().name());
       assertEquals("127.0.0.1", c.cluster().host());
       assertEquals(5701, c.cluster().port());
+      assertEquals(0, c.cluster().eventBusPort(), "a free port unless one is fixed");
       assertEquals(List.of("127.0.0.1"), c.cluster().members());
       assertEquals("conf/cluster.xml", c.cluster().configFile());
       assertEquals(30_000, c.cluster().joinTimeoutMs());
@@ -220,6 +221,9 @@ class ConfigTest {
           Arguments.of("node.roles", new JsonArray().add("sweeper")),
           Arguments.of("node.roles", new JsonArray().add("edge").add("sweeper")),
           Arguments.of("cluster.port", 0),
+          Arguments.of("cluster.eventBusPort", -1),
+          Arguments.of("cluster.eventBusPort", 65_536),
+          Arguments.of("cluster.eventBusPort", 5701),
           Arguments.of("cluster.name", " "),
           Arguments.of("cluster.members", new JsonArray().add(1)),
           Arguments.of("redis.url", "http://x"),
@@ -235,6 +239,19 @@ class ConfigTest {
     @MethodSource("badValues")
     void badValueNamesItsKey(String key, Object value) {
       assertRejected(minimalWith(key, value), key);
+    }
+
+    @Test
+    void eventBusPortOnTheHttpPortNamesBoth() {
+      ConfigException e = assertRejected(minimalWith("cluster.eventBusPort", 8080), "cluster.eventBusPort");
+      assertTrue(e.getMessage().contains("http.port"), e.getMessage());
+    }
+
+    @Test
+    void eventBusPortFromTheEnvironment() {
+      JsonObject o = ConfigLoader.overlay(ConfigLoader.defaults().mergeIn(minimal(), true),
+          Map.of("LIVEROOM_CLUSTER_EVENT_BUS_PORT", "5702"), Map.of());
+      assertEquals(5702, LiveroomConfig.from(o).cluster().eventBusPort());
     }
 
     @Test

@@ -162,7 +162,7 @@ class ApiIT {
     assertEquals(200, api.withToken(null).get("/health/live").status());
     api.get("/api/v1/rooms/no-such-room");
     String metrics = api.withToken(null).get("/metrics").body();
-    for (String meter : new String[] {"liveroom_rooms_hot", "liveroom_shard_commands_total", "liveroom_redis_requests_seconds",
+    for (String meter : new String[] {"liveroom_rooms_hot", "liveroom_shard_commands_total", "liveroom_redis_requests_seconds_bucket",
         "jvm_memory_used_bytes", "vertx_http_server_requests_total", "vertx_eventbus_processed_total",
         "liveroom_connections", "liveroom_partitions_owned 271", "liveroom_rooms_stored"}) {
       assertTrue(metrics.contains(meter), "missing meter " + meter);
