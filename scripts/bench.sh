@@ -3,7 +3,8 @@
 #
 #   scripts/bench.sh <scenario>     one scenario: writes target/bench/<scenario>.json and prints one summary line
 #                                   (and, for latency, create-http, fanout-hot, many-rooms and failover, the
-#                                   plots <scenario>-latency.png and <scenario>-throughput.png beside it)
+#                                   plots <scenario>-latency.png and <scenario>-throughput.png beside it, named
+#                                   in the output)
 #   scripts/bench.sh all            every scenario, in sequence, each announced as [i/N] (a failed one does not
 #                                   stop the others)
 #   scripts/bench.sh list           the scenarios
@@ -359,11 +360,6 @@ run_one() { # scenario
   "scenario_$1"
   [[ -f $OUT/$1.json ]] || die "$1 wrote no result"
   log "result: $OUT/$1.json"
-  local png
-  for png in "$OUT/$1-latency.png" "$OUT/$1-throughput.png"; do
-    [[ -f $png ]] && log "plot: $png"
-  done
-  return 0
 }
 
 main() {

@@ -12,6 +12,7 @@ import java.util.List;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
@@ -106,12 +107,14 @@ public final class Plots {
     return out;
   }
 
-  /** The subtitle: what ran, on what, and the window's figures. */
+  /** The subtitle: the window's figures, and on what and when it ran (a busy machine shows in the load average). */
   private static String about(JsonObject result, JsonObject f, String rateName) {
-    return String.format("%s s, %s %s/s, p50 %s ms, p99 %s ms | %s, %s cores, %s",
+    String started = result.getString("startedAt", "");
+    return String.format("%s s, %s %s/s, p50 %s ms, p99 %s ms | %s, %s cores, load average %s | %s",
         f.getJsonArray(rateName + "BySecond").size(), f.getValue(rateName + "PerSecond", "?"), rateName,
         f.getValue("p50Ms", "?"), f.getValue("p99Ms", "?"), result.getString("jdk", "?"),
-        result.getValue("cores", "?"), result.getString("startedAt", ""));
+        result.getValue("cores", "?"), result.getValue("loadAverageAtStart", "?"),
+        started.length() > 19 ? started.substring(0, 19) + "Z" : started);
   }
 
   private static XYSeries bySecond(String key, JsonArray values) {
@@ -139,6 +142,8 @@ public final class Plots {
       r.setSeriesStroke(i, new BasicStroke(2f));
     }
     chart.getXYPlot().setRenderer(r);
+    // whole seconds on the time axis
+    ((NumberAxis) chart.getXYPlot().getDomainAxis()).setStandardTickUnits(NumberAxis.createIntegerTickUnits());
     style(chart, about, colors);
     return chart;
   }
