@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A/B comparison of one benchmark scenario: runs scripts/bench.sh <scenario> RUNS times for each
 # side, interleaved (A B A B ...), so that the machine's noise falls on both sides alike, keeps
-# every result and prints the median of each figure per side.
+# every result (and its plots) and prints the median of each figure per side.
 #
 #   scripts/bench-ab.sh <scenario> <runs> '<A settings>' '<B settings>'
 #   scripts/bench-ab.sh fanout-hot 3 'LIVEROOM_NODE_TRANSPORT=nio' 'LIVEROOM_NODE_TRANSPORT=native'
@@ -9,7 +9,7 @@
 #
 # A side's settings are NAME=value words (a value may hold spaces when it is the only setting, as
 # BENCH_JAVA_OPTS above); they are exported for that side's runs only. Results go to
-# target/bench/ab/<name>/<A|B>-<i>.json, and the medians to target/bench/ab/<name>/summary.json, where
+# target/bench/ab/<name>/<A|B>-<i>.json (plots: <A|B>-<i>-latency.png, -throughput.png), and the medians to target/bench/ab/<name>/summary.json, where
 # <name> is BENCH_AB_NAME (default: the scenario).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -18,7 +18,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scenario=$1 runs=$2 a=$3 b=$4
 dir=target/bench/ab/${BENCH_AB_NAME:-$scenario}
 mkdir -p "$dir"
-rm -f "$dir"/*.json
+rm -f "$dir"/*.json "$dir"/*.png
 
 # Exports one side's settings: a single NAME=value keeps its spaces; several are split on spaces.
 apply() { # settings
@@ -39,6 +39,11 @@ for ((i = 1; i <= runs; i++)); do
     if [[ -f target/bench/$scenario.json ]]; then
       cp "target/bench/$scenario.json" "$dir/$side-$i.json"
     fi
+    for kind in latency throughput; do
+      if [[ -f target/bench/$scenario-$kind.png ]]; then
+        cp "target/bench/$scenario-$kind.png" "$dir/$side-$i-$kind.png"
+      fi
+    done
   done
 done
 

@@ -2,7 +2,11 @@
 # Benchmark scenarios of ../shared/BENCHMARKS.md, run on this machine over loopback.
 #
 #   scripts/bench.sh <scenario>     one scenario: writes target/bench/<scenario>.json and prints one summary line
-#   scripts/bench.sh all            every scenario, in sequence (a failed one does not stop the others)
+#                                   (and, for latency, create-http, fanout-hot, many-rooms and failover, the
+#                                   plots <scenario>-latency.png and <scenario>-throughput.png beside it, named
+#                                   in the output)
+#   scripts/bench.sh all            every scenario, in sequence, each announced as [i/N] (a failed one does not
+#                                   stop the others)
 #   scripts/bench.sh list           the scenarios
 #
 # Each run builds the jars if needed (target/liveroom.jar, the node, and target/liveroom-tools.jar,
@@ -161,7 +165,8 @@ LOAD_AT_START=0
 loadgen() { # scenario nodes args...
   local scenario=$1 nodes=$2
   shift 2
-  java -Xms1g "-Xmx$LOADGEN_HEAP" --enable-native-access=ALL-UNNAMED -cp "$TOOLS_CP" io.liveroom.loadgen.LoadGen \
+  java -Xms1g "-Xmx$LOADGEN_HEAP" -Djava.awt.headless=true --enable-native-access=ALL-UNNAMED -cp "$TOOLS_CP" \
+    io.liveroom.loadgen.LoadGen \
     --scenario "$scenario" --out "$OUT/$scenario.json" \
     --server-pids "$(server_pids)" --metrics-urls "$(metrics_urls "$nodes")" --redis-pid "$(redis_pid)" \
     --redis-url "redis://127.0.0.1:$REDIS_PORT" --load-average "$LOAD_AT_START" \
@@ -349,7 +354,7 @@ run_one() { # scenario
   LOAD_AT_START=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo -1)
   log "$1 on $(java -version 2>&1 | head -n 1); $(nproc 2>/dev/null || echo '?') cores; load average $LOAD_AT_START; open-file limit $FD_LIMIT"
   : >"$OUT/$1.log"
-  rm -f "$OUT/$1.json" "$OUT/$1"-*.jfr "$OUT/$1-profile.txt"
+  rm -f "$OUT/$1.json" "$OUT/$1"-*.jfr "$OUT/$1-profile.txt" "$OUT/$1-latency.png" "$OUT/$1-throughput.png"
   # the jars are built once, before any node runs on them
   build_jars
   "scenario_$1"
@@ -363,9 +368,11 @@ main() {
   case $1 in
     list) printf '%s\n' "${SCENARIOS[@]}" ;;
     all)
-      local s failed=()
+      local s i=0 failed=()
       build_jars
       for s in "${SCENARIOS[@]}"; do
+        i=$((i + 1))
+        printf '[%d/%d] %s\n' "$i" "${#SCENARIOS[@]}" "$s"
         "$0" "$s" || failed+=("$s")
       done
       log "summary:"

@@ -23,8 +23,9 @@ class PackagingIT {
   private static final Path SERVER_JAR = Path.of("target", "liveroom.jar");
   private static final Path TOOLS_JAR = Path.of("target", "liveroom-tools.jar");
   private static final List<String> TOOL_PACKAGES = List.of("io/liveroom/loadgen/", "io/liveroom/bench/");
-  /** Dependencies only the tools use (vertx-web-client and what it brings). */
-  private static final List<String> TOOL_ONLY_LIBRARIES = List.of("io/vertx/ext/web/client/", "io/vertx/uritemplate/");
+  /** Dependencies only the tools use (vertx-web-client and what it brings, JFreeChart for the plots). */
+  private static final List<String> TOOL_ONLY_LIBRARIES = List.of("io/vertx/ext/web/client/", "io/vertx/uritemplate/",
+      "org/jfree/");
 
   @Test
   void serverJarHoldsNoToolAndNoServerClassNeedsOne() throws IOException {
@@ -55,7 +56,8 @@ class PackagingIT {
     try (JarFile jar = new JarFile(TOOLS_JAR.toFile())) {
       for (String cls : List.of("io/liveroom/loadgen/LoadGen.class", "io/liveroom/loadgen/Soak.class",
           "io/liveroom/bench/RoomsMemory.class", "io/liveroom/bench/SweepBench.class",
-          "io/vertx/ext/web/client/WebClient.class")) {
+          "io/vertx/ext/web/client/WebClient.class", "io/liveroom/loadgen/Plots.class",
+          "org/jfree/chart/JFreeChart.class")) {
         assertNotNull(jar.getEntry(cls), cls + " in " + TOOLS_JAR);
       }
       jar.stream().map(JarEntry::getName)

@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
 
 /**
  * {@code create-http}: {@code POST /api/v1/rooms} (no id, so the server generates one; Redis
@@ -35,6 +36,10 @@ final class HttpLoad {
       end
       """;
 
+  /** The servers' count of created rooms: in this scenario the only POSTs answered 201. */
+  private static final ServerStats.Series CREATED = new ServerStats.Series("vertx_http_server_requests_total{",
+      "code=\"201\"", "method=\"POST\"");
+
   private final LoadGen.Options o;
   private final Vertx vertx;
 
@@ -48,9 +53,9 @@ final class HttpLoad {
     if (o.warmupSeconds > 0) {
       LoadGen.log("warm-up: %d s of creates (%s, %d connections)", o.warmupSeconds, o.engine, o.connections);
       if (wrk) {
-        wrk(o.warmupSeconds);
+        wrk(o.warmupSeconds, null, null);
       } else {
-        java(o.warmupSeconds);
+        java(o.warmupSeconds, false);
       }
     }
     List<Long> pids = new ArrayList<>(o.serverPids);
@@ -62,8 +67,9 @@ final class HttpLoad {
       ServerStats.jfrStart(o.serverPids);
     }
     long t0 = System.nanoTime();
-    try (ServerStats.Sampler sampler = new ServerStats.Sampler(pids, o.metricsUrls)) {
-      figures = wrk ? wrk(o.durationSeconds) : java(o.durationSeconds);
+    try (ServerStats.Sampler sampler = new ServerStats.Sampler(pids, o.metricsUrls, CREATED)) {
+      figures = wrk ? wrk(o.durationSeconds, sampler, new Progress("creates", "creates/s (server-counted)",
+          o.durationSeconds, null)) : java(o.durationSeconds, true);
       if (o.jfr != null) {
         figures.put("jfr", String.join(",", ServerStats.jfrStop(o.serverPids, o.jfr)));
       }
@@ -88,19 +94,37 @@ final class HttpLoad {
     return figures;
   }
 
-  private JsonObject java(int seconds) throws Exception {
+  /** {@link HttpDriver}'s closed loop for {@code seconds}; a measured run also keeps per-second series and prints progress. */
+  private JsonObject java(int seconds, boolean measured) throws Exception {
     HttpDriver d = new HttpDriver(vertx, o.targets.get(0), o.connections);
     Buffer body = Buffer.buffer(CREATE_BODY);
     HttpDriver.Req req = new HttpDriver.Req(HttpMethod.POST, "/api/v1/rooms", o.apiKey, body);
+    Progress progress = measured ? new Progress("creates", "creates/s", seconds,
+        () -> "non-2xx " + d.non2xx.get() + ", errors " + d.errors.get()) : null;
+    Histogram h = new Histogram(3);
     long t0 = System.nanoTime();
     var done = d.run(o.connections, Long.MAX_VALUE, n -> req);
-    LoadGen.sleep(seconds * 1000L);
+    long okBefore = 0;
+    for (int sec = 0; sec < seconds; sec++) {
+      LoadGen.sleep(Math.max(0, t0 + (sec + 1) * 1_000_000_000L - System.nanoTime()) / 1_000_000);
+      if (progress != null) {
+        Histogram second = d.latency.getIntervalHistogram();
+        long ok = d.ok.get();
+        progress.second(second, ok - okBefore);
+        okBefore = ok;
+        h.add(second);
+      }
+    }
     d.stop();
     done.await(30, TimeUnit.SECONDS);
     double window = (System.nanoTime() - t0) / 1e9;
-    var h = d.latency.getIntervalHistogram();
+    h.add(d.latency.getIntervalHistogram()); // the answers that came in while stopping
     d.close();
-    return new JsonObject()
+    JsonObject figures = new JsonObject();
+    if (progress != null) {
+      progress.putSeries(figures);
+    }
+    return figures
         .put("createsPerSecond", LoadGen.round(d.ok.get() / window))
         .put("creates", d.ok.get())
         .put("p50Ms", LoadGen.round(h.getValueAtPercentile(50) / 1000.0))
@@ -111,16 +135,29 @@ final class HttpLoad {
         .put("errors", d.errors.get());
   }
 
-  /** Runs wrk for {@code seconds} and reads the line its script prints. */
-  private JsonObject wrk(int seconds) throws IOException, InterruptedException {
+  /**
+   * Runs wrk for {@code seconds} and reads the line its script prints. wrk has percentiles for the
+   * whole run only; with a {@code progress}, the creates of each second are the servers' count of
+   * {@code 201} answers, read by the {@code sampler}.
+   */
+  private JsonObject wrk(int seconds, ServerStats.Sampler sampler, Progress progress)
+      throws IOException, InterruptedException {
     Path script = Files.createTempFile("liveroom-create", ".lua");
     try {
       Files.writeString(script, String.format(WRK_SCRIPT, CREATE_BODY, o.apiKey), StandardCharsets.UTF_8);
       List<String> cmd = List.of("wrk", "-t" + o.wrkThreads, "-c" + o.connections, "-d" + seconds + "s",
           "--timeout", "10s", "-s", script.toString(), "http://" + o.targets.get(0) + "/api/v1/rooms");
+      double created = progress == null || o.metricsUrls.isEmpty() ? -1 : ServerStats.count(o.metricsUrls, CREATED);
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
       String out;
       try {
+        long t0 = System.nanoTime();
+        for (int sec = 0; created >= 0 && sec < seconds && p.isAlive(); sec++) {
+          LoadGen.sleep(Math.max(0, t0 + (sec + 1) * 1_000_000_000L - System.nanoTime()) / 1_000_000);
+          double now = sampler.counted();
+          progress.second(null, now < 0 ? 0 : (long) Math.max(0, now - created));
+          created = now < 0 ? created : now;
+        }
         if (!p.waitFor(seconds + 60L, TimeUnit.SECONDS)) {
           throw new IllegalStateException("wrk did not finish within " + (seconds + 60) + " s");
         }
@@ -137,7 +174,11 @@ final class HttpLoad {
       }
       long good = v.get("requests") - v.get("non2xx");
       double window = v.get("duration_us") / 1e6;
-      return new JsonObject()
+      JsonObject figures = new JsonObject();
+      if (progress != null && progress.seconds() > 0) {
+        progress.putSeries(figures);
+      }
+      return figures
           .put("createsPerSecond", LoadGen.round(good / window))
           .put("creates", good)
           .put("p50Ms", LoadGen.round(v.get("p50_us") / 1000.0))

@@ -20,6 +20,8 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.core.buffer.Buffer;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,6 +33,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Recorder;
 
 /**
@@ -61,13 +64,14 @@ public final class LoadGen {
   private final Options o;
   private static final String FANOUT_BUCKETS = "liveroom_fanout_latency_seconds_bucket";
   private static final String DROPPED = "liveroom_messages_dropped_total";
+  private static final ServerStats.Series DROPPED_TOTAL = new ServerStats.Series(DROPPED);
   private final Vertx vertx;
   private final JWTAuth jwt;
   private final List<Conn> subscribers = new ArrayList<>();
   private final List<Conn> publishers = new ArrayList<>();
   private final Recorder latency = new Recorder(3);
   /** Counted on every event loop at millions a second: a LongAdder does not bounce one cache line between them. */
-  private final java.util.concurrent.atomic.LongAdder deliveries = new java.util.concurrent.atomic.LongAdder();
+  private final LongAdder deliveries = new LongAdder();
   private final AtomicLong sent = new AtomicLong();
   private final AtomicLong acked = new AtomicLong();
   private final AtomicLong refused = new AtomicLong();
@@ -75,6 +79,8 @@ public final class LoadGen {
   private final AtomicLong joinRetries = new AtomicLong();
   /** Text frames that were not JSON: never expected from a correct server. */
   private final AtomicLong badFrames = new AtomicLong();
+  /** Gaps as receivers meet them, for the progress lines: touched only when an item is missing. */
+  private final LongAdder gapsSeen = new LongAdder();
   private final Map<String, AtomicLong> maxAckedSeq = new HashMap<>();
   /** Failover mode only: every acknowledged and every received item. */
   private final Ledger ledger;
@@ -124,6 +130,7 @@ public final class LoadGen {
       JsonObject result = Results.of(o, figures, startedAt, loadAtStart);
       System.out.println(Results.summary(result));
       Results.write(result, o.out);
+      plot(result, o.out);
     } catch (Exception e) {
       System.err.println("[loadgen] failed: " + e);
       e.printStackTrace();
@@ -136,6 +143,20 @@ public final class LoadGen {
       }
     }
     System.exit(status);
+  }
+
+  /** The result's PNG plots beside its JSON; a plot that fails is reported and leaves the result as it is. */
+  private static void plot(JsonObject result, String out) {
+    if (out == null) {
+      return;
+    }
+    try {
+      for (Path p : Plots.write(result, Path.of(out))) {
+        log("plot: %s", p);
+      }
+    } catch (IOException | RuntimeException | LinkageError e) {
+      System.err.println("[loadgen] no plots: " + e);
+    }
   }
 
   private List<String> roomIds() {
@@ -176,16 +197,22 @@ public final class LoadGen {
     measureFrom = m0;
     measuring = true;
     JsonObject figures = new JsonObject();
-    try (ServerStats.Sampler sampler = new ServerStats.Sampler(o.serverPids, o.metricsUrls)) {
+    try (ServerStats.Sampler sampler = new ServerStats.Sampler(o.serverPids, o.metricsUrls, DROPPED_TOTAL)) {
+      double droppedBefore = ServerStats.sum(dropped0);
+      Progress progress = new Progress("deliveries", "deliveries/s", o.durationSeconds, () -> {
+        double d = sampler.counted();
+        return "gaps " + gapsSeen.sum() + (d < 0 ? "" : ", dropped " + (long) (d - droppedBefore))
+            + ", refused " + refused.get();
+      });
       // one interval histogram a second: the p99 of each second shows periodic stalls, their sum is the whole
-      org.HdrHistogram.Histogram hist = new org.HdrHistogram.Histogram(3);
-      JsonArray p99BySecond = new JsonArray();
+      long deliveredSoFar = deliveredBefore;
       for (int sec = 0; sec < o.durationSeconds; sec++) {
         sleep(Math.max(0, m0 + (sec + 1) * 1_000_000_000L - System.nanoTime()) / 1_000_000);
-        org.HdrHistogram.Histogram h = latency.getIntervalHistogram();
-        p99BySecond.add(round(h.getValueAtPercentile(99) / 1000.0));
-        hist.add(h);
+        long d = deliveries.sum();
+        progress.second(latency.getIntervalHistogram(), d - deliveredSoFar);
+        deliveredSoFar = d;
       }
+      org.HdrHistogram.Histogram hist = progress.window();
       measuring = false;
       double window = (System.nanoTime() - m0) / 1e9;
       long cpu1 = ServerStats.cpuTicks(o.serverPids);
@@ -194,7 +221,7 @@ public final class LoadGen {
       long ackedIn = acked.get() - ackedBefore;
       Map<String, Double> fanout1 = ServerStats.series(o.metricsUrls, FANOUT_BUCKETS);
       Map<String, Double> dropped1 = ServerStats.series(o.metricsUrls, DROPPED);
-      figures.put("p99MsBySecond", p99BySecond);
+      progress.putSeries(figures);
       if (o.jfr != null) {
         figures.put("jfr", String.join(",", ServerStats.jfrStop(o.serverPids, o.jfr)));
       }
@@ -387,14 +414,23 @@ public final class LoadGen {
           rooms.size());
       RoomProbe probe = new RoomProbe(web, survivors, rooms, killedNode, killNanos);
       probe.start();
-      sleep(o.durationSeconds * 1000L);
+      Progress progress = new Progress("deliveries", "deliveries/s", o.durationSeconds,
+          () -> "rooms answering " + (rooms.size() - probe.pending()) + "/" + rooms.size() + ", clients rejoined "
+              + rejoined.get() + "/" + cut.get());
+      long delivered = deliveries.sum();
+      for (int sec = 0; sec < o.durationSeconds; sec++) {
+        sleep(Math.max(0, m0 + (sec + 1) * 1_000_000_000L - System.nanoTime()) / 1_000_000);
+        long d = deliveries.sum();
+        progress.second(latency.getIntervalHistogram(), d - delivered);
+        delivered = d;
+      }
       measuring = false;
       double window = (System.nanoTime() - m0) / 1e9;
       long cpu1 = ServerStats.cpuTicks(live);
       vertx.cancelTimer(periodicId);
       sleep(3000); // the last acknowledgements and pushes
       stopping = true;
-      var hist = latency.getIntervalHistogram();
+      var hist = progress.window();
       // only what Redis holds can still be found: every acknowledged item either reached a client or is there
       Ledger.Check check = ledger.check(vertx, o.redisUrl);
       double recovery = probe.slowestSeconds();
@@ -421,6 +457,7 @@ public final class LoadGen {
           .put("p50Ms", round(hist.getValueAtPercentile(50) / 1000.0))
           .put("p99Ms", round(hist.getValueAtPercentile(99) / 1000.0))
           .put("maxMs", round(hist.getMaxValue() / 1000.0));
+      progress.putSeries(figures);
       if (!live.isEmpty()) {
         figures.put("serverCpuPercent", round(ServerStats.cpuPercent(cpu1 - cpu0, window)));
         figures.put("serverCpuMaxPercent", round(sampler.cpuMaxPercent()));
@@ -895,6 +932,7 @@ public final class LoadGen {
       }
       if (seq > lastSeq + 1) {
         gaps += seq - lastSeq - 1;
+        gapsSeen.add(seq - lastSeq - 1);
       }
       lastSeq = seq;
       deliveries.increment();

@@ -73,13 +73,41 @@ final class ServerStats {
       if (text == null) {
         return -1;
       }
-      for (String line : text.split("\n")) {
-        if (line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\"")) {
+      sum += HEAP.sum(text);
+    }
+    return sum;
+  }
+
+  /** The sum of {@code series} over the endpoints; -1 when one does not answer. */
+  static double count(List<String> urls, Series series) {
+    double sum = 0;
+    for (String u : urls) {
+      String text = scrape(u);
+      if (text == null) {
+        return -1;
+      }
+      sum += series.sum(text);
+    }
+    return sum;
+  }
+
+  private static final Series HEAP = new Series("jvm_memory_used_bytes{", "area=\"heap\"");
+
+  /** The samples of one metric whose line starts with {@code name} and holds each of {@code labels}, summed. */
+  record Series(String name, List<String> labels) {
+    Series(String name, String... labels) {
+      this(name, List.of(labels));
+    }
+
+    double sum(String metricsText) {
+      double sum = 0;
+      for (String line : metricsText.split("\n")) {
+        if (line.startsWith(name) && labels.stream().allMatch(line::contains)) {
           sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
         }
       }
+      return sum;
     }
-    return sum;
   }
 
   /** The sum of one Prometheus sample over the endpoints: {@code name} plus its exact label text, e.g. {@code foo{a="b"}}. */
@@ -262,29 +290,51 @@ final class ServerStats {
     private double heapMax;
     private double heapLast;
     private long rssMax;
+    private final Series counted;
+    private double countedLast = -1;
 
     Sampler(List<Long> pids, List<String> urls) {
+      this(pids, urls, null);
+    }
+
+    /** Also sums {@code counted} over the endpoints at each sample, from the same scrape as the heap. */
+    Sampler(List<Long> pids, List<String> urls, Series counted) {
       this.pids = pids;
       this.urls = urls;
+      this.counted = counted;
       lastTicks = cpuTicks(pids);
       lastNanos = System.nanoTime();
       timer.scheduleAtFixedRate(this::sample, 1, 1, TimeUnit.SECONDS);
     }
 
-    private synchronized void sample() {
+    /** Scrapes outside the lock: a loaded node takes a few hundred ms to answer, and readers should not wait for it. */
+    private void sample() {
       long ticks = cpuTicks(pids);
       long now = System.nanoTime();
-      cpuMax = Math.max(cpuMax, cpuPercent(ticks - lastTicks, (now - lastNanos) / 1e9));
+      double cpu = cpuPercent(ticks - lastTicks, (now - lastNanos) / 1e9);
       lastTicks = ticks;
       lastNanos = now;
-      if (!urls.isEmpty()) {
-        double heap = heapBytes(urls);
+      double heap = urls.isEmpty() ? -1 : 0;
+      double count = 0;
+      for (String u : urls) {
+        String text = scrape(u);
+        if (text == null) {
+          heap = -1;
+          break;
+        }
+        heap += HEAP.sum(text);
+        count += counted == null ? 0 : counted.sum(text);
+      }
+      long rss = rssBytes(pids);
+      synchronized (this) {
+        cpuMax = Math.max(cpuMax, cpu);
         if (heap >= 0) {
           heapLast = heap;
           heapMax = Math.max(heapMax, heap);
+          countedLast = counted == null ? -1 : count;
         }
+        rssMax = Math.max(rssMax, rss);
       }
-      rssMax = Math.max(rssMax, rssBytes(pids));
     }
 
     /** Highest one-second CPU of the servers so far, percent of the machine. */
@@ -302,6 +352,11 @@ final class ServerStats {
 
     synchronized long rssMaxBytes() {
       return rssMax;
+    }
+
+    /** The last sum of the counted series over every endpoint; -1 before one answered. */
+    synchronized double counted() {
+      return countedLast;
     }
 
     @Override
