@@ -74,6 +74,7 @@ class K8sManifestsTest {
       "liveroom_node_freezes_total",
       "liveroom_webhooks_sent_total",
       "liveroom_webhooks_queue",
+      "liveroom_build_info",
       "vertx_http_server_requests_total",
       "vertx_http_server_active_connections",
       "jvm_memory_used_bytes",
