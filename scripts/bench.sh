@@ -39,11 +39,9 @@ BENCH_JDK=${BENCH_JDK:-/usr/lib/jvm/temurin-25-jdk-amd64}
 if [[ -x $BENCH_JDK/bin/java ]]; then
   export PATH="$BENCH_JDK/bin:$PATH"
 fi
-HZ_FLAGS="--add-modules java.se --add-exports java.base/jdk.internal.ref=ALL-UNNAMED \
---add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/java.nio=ALL-UNNAMED \
---add-opens java.base/sun.nio.ch=ALL-UNNAMED --add-opens java.management/sun.management=ALL-UNNAMED \
---add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED --enable-native-access=ALL-UNNAMED"
-export JAVA_OPTS="${BENCH_JAVA_OPTS:--Xms2g -Xmx2g -XX:+UseG1GC} $HZ_FLAGS"
+# the nodes run java -jar (module flags in the jar's manifest); the tools below run from a class
+# path and take them from the java argument file conf/jvm-module-flags
+export JAVA_OPTS="${BENCH_JAVA_OPTS:--Xms2g -Xmx2g -XX:+UseG1GC}"
 export REDIS_PORT=${REDIS_PORT:-6390}
 # its own ports and state folder, so a dev cluster on 8080.. can keep running
 export DEV_HTTP_BASE=${BENCH_HTTP_BASE:-18080} DEV_CLUSTER_BASE=${BENCH_CLUSTER_BASE:-15701}
@@ -165,7 +163,7 @@ LOAD_AT_START=0
 loadgen() { # scenario nodes args...
   local scenario=$1 nodes=$2
   shift 2
-  java -Xms1g "-Xmx$LOADGEN_HEAP" -Djava.awt.headless=true --enable-native-access=ALL-UNNAMED -cp "$TOOLS_CP" \
+  java -Xms1g "-Xmx$LOADGEN_HEAP" -Djava.awt.headless=true @conf/jvm-module-flags -cp "$TOOLS_CP" \
     io.liveroom.loadgen.LoadGen \
     --scenario "$scenario" --out "$OUT/$scenario.json" \
     --server-pids "$(server_pids)" --metrics-urls "$(metrics_urls "$nodes")" --redis-pid "$(redis_pid)" \
@@ -328,7 +326,7 @@ scenario_sweep() {
   cluster_up 1
   scripts/dev-cluster.sh stop-node 1 >>"$OUT/cluster.log" 2>&1 # only its Redis is needed
   # shellcheck disable=SC2086
-  java ${BENCH_JAVA_OPTS:--Xms2g -Xmx2g -XX:+UseG1GC} $HZ_FLAGS -cp "$TOOLS_CP" io.liveroom.bench.SweepBench \
+  java ${BENCH_JAVA_OPTS:--Xms2g -Xmx2g -XX:+UseG1GC} @conf/jvm-module-flags -cp "$TOOLS_CP" io.liveroom.bench.SweepBench \
     "redis://127.0.0.1:$REDIS_PORT" "${SWEEP_ROOMS:-1000000}" "${SWEEP_HYDRATE:-10000}" "$OUT/sweep.json" flush \
     2>>"$OUT/sweep.log" | tee -a "$OUT/sweep.log" | grep '^sweep:' || die "the sweep benchmark failed (see $OUT/sweep.log)"
   cluster_down

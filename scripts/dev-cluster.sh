@@ -14,7 +14,7 @@
 # (Maven Central) is used. State, logs and pid files live in target/dev-cluster/.
 #
 # Environment: REDIS_PORT (6379, or the port of the last start), LIVEROOM_API_KEY (dev-key),
-# LIVEROOM_JWT_SECRET (dev-secret), JAVA_OPTS (-Xmx512m and the module flags Hazelcast asks for),
+# LIVEROOM_JWT_SECRET (dev-secret), JAVA_OPTS (-Xmx512m),
 # DEV_HTTP_BASE (8080) and DEV_CLUSTER_BASE (5701): first ports; DEV_STATE (target/dev-cluster);
 # DEV_JAR (target/liveroom.jar, built when missing or older than the sources; another jar is used as it is).
 set -euo pipefail
@@ -31,12 +31,8 @@ READY_TIMEOUT=90
 STOP_TIMEOUT=30
 API_KEY="${LIVEROOM_API_KEY:-dev-key}"
 JWT_SECRET="${LIVEROOM_JWT_SECRET:-dev-secret}"
-# the module flags are those Hazelcast 5.3 asks for at start-up (plus java.nio), so it does not warn
-HZ_MODULE_OPTS="--add-modules java.se --add-exports java.base/jdk.internal.ref=ALL-UNNAMED \
---add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/java.nio=ALL-UNNAMED \
---add-opens java.base/sun.nio.ch=ALL-UNNAMED --add-opens java.management/sun.management=ALL-UNNAMED \
---add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED --enable-native-access=ALL-UNNAMED"
-JAVA_OPTS="${JAVA_OPTS:--Xmx512m $HZ_MODULE_OPTS}"
+# no module flags: the jar's manifest carries those Hazelcast and Netty ask for
+JAVA_OPTS="${JAVA_OPTS:--Xmx512m}"
 EMBEDDED_REDIS="com.github.codemonstur:embedded-redis:1.4.4"
 REDIS_DIR="$STATE/redis"
 REDIS_PID="$REDIS_DIR/redis.pid"

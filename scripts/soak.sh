@@ -61,13 +61,8 @@ export DEV_STATE=${DEV_STATE:-$OUT/cluster}
 export LIVEROOM_SWEEPER_IDLE_AFTER_MS=${LIVEROOM_SWEEPER_IDLE_AFTER_MS:-10000}
 API_KEY="${LIVEROOM_API_KEY:-dev-key}"
 JWT_SECRET="${LIVEROOM_JWT_SECRET:-dev-secret}"
-# the module flags Hazelcast asks for, as in dev-cluster.sh
-HZ_MODULE_OPTS="--add-modules java.se --add-exports java.base/jdk.internal.ref=ALL-UNNAMED \
---add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/java.nio=ALL-UNNAMED \
---add-opens java.base/sun.nio.ch=ALL-UNNAMED --add-opens java.management/sun.management=ALL-UNNAMED \
---add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED --enable-native-access=ALL-UNNAMED"
 NODE_FLAGS="-Xms$HEAP -Xmx$HEAP -XX:+HeapDumpOnOutOfMemoryError -XX:HeapDumpPath=$OUT"
-export JAVA_OPTS="$NODE_FLAGS $HZ_MODULE_OPTS"
+export JAVA_OPTS="$NODE_FLAGS" # the nodes run java -jar: the module flags are in the jar's manifest
 
 TOOLS_JAR=target/liveroom-tools.jar
 mkdir -p "$OUT"

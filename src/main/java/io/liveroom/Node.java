@@ -81,6 +81,8 @@ public final class Node {
         new NodeHealth(), new Webhooks(vertx, config.webhooks()),
         new SensitiveWords(vertx, config.filter().wordsFile(), config.filter().reloadMs()),
         new io.liveroom.limit.UserConnections());
+    BuildInfo build = BuildInfo.current();
+    metrics.buildInfo(build.version(), build.javaFeature(), build.vertxVersion());
     metrics.partitionsOwned(services.ownership()::ownedCount);
     metrics.freezes(pauseGuard::pauses);
     services.health().freeze(pauseGuard::problem);

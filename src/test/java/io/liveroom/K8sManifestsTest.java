@@ -80,6 +80,7 @@ class K8sManifestsTest {
       "liveroom_node_freezes_total",
       "liveroom_webhooks_sent_total",
       "liveroom_webhooks_queue",
+      "liveroom_build_info",
       "vertx_http_server_requests_total",
       "vertx_http_server_active_connections",
       "jvm_memory_used_bytes",
@@ -295,13 +296,10 @@ class K8sManifestsTest {
   }
 
   @Test
-  void jvmFlagsHaveHazelcastsModuleFlagsAndAHeapSizedToTheLimit() throws IOException {
+  void jvmFlagsHaveAHeapSizedToTheLimitAndNoModuleFlags() throws IOException {
     String opts = env().get("JAVA_OPTS").value();
     assertNotNull(opts, "JAVA_OPTS is not set on the container");
-    for (String flag : hazelcastFlags()) {
-      assertTrue(normalize(opts).contains(flag), "JAVA_OPTS lacks " + flag);
-    }
-    assertTrue(opts.contains(NATIVE_ACCESS), "JAVA_OPTS lacks " + NATIVE_ACCESS + " (epoll, JDK 24+ warns without it)");
+    assertNoModuleFlags("JAVA_OPTS of the container", opts);
     Matcher m = Pattern.compile("-XX:MaxRAMPercentage=(\\d+(?:\\.\\d+)?)").matcher(opts);
     assertTrue(m.find(), "the heap is sized with -XX:MaxRAMPercentage");
     double pct = Double.parseDouble(m.group(1));
@@ -760,25 +758,34 @@ class K8sManifestsTest {
   // ---------------------------------------------------------------- Dockerfile
 
   @Test
-  void dockerfileRunsTheJarAsNonRootWithJavaOpts() throws IOException {
+  void dockerfileBuildsWithTheWrapperAndRunsTheJarAsNonRootWithJavaOpts() throws IOException {
     String df = Files.readString(K8S.resolve("Dockerfile"), StandardCharsets.UTF_8);
     String joined = df.replace("\\\n", "");
-    assertTrue(Pattern.compile("(?m)^FROM eclipse-temurin:(17|21)-jre\\S*$").matcher(df).find(), "base image eclipse-temurin 17/21 JRE");
-    assertTrue(df.contains("COPY target/liveroom.jar /app/liveroom.jar"));
+    List<String> froms = Pattern.compile("(?m)^FROM (.+)$").matcher(df).results().map(r -> r.group(1)).toList();
+    assertEquals(2, froms.size(), "two stages, build and run: " + froms);
+    Matcher build = Pattern.compile("^eclipse-temurin:17-jdk\\S* AS (\\w+)$").matcher(froms.get(0));
+    assertTrue(build.matches(), "the build stage is a Temurin 17 JDK: " + froms.get(0));
+    assertTrue(Pattern.compile("(?m)^RUN .*\\./mvnw -B -ntp -DskipTests package$").matcher(df).find(),
+        "the build stage runs the Maven wrapper");
+    assertTrue(Pattern.compile("^eclipse-temurin:(17|21)-jre\\S*$").matcher(froms.get(1)).matches(),
+        "the run stage is a Temurin 17/21 JRE: " + froms.get(1));
+    assertTrue(df.contains("COPY --from=" + build.group(1) + " /build/target/liveroom.jar /app/liveroom.jar"),
+        "the run stage takes the jar of the build stage");
+    String ignore = Files.readString(K8S.resolve("Dockerfile.dockerignore"), StandardCharsets.UTF_8);
+    for (String needed : List.of("!mvnw", "!pom.xml", "!.mvn/", "!conf/", "!src/")) {
+      assertTrue(ignore.lines().anyMatch(needed::equals), "Dockerfile.dockerignore lets " + needed.substring(1) + " into the build context");
+    }
     assertTrue(Pattern.compile("(?m)^COPY conf/ /app/conf/?$").matcher(df).find(), "the image carries conf/");
     Matcher user = Pattern.compile("(?m)^USER (\\S+)$").matcher(df);
     assertTrue(user.find(), "a USER line");
     String uid = user.group(1).split(":")[0];
     assertFalse(uid.equals("root") || uid.equals("0"), "runs as root");
     assertEquals(uid, String.valueOf(get(podSpec(), "securityContext.runAsUser")), "the pod runs as the image's user");
-    assertTrue(df.contains("ENTRYPOINT [\"sh\", \"-c\", \"exec java $JAVA_OPTS -jar /app/liveroom.jar\"]"),
-        "exec-form ENTRYPOINT through sh -c with exec, so java is PID 1 and gets SIGTERM");
+    assertTrue(df.contains("ENTRYPOINT [\"sh\", \"-c\", \"exec java $JAVA_OPTS -jar /app/liveroom.jar \\\"$@\\\"\", \"liveroom\"]"),
+        "exec-form ENTRYPOINT through sh -c with exec, so java is PID 1 and gets SIGTERM, and the arguments reach it");
     Matcher env = Pattern.compile("(?m)^ENV JAVA_OPTS=\"([^\"]*)\"").matcher(joined);
     assertTrue(env.find(), "a default JAVA_OPTS");
-    for (String flag : hazelcastFlags()) {
-      assertTrue(normalize(env.group(1)).contains(flag), "the Dockerfile's JAVA_OPTS lacks " + flag);
-    }
-    assertTrue(env.group(1).contains(NATIVE_ACCESS), "the Dockerfile's JAVA_OPTS lacks " + NATIVE_ACCESS);
+    assertNoModuleFlags("the Dockerfile's JAVA_OPTS", env.group(1));
     assertTrue(Pattern.compile("(?m)^EXPOSE .*\\b" + HTTP_PORT + "\\b.*\\b" + HZ_PORT + "\\b").matcher(df).find());
   }
 
@@ -1039,29 +1046,11 @@ class K8sManifestsTest {
     assertTrue(selected(sel, podLabels()), svc + " does not select the liveroom pods");
   }
 
-  /** Netty's epoll transport loads a native library: allowed without a warning on JDK 24+. */
-  private static final String NATIVE_ACCESS = "--enable-native-access=ALL-UNNAMED";
-
-  /** The module flags from pom.xml's hazelcast.jvm.flags, as "--flag value" pairs. */
-  private static List<String> hazelcastFlags() {
-    try {
-      String pom = Files.readString(Path.of("pom.xml"), StandardCharsets.UTF_8);
-      Matcher m = Pattern.compile("<hazelcast\\.jvm\\.flags>([^<]+)</hazelcast\\.jvm\\.flags>").matcher(pom);
-      assertTrue(m.find(), "pom.xml has no hazelcast.jvm.flags");
-      List<String> out = new ArrayList<>();
-      String[] t = normalize(m.group(1)).split(" ");
-      for (int i = 0; i + 1 < t.length; i += 2) {
-        out.add(t[i] + " " + t[i + 1]);
-      }
-      assertEquals(7, out.size(), "Hazelcast's seven module flags");
-      return out;
-    } catch (IOException e) {
-      throw new AssertionError(e);
+  /** The jar's manifest carries the module flags (pom.xml): a copy here would drift from it. */
+  private static void assertNoModuleFlags(String where, String opts) {
+    for (String flag : List.of("--add-opens", "--add-exports", "--add-modules", "--enable-native-access")) {
+      assertFalse(opts.contains(flag), where + " repeats " + flag + ", which the jar's manifest carries");
     }
-  }
-
-  private static String normalize(String s) {
-    return s.trim().replaceAll("\\s+", " ");
   }
 
   private static boolean selected(Map<String, Object> selector, Map<String, Object> labels) {

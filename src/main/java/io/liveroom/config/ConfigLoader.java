@@ -12,7 +12,11 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +35,13 @@ public final class ConfigLoader {
   public static final String ENV_PREFIX = "LIVEROOM_";
   public static final String SYS_PREFIX = "liveroom.";
   private static final String DEFAULTS = "conf/liveroom.json";
+  /** Keys whose values are secrets, masked by {@link #masked}. */
+  static final List<String> SECRET_KEYS = List.of("auth.apiKeys", "auth.jwt.secret", "webhooks.secret");
+  /** Keys holding URLs that may carry a password (in the user info or the query). */
+  static final List<String> URL_KEYS = List.of("redis.url", "webhooks.urls");
+  static final String MASK = "****";
+  /** scheme://, user info@ (up to the last @ of the authority), host and path, ?query, #fragment. */
+  private static final Pattern URL = Pattern.compile("([A-Za-z][A-Za-z0-9+.-]*://)(?:([^/?#]*)@)?([^?#]*)(\\?[^#]*)?(#.*)?");
 
   private ConfigLoader() {
   }
@@ -54,6 +65,14 @@ public final class ConfigLoader {
 
   /** Loads file, environment and system properties with vertx-config and validates the result. */
   public static Future<LiveroomConfig> load(Vertx vertx) {
+    return loadJson(vertx).map(LiveroomConfig::from);
+  }
+
+  /**
+   * The effective config as JSON, not yet validated: the jar's defaults, the config file, then
+   * environment variables and system properties, keyed as in {@code conf/liveroom.json}.
+   */
+  public static Future<JsonObject> loadJson(Vertx vertx) {
     String path = System.getProperty("liveroom.config", System.getenv("LIVEROOM_CONFIG"));
     boolean explicit = path != null;
     String file = explicit ? path : DEFAULTS;
@@ -82,7 +101,7 @@ public final class ConfigLoader {
               fileJson.put(k, e.getValue());
             }
           });
-          return LiveroomConfig.from(overlay(defaults().mergeIn(fileJson, true), env, sys));
+          return overlay(defaults().mergeIn(fileJson, true), env, sys);
         })
         .eventually(retriever::close);
   }
@@ -112,6 +131,58 @@ public final class ConfigLoader {
       }
     });
     return base;
+  }
+
+  /**
+   * A copy of {@code config} fit to print: secrets ({@link #SECRET_KEYS}) replaced by
+   * {@value #MASK} (an empty one stays empty, so that a missing secret shows), and the password
+   * in the user info and the query of the URLs of {@link #URL_KEYS} masked.
+   */
+  public static JsonObject masked(JsonObject config) {
+    JsonObject copy = config.copy();
+    for (String key : SECRET_KEYS) {
+      replaceLeaf(copy, key, v -> v.isEmpty() ? v : MASK);
+    }
+    for (String key : URL_KEYS) {
+      replaceLeaf(copy, key, ConfigLoader::maskUrl);
+    }
+    return copy;
+  }
+
+  private static void replaceLeaf(JsonObject root, String key, UnaryOperator<String> mask) {
+    String[] parts = key.split("\\.");
+    JsonObject o = root;
+    for (int i = 0; i < parts.length - 1 && o != null; i++) {
+      o = o.getJsonObject(parts[i]);
+    }
+    String leaf = parts[parts.length - 1];
+    if (o == null || !o.containsKey(leaf)) {
+      return;
+    }
+    Object v = o.getValue(leaf);
+    if (v instanceof JsonArray a) {
+      JsonArray out = new JsonArray();
+      a.forEach(item -> out.add(item instanceof String str ? mask.apply(str) : MASK));
+      o.put(leaf, out);
+    } else if (v != null) {
+      o.put(leaf, mask.apply(String.valueOf(v)));
+    }
+  }
+
+  /** {@code redis://user:pw@host/0?password=x} -> {@code redis://user:****@host/0?****}. */
+  private static String maskUrl(String url) {
+    Matcher m = URL.matcher(url);
+    if (!m.matches()) {
+      return url;
+    }
+    String userInfo = m.group(2);
+    if (userInfo != null) {
+      int colon = userInfo.indexOf(':');
+      // no colon: the whole user info may be a token (https://token@host)
+      userInfo = (colon < 0 ? MASK : userInfo.substring(0, colon + 1) + MASK) + "@";
+    }
+    return m.group(1) + (userInfo == null ? "" : userInfo) + m.group(3) + (m.group(4) == null ? "" : "?" + MASK)
+        + (m.group(5) == null ? "" : m.group(5));
   }
 
   /** The environment variable name of a dotted key: {@code auth.jwt.publicKey} -> {@code LIVEROOM_AUTH_JWT_PUBLIC_KEY}. */

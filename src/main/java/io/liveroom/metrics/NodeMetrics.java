@@ -62,6 +62,17 @@ public final class NodeMetrics {
     roomsHot.addAndGet(delta);
   }
 
+  /**
+   * Registers {@code liveroom_build_info}, always 1: what this node runs, as labels (liveroom's
+   * version, the Java feature version, the Vert.x version), one series per node.
+   */
+  public void buildInfo(String version, int javaFeature, String vertxVersion) {
+    Gauge.builder("liveroom.build.info", () -> 1)
+        .description("Always 1; the labels say which liveroom, Java and Vert.x this node runs")
+        .tags("version", version, "java", Integer.toString(javaFeature), "vertx", vertxVersion)
+        .register(registry);
+  }
+
   /** Registers the partitions-owned gauge, read from the partition table at scrape time. */
   public void partitionsOwned(java.util.function.IntSupplier owned) {
     Gauge.builder("liveroom.partitions.owned", owned::getAsInt)

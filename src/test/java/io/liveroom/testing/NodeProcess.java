@@ -22,12 +22,6 @@ import java.util.concurrent.TimeUnit;
 public final class NodeProcess implements AutoCloseable {
   /** The fat jar the tests run; Failsafe runs after {@code package}, so it is there. */
   public static final Path JAR = Path.of("target", "liveroom.jar");
-  /** The module flags Hazelcast 5.3 asks for (as in the pom and scripts/dev-cluster.sh), so it does not warn. */
-  private static final List<String> HZ_FLAGS = List.of("--add-modules", "java.se",
-      "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED",
-      "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--add-opens", "java.base/java.nio=ALL-UNNAMED",
-      "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens", "java.management/sun.management=ALL-UNNAMED",
-      "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED");
 
   private final String name;
   private final int httpPort;
@@ -59,7 +53,7 @@ public final class NodeProcess implements AutoCloseable {
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     // small and quick to start: four JVMs share the test machine's cores
     cmd.addAll(List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k"));
-    cmd.addAll(HZ_FLAGS);
+    // no module flags: the jar's manifest carries them, as it does for an operator's java -jar
     cmd.addAll(List.of("-jar", JAR.toString()));
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().keySet().removeIf(k -> k.startsWith("LIVEROOM_"));
