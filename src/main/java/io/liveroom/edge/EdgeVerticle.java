@@ -30,6 +30,7 @@ public final class EdgeVerticle extends VerticleBase {
   private final NodeServices node;
   private final int instance;
   private HttpServer server;
+  private Router router;
   private Realtime realtime;
 
   public EdgeVerticle(NodeServices node, int instance) {
@@ -39,7 +40,11 @@ public final class EdgeVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    Router router = Router.router(vertx);
+    return OpenApiDocument.load(vertx).compose(this::start);
+  }
+
+  private Future<HttpServer> start(OpenApiDocument openApi) {
+    router = Router.router(vertx);
     router.get("/health/live").handler(ctx -> ctx.response()
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end("{\"status\":\"UP\"}"));
     router.get("/health/ready").handler(ctx -> {
@@ -55,7 +60,7 @@ public final class EdgeVerticle extends VerticleBase {
     OwnerRequests owners = new OwnerRequests(vertx, node, shards, instance);
     realtime = new Realtime(vertx, node, owners, instance);
     Future<Void> rt = realtime.start(router);
-    new RoomApi(vertx, node, shards, owners).mount(router);
+    new RoomApi(vertx, node, shards, owners).mount(router, openApi);
     router.route("/vod/*").handler(new VodHandler(vertx, node.config().vod()));
     router.route("/vendor/sockjs/*").handler(StaticHandler.create(SOCKJS_CLIENT_DIST).setMaxAgeSeconds(86_400));
     // the demo page (/) and the JS client (/liveroom.js)
@@ -99,6 +104,11 @@ public final class EdgeVerticle extends VerticleBase {
             .end("{\"error\":{\"code\":\"BAD_REQUEST\",\"message\":\"malformed percent-encoding in the path\"}}");
       }
     });
+  }
+
+  /** The routes of this edge once started; {@code OpenApiContractIT} holds them to the API's document. */
+  Router router() {
+    return router;
   }
 
   /**

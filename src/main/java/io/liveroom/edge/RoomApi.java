@@ -34,7 +34,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** The room endpoints of the HTTP API (PROTOCOL.md section 2) and {@code GET /api/v1/stats}. */
+/**
+ * The room endpoints of the HTTP API (PROTOCOL.md section 2), {@code GET /api/v1/stats} and the
+ * API's OpenAPI document, which {@code OpenApiContractIT} holds to these routes.
+ */
 final class RoomApi {
   private static final Set<String> CREATE_FIELDS =
       Set.of("id", "title", "ownerId", "maxMembers", "guestsCanRead", "slowModeSec", "metadata", "filter",
@@ -64,8 +67,9 @@ final class RoomApi {
     this.owners = owners;
   }
 
-  void mount(Router router) {
+  void mount(Router router, OpenApiDocument openApi) {
     String base = "/api/v1";
+    router.get(base + "/openapi.json").handler(openApi);
     router.route(base + "/*")
         .handler(BodyHandler.create(false).setBodyLimit(node.config().http().maxBodyBytes()))
         .handler(new ApiAuth(vertx, node.config().auth()))

@@ -55,7 +55,9 @@ final class RtTransport {
         ctx.response().setStatusCode(status).end();
       }
     });
-    router.route("/rt/*").handler(BodyHandler.create(false).setBodyLimit(Math.max(65536, cfg.maxFrameBytes() * 4)));
+    // only the XHR and JSONP sends have bodies; a WebSocket upgrade must reach SockJS unread, and
+    // one that says Content-Length: 0 (JDK 17's java.net.http client) would be read by a BodyHandler
+    router.post("/rt/*").handler(BodyHandler.create(false).setBodyLimit(Math.max(65536, cfg.maxFrameBytes() * 4)));
     router.route("/rt/*").subRouter(SockJSHandler.create(vertx, options).socketHandler(sockets));
   }
 
