@@ -109,6 +109,31 @@ final class OwnerStore {
     return load(pid, id).compose(room -> room.live() != null ? Future.succeededFuture(room) : makeLive(pid, room));
   }
 
+  /**
+   * {@link #loadLive}, except that a room whose append failed ({@link io.liveroom.room.RoomLive#broken})
+   * is loaded again with a new epoch, since Redis may hold part of what failed. Until that load
+   * succeeds the broken copy stays, for reads.
+   */
+  Future<Room> loadForSend(int pid, String id) {
+    Room hot = engine.find(pid, id);
+    if (hot == null || hot.live() == null || !hot.live().broken()) {
+      return loadLive(pid, id);
+    }
+    return store.hydrate(id).compose(h -> {
+      if (engine.find(pid, id) != hot) {
+        return loadLive(pid, id); // replaced or dropped meanwhile
+      }
+      if (h == null) {
+        remove(pid, id, null);
+        return Future.failedFuture(new LiveroomException(ErrorCode.NOT_FOUND, "no room " + id));
+      }
+      engine.remove(pid, id);
+      node.metrics().roomsDropped("write_uncertain", 1);
+      engine.put(pid, new Room(h.data(), h.epoch(), System.currentTimeMillis()));
+      return loadLive(pid, id);
+    });
+  }
+
   private Future<Room> makeLive(int pid, Room room) {
     Future<RoomModeration> moderation = store.moderation(room.id()).map(RoomModeration::of);
     Future<List<Danmaku>> recent = store.recentHistory(room.id(), node.config().rt().historySize()).recover(e -> {

@@ -89,14 +89,10 @@ final class RoomCommands implements ShardCommand.Handler {
   @Override
   public Future<Position> send(ShardCommand.Send c) {
     Room hot = engine.find(pid(c.roomId()), c.roomId());
-    if (hot != null && hot.live() != null) {
-      if (!hot.live().broken()) {
-        return sequence(hot, c);
-      }
-      // an append of this epoch failed, and Redis may hold part of it: go on in a new epoch
-      owner.remove(pid(c.roomId()), c.roomId(), "write_uncertain");
+    if (hot != null && hot.live() != null && !hot.live().broken()) {
+      return sequence(hot, c);
     }
-    return serial(c.roomId(), () -> owner.loadLive(pid(c.roomId()), c.roomId()).compose(room -> sequence(room, c)));
+    return serial(c.roomId(), () -> owner.loadForSend(pid(c.roomId()), c.roomId()).compose(room -> sequence(room, c)));
   }
 
   private Future<Position> sequence(Room room, ShardCommand.Send c) {

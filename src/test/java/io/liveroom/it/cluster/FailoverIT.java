@@ -225,6 +225,51 @@ class FailoverIT {
     v.assertClean();
   }
 
+  // --- 2c. a retry with the same key across the failover of a frozen owner -------------------------
+
+  /**
+   * A send with a key is acknowledged; another is sent as the owner freezes (SIGSTOP), so its
+   * outcome is unknown to the sender. After a survivor took the room over, both are retried with
+   * their keys: the first gets its first place back (the key was stored with it in Redis), and
+   * Redis holds each text exactly once.
+   */
+  @Test
+  void aRetryWithTheSameKeyAcrossTheFailoverOfAFrozenOwnerMakesOneItem(ProcessClusters clusters) throws Exception {
+    ProcessCluster c = clusters.create("retrykey", 3, fastFailureDetection());
+    c.startAll(3);
+    NodeProcess n0 = c.node(0);
+    NodeProcess victim = c.node(2);
+    String room = roomsOwnedBy(c, "rk", victim, 1, 0).get(0);
+    String path = "/api/v1/rooms/" + room + "/messages";
+    ProcessCluster.Reply first = c.call(n0, "POST", path, new JsonObject().put("text", "once").put("key", "k-1"),
+        Duration.ofSeconds(10));
+    assertEquals(202, first.status(), first.toString());
+
+    victim.pause();
+    ProcessCluster.Reply unknown = c.call(n0, "POST", path,
+        new JsonObject().put("text", "sent as it froze").put("key", "k-2"), Duration.ofSeconds(20));
+    awaitNewOwner(c, n0, room, victim, Duration.ofSeconds(NO_HEARTBEAT_SEC + 30L));
+    ProcessCluster.Reply again = c.call(n0, "POST", path, new JsonObject().put("text", "once").put("key", "k-1"),
+        Duration.ofSeconds(10));
+    ProcessCluster.Reply retried = c.call(n0, "POST", path,
+        new JsonObject().put("text", "sent as it froze").put("key", "k-2"), Duration.ofSeconds(10));
+    victim.resume();
+
+    assertEquals(202, again.status(), again.toString());
+    assertEquals(first.json().getLong("epoch"), again.json().getLong("epoch"), "the first send's epoch");
+    assertEquals(first.json().getLong("seq"), again.json().getLong("seq"), "the first send's seq");
+    assertEquals(202, retried.status(), retried.toString());
+    Map<String, Long> counts = new HashMap<>();
+    for (JsonObject item : historyStream(c, room)) {
+      counts.merge(item.getString("text"), 1L, Long::sum);
+    }
+    assertEquals(1L, counts.get("once"), "one item for the two sends with key k-1: " + counts);
+    assertEquals(1L, counts.get("sent as it froze"), "one item for the two sends with key k-2 (the first got "
+        + unknown.status() + "): " + counts);
+    report(new JsonObject().put("frozenSendStatus", unknown.status()).put("first", first.json())
+        .put("retryAfterFailover", again.json()).put("items", new JsonObject(new LinkedHashMap<>(counts))));
+  }
+
   // --- 3. graceful stop (SIGTERM) ---------------------------------------------------------------
 
   @Test
