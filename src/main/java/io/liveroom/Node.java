@@ -254,7 +254,7 @@ public final class Node {
    * reconnect hint) and the sweeper stops; the node leaves the cluster while its shards still
    * serve, so Hazelcast migrates each partition to a survivor and a command that reaches this
    * node meanwhile is either served (the partition is still here) or answered {@code MOVED}
-   * (the edge re-routes it); then the shards stop (last fan-out tick, write-behind drained);
+   * (the edge re-routes it); then the shards stop (last fan-out tick, sends waiting for Redis stored);
    * the webhook sender gets up to 2 s for what is queued; Redis and Vert.x close last.
    */
   public Future<Void> close() {

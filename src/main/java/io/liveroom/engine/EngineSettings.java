@@ -5,7 +5,7 @@ import io.liveroom.config.LiveroomConfig;
 /**
  * What the room engine needs of the node's config: history sizes, idempotency-key limits, the
  * room message cap, the slow-mode ceiling, how long presence soft state lives and the bound of
- * the history write-behind queue.
+ * the queue of appends waiting for Redis.
  */
 public record EngineSettings(
     int historySize,
@@ -17,17 +17,17 @@ public record EngineSettings(
     int maxSlowModeSec,
     long presenceRefreshMs,
     long presenceMinIntervalMs,
-    int writeBehindMax) {
+    int appendQueueMax) {
 
   /** At most one presence push per room per second: joins in a burst become one push. */
   public static final long PRESENCE_MIN_INTERVAL_MS = 1000;
-  /** Acknowledged items waiting for Redis at most; past it sends are refused with UNAVAILABLE. */
-  public static final int WRITE_BEHIND_MAX = 50_000;
+  /** Sends waiting for their append to Redis at most; past it sends are refused with UNAVAILABLE. */
+  public static final int APPEND_QUEUE_MAX = 50_000;
 
   public static EngineSettings of(LiveroomConfig config) {
     LiveroomConfig.Rt rt = config.rt();
     return new EngineSettings(rt.historySize(), rt.joinHistory(), rt.idempotencyTtlMs(), rt.maxKeysPerRoom(),
         rt.roomMessagesPerSec(), rt.roomMessagesBurst(), config.rooms().limits().maxSlowModeSec(),
-        rt.presenceRefreshMs(), PRESENCE_MIN_INTERVAL_MS, WRITE_BEHIND_MAX);
+        rt.presenceRefreshMs(), PRESENCE_MIN_INTERVAL_MS, APPEND_QUEUE_MAX);
   }
 }

@@ -14,6 +14,7 @@ import io.liveroom.room.RoomData;
 import io.liveroom.room.RoomLive;
 import io.liveroom.room.RoomModeration;
 import io.liveroom.room.RoomState;
+import io.liveroom.room.StoredKey;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -27,8 +28,8 @@ import java.util.function.Supplier;
  * priority, idempotency keys, the content filter); the per-tick fan-out batching; the hot-room
  * table with its sweep and empty-room timers. A refusal is a {@link LiveroomException} with its
  * code and retry-after. What must happen outside (Redis writes, bus publishes) comes back as
- * values: {@link #writes()} holds the history appends to make, {@link #drainFanout()} the frames
- * to publish per edge node. One event loop; no Vert.x.
+ * values: {@link #appends()} holds the appends to make before a send is acknowledged,
+ * {@link #drainFanout()} the frames to publish per edge node. One event loop; no Vert.x.
  */
 public final class RoomEngine {
   private final EngineSettings settings;
@@ -36,7 +37,7 @@ public final class RoomEngine {
   private final Supplier<WordFilter> words;
   private final HotRooms rooms = new HotRooms();
   private final FanoutBatcher fanout;
-  private final WriteBehind writes;
+  private final Appends appends;
   private final ModerationRules moderation;
 
   public RoomEngine(EngineSettings settings, String nodeId, Supplier<WordFilter> words) {
@@ -44,7 +45,7 @@ public final class RoomEngine {
     this.nodeId = nodeId;
     this.words = words;
     this.fanout = new FanoutBatcher(settings.presenceMinIntervalMs());
-    this.writes = new WriteBehind(settings.writeBehindMax());
+    this.appends = new Appends(settings.appendQueueMax());
     this.moderation = new ModerationRules(settings.maxSlowModeSec());
   }
 
@@ -98,14 +99,23 @@ public final class RoomEngine {
 
   // ---- real-time state
 
-  /** Gives a hot room its real-time state: its moderation state and recent history (deleted items left out). */
-  public void makeLive(Room room, RoomModeration m, List<Danmaku> history) {
+  /**
+   * Gives a hot room its real-time state: its moderation state, recent history (deleted items
+   * left out) and the idempotency keys stored with earlier sends, so that a retry after a
+   * failover gets the first send's place.
+   */
+  public void makeLive(Room room, RoomModeration m, List<Danmaku> history, List<StoredKey> keys, long now) {
     if (room.live() != null) {
       return;
     }
     RoomLive l = new RoomLive(room.epoch(), settings.historySize());
     l.moderation(m);
     l.preload(history.stream().filter(d -> !m.deleted(d.epoch(), d.seq())).toList());
+    for (StoredKey k : keys) {
+      if (k.at() >= now - settings.idempotencyTtlMs()) {
+        l.rememberKey(k.key(), k.epoch(), k.seq(), k.at(), settings.maxKeysPerRoom());
+      }
+    }
     room.live(l);
     rooms.madeLive(room);
   }
@@ -144,12 +154,13 @@ public final class RoomEngine {
   }
 
   /**
-   * Sequences a send, or refuses it: the room ended; the history store too far behind
+   * Sequences a send, or refuses it: the room ended; too many appends waiting for Redis
    * (UNAVAILABLE); muted, mute-all, slow mode (with retry-after) for members below host; the room's
    * message cap (RATE_LIMITED with retry-after; host items are never refused); a {@code reject}
    * filter hit. A key seen from this user within {@code idempotencyTtlMs} returns the first send's
-   * place and sequences nothing. An accepted item joins history, the next tick's frame and the
-   * write-behind queue.
+   * place and sequences nothing (with that send, when it is not stored yet). An accepted item
+   * waits in {@link #appends()}; it is acknowledged, and joins history and the next tick's frame,
+   * once {@link #stored}.
    */
   public SendResult send(Room room, Member m, String text, String color, String mode, long progress, String key,
                          long now) {
@@ -160,12 +171,13 @@ public final class RoomEngine {
     // keys are per user, so one user's key never swallows another's message
     String userKey = key == null ? null : m.userId() + '\u0000' + key;
     if (userKey != null) {
-      long seq = l.seqOfKey(userKey, now, settings.idempotencyTtlMs());
-      if (seq >= 0) {
-        return new SendResult(l.epoch(), seq, null);
+      long[] first = l.keyed(userKey, now, settings.idempotencyTtlMs());
+      if (first != null) {
+        Danmaku inFlight = first[0] == l.epoch() ? l.unconfirmed(first[1]) : null;
+        return new SendResult(first[0], first[1], null, inFlight);
       }
     }
-    if (writes.full()) {
+    if (appends.full()) {
       throw new LiveroomException(ErrorCode.UNAVAILABLE, "the history store is behind; retry shortly");
     }
     boolean high = m.privilegedIn(room);
@@ -184,12 +196,11 @@ public final class RoomEngine {
       l.sentAt(m.userId(), now, slowModeSec * 1000L);
     }
     if (userKey != null) {
-      l.rememberKey(userKey, item.seq(), now, settings.maxKeysPerRoom());
+      l.rememberKey(userKey, l.epoch(), item.seq(), now, settings.maxKeysPerRoom());
     }
     room.touch(now);
-    fanout.markDirty(room);
-    writes.add(room, item);
-    return new SendResult(l.epoch(), item.seq(), item);
+    appends.add(room, item, userKey);
+    return new SendResult(l.epoch(), item.seq(), item, null);
   }
 
   private static void admitMember(Room room, RoomLive l, String userId, int slowModeSec, long now) {
@@ -319,9 +330,39 @@ public final class RoomEngine {
     return fanout.drain();
   }
 
-  /** The history appends to make. */
-  public WriteBehind writes() {
-    return writes;
+  /** The appends to make before sends are acknowledged. */
+  public Appends appends() {
+    return appends;
+  }
+
+  /**
+   * A room's items are in Redis, in seq order: they join history and the next tick's frame.
+   * False when the room is no longer this hot room (dropped meanwhile): they are not served here.
+   */
+  public boolean stored(int pid, Room room, List<Danmaku> items) {
+    if (rooms.find(pid, room.id()) != room || room.live() == null) {
+      return false;
+    }
+    for (Danmaku d : items) {
+      if (!room.live().confirm(d)) {
+        return false;
+      }
+    }
+    fanout.markDirty(room);
+    return true;
+  }
+
+  /**
+   * A room's append was refused by the fence ({@code refused}: a newer owner, or the room is gone)
+   * or may not have happened (an error or a timeout). No unconfirmed item will be acknowledged by
+   * this owner. A refused room leaves at once; otherwise the room stays for reads, and its next
+   * send loads it again with a new epoch ({@link RoomLive#broken}). True when the room left.
+   */
+  public boolean notStored(int pid, Room room, boolean refused) {
+    if (room.live() != null) {
+      room.live().abandon();
+    }
+    return refused && rooms.find(pid, room.id()) == room && remove(pid, room.id()) == room;
   }
 
   /** Forgets the members of edges that stopped refreshing (3 refresh periods: a crashed or cut-off edge node). */

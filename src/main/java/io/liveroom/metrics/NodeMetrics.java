@@ -199,7 +199,7 @@ public final class NodeMetrics {
     counter("liveroom.fanout.frames", null, null, null, null).increment(frames);
   }
 
-  /** History items written behind to Redis: outcome ok or error. */
+  /** Items appended to Redis before they are acknowledged: outcome ok or error. */
   public void historyWrite(String outcome) {
     count("liveroom.history.writes", "outcome", outcome, null, null);
   }

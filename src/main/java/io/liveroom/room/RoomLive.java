@@ -3,6 +3,7 @@ package io.liveroom.room;
 import it.unimi.dsi.fastutil.objects.Object2IntOpenHashMap;
 import it.unimi.dsi.fastutil.objects.Object2LongOpenHashMap;
 import it.unimi.dsi.fastutil.objects.ObjectArrayList;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -10,9 +11,11 @@ import java.util.List;
 
 /**
  * The real-time state of a hot room, allocated on first join or send: the sequence counter of
- * the owner's epoch, a bounded history ring, the items sequenced since the last fan-out tick,
- * the edges with members (as soft state that expires unless refreshed), and idempotency keys.
- * Plain Java, touched only on the owner's event loop.
+ * the owner's epoch, the items sequenced whose append to Redis is in flight, a bounded history
+ * ring of the stored items, the stored items not yet fanned out, the edges with members (as soft
+ * state that expires unless refreshed), and idempotency keys. An item reaches history, members
+ * and its sender only once {@link #confirm confirmed} in Redis. Plain Java, touched only on the
+ * owner's event loop.
  */
 public final class RoomLive {
   /** What a join gets: the items to send and whether they are exactly the missed ones. */
@@ -20,18 +23,24 @@ public final class RoomLive {
   }
 
   private final long epoch;
+  /** The last seq stored in Redis: joins and history see up to it. */
   private long seq;
+  /** The last seq handed out; those after {@link #seq} are in {@link #unconfirmed}. */
+  private long allocated;
+  /** Sequenced items whose append is in flight, in seq order. */
+  private ArrayDeque<Danmaku> unconfirmed;
   private final Danmaku[] ring;
   private int head;
   private int size;
   private ObjectArrayList<Danmaku> pending;
   private final Object2IntOpenHashMap<String> edgeMembers = new Object2IntOpenHashMap<>(4);
   private final Object2LongOpenHashMap<String> edgeSeen = new Object2LongOpenHashMap<>(4);
+  /** Idempotency keys: key -> {epoch, seq, accepted at}, oldest first. */
   private LinkedHashMap<String, long[]> keys;
   private Object2LongOpenHashMap<String> lastSend;
   private RoomModeration moderation = new RoomModeration();
   private int online;
-  private int unwritten;
+  private boolean broken;
   /** When the room last became empty (its creation when it never had members); 0 while it has members. */
   private long emptySince = System.currentTimeMillis();
   private io.liveroom.limit.TokenBucket accepted;
@@ -55,18 +64,14 @@ public final class RoomLive {
     return online;
   }
 
-  /** Items of this room acknowledged but not yet in Redis (write-behind): the room cannot be demoted. */
+  /** Items of this room sequenced but not yet stored: the room cannot be demoted. */
   public int unwritten() {
-    return unwritten;
-  }
-
-  public void unwritten(int delta) {
-    unwritten = Math.max(0, unwritten + delta);
+    return unconfirmed == null ? 0 : unconfirmed.size();
   }
 
   /**
    * Puts items of earlier epochs (loaded from Redis) into history in (epoch, seq) order, once
-   * each: a retried write-behind may have stored an item twice or out of order.
+   * each: history written by earlier versions (a retried write-behind) may hold an item twice or out of order.
    */
   public void preload(List<Danmaku> older) {
     List<Danmaku> sorted = new ArrayList<>(older);
@@ -80,16 +85,61 @@ public final class RoomLive {
     }
   }
 
-  /** Sequences a new item in this epoch; it joins history and the pending fan-out batch. */
+  /** Sequences a new item in this epoch; it waits for its append to Redis before anyone sees it. */
   public Danmaku sequence(String userId, String userName, String text, String color, String mode, long progress,
                           long now, int priority) {
-    Danmaku d = new Danmaku(epoch, ++seq, userId, userName, text, color, mode, progress, now, priority);
+    Danmaku d = new Danmaku(epoch, ++allocated, userId, userName, text, color, mode, progress, now, priority);
+    if (unconfirmed == null) {
+      unconfirmed = new ArrayDeque<>(4);
+    }
+    unconfirmed.add(d);
+    return d;
+  }
+
+  /**
+   * The oldest unconfirmed item is in Redis: it joins history and the pending fan-out batch.
+   * Items are confirmed in seq order; false (nothing changes) when {@code d} is not the oldest.
+   */
+  public boolean confirm(Danmaku d) {
+    if (unconfirmed == null || unconfirmed.peekFirst() != d) {
+      return false;
+    }
+    unconfirmed.poll();
+    seq = d.seq();
     append(d);
     if (pending == null) {
       pending = new ObjectArrayList<>(4);
     }
     pending.add(d);
-    return d;
+    return true;
+  }
+
+  /** The unconfirmed item with this seq, or null (stored already, or never sequenced). */
+  public Danmaku unconfirmed(long itemSeq) {
+    if (unconfirmed != null) {
+      for (Danmaku d : unconfirmed) {
+        if (d.seq() == itemSeq) {
+          return d;
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * An append failed: the unconfirmed items will never be stored by this owner, and since Redis
+   * may hold some of them, this epoch takes no more sends ({@link #broken}); reads go on.
+   */
+  public List<Danmaku> abandon() {
+    List<Danmaku> out = unconfirmed == null ? List.of() : new ArrayList<>(unconfirmed);
+    unconfirmed = null;
+    broken = true;
+    return out;
+  }
+
+  /** Whether an append of this epoch failed: the next send loads the room again, with a new epoch. */
+  public boolean broken() {
+    return broken;
   }
 
   /** The items sequenced since the last call, in seq order; null when there are none. */
@@ -125,22 +175,25 @@ public final class RoomLive {
     return new Recovery(out, false);
   }
 
-  /** The seq a retried send with this key got, or -1; keys live {@code ttlMs}. */
-  public long seqOfKey(String key, long now, long ttlMs) {
+  /** The {epoch, seq} a send with this key got, or null; keys live {@code ttlMs}. */
+  public long[] keyed(String key, long now, long ttlMs) {
     if (keys == null) {
-      return -1;
+      return null;
     }
     expireKeys(now, ttlMs);
     long[] v = keys.get(key);
-    return v == null ? -1 : v[0];
+    return v == null ? null : new long[] {v[0], v[1]};
   }
 
-  /** Remembers a send's key, keeping at most {@code max} keys (the oldest go first). */
-  public void rememberKey(String key, long seq, long now, int max) {
+  /**
+   * Remembers a send's key (also one loaded from Redis, of an earlier epoch), keeping at most
+   * {@code max} keys (the oldest go first).
+   */
+  public void rememberKey(String key, long keyEpoch, long keySeq, long at, int max) {
     if (keys == null) {
       keys = new LinkedHashMap<>();
     }
-    keys.put(key, new long[] {seq, now});
+    keys.put(key, new long[] {keyEpoch, keySeq, at});
     while (keys.size() > max) {
       Iterator<String> it = keys.keySet().iterator();
       it.next();
@@ -331,7 +384,7 @@ public final class RoomLive {
 
   private void expireKeys(long now, long ttlMs) {
     for (Iterator<long[]> it = keys.values().iterator(); it.hasNext(); ) {
-      if (it.next()[1] < now - ttlMs) {
+      if (it.next()[2] < now - ttlMs) {
         it.remove();
       } else {
         break;

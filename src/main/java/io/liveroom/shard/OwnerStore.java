@@ -3,8 +3,10 @@ package io.liveroom.shard;
 import io.liveroom.cluster.Ownership;
 import io.liveroom.node.NodeServices;
 import io.liveroom.engine.ModerationChange;
+import io.liveroom.config.LiveroomConfig;
+import io.liveroom.engine.Appends;
 import io.liveroom.engine.RoomEngine;
-import io.liveroom.engine.WriteBehind;
+import io.liveroom.engine.SendResult;
 import io.liveroom.error.ErrorCode;
 import io.liveroom.error.LiveroomException;
 import io.liveroom.protocol.Pushes;
@@ -15,6 +17,8 @@ import io.liveroom.room.Room;
 import io.liveroom.room.RoomData;
 import io.liveroom.room.RoomModeration;
 import io.liveroom.room.RoomState;
+import io.liveroom.room.StoredKey;
+import io.liveroom.store.HistoryStore;
 import io.liveroom.store.RoomStore;
 import io.liveroom.webhook.Webhooks;
 import io.micrometer.core.instrument.Timer;
@@ -22,6 +26,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
 import java.util.function.UnaryOperator;
@@ -30,21 +36,27 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The owner's Redis paths around the {@link RoomEngine}: loading a room with a new epoch, giving
- * it real-time state, create, write-through changes and moderation (fenced by epoch: a stale owner
- * drops the room and answers MOVED), and the history write-behind. Runs on the shard's event loop.
+ * it real-time state, create, write-through changes and moderation, and the appends that make a
+ * send durable before it is acknowledged. Every write is fenced by epoch: a stale owner drops the
+ * room and answers MOVED. Runs on the shard's event loop.
  */
 final class OwnerStore {
   private static final Logger LOG = LoggerFactory.getLogger(OwnerStore.class);
-  private static final long WRITE_RETRY_MS = 500;
   private static final int AUDIT_CAP = 1000;
+  /** Items per append round trip at most, and round trips in flight at most (pipelined, in order). */
+  private static final int APPEND_BATCH = 1024;
+  private static final int BATCHES_IN_FLIGHT = 4;
 
   private final Vertx vertx;
   private final NodeServices node;
   private final RoomEngine engine;
   private final RoomStore store;
   private final Ownership ownership;
-  private RoomStore.HistoryWriter history;
-  private long backoffTimer = -1;
+  private RoomStore.Appender appender;
+  /** The acknowledgement of each item whose append is queued or in flight. */
+  private final IdentityHashMap<Danmaku, Promise<Void>> acks = new IdentityHashMap<>();
+  private boolean flushQueued;
+  private int batchesInFlight;
 
   OwnerStore(Vertx vertx, NodeServices node, RoomEngine engine) {
     this.vertx = vertx;
@@ -55,7 +67,7 @@ final class OwnerStore {
   }
 
   void start() {
-    history = store.historyWriter();
+    appender = store.appender();
   }
 
   /** The hot room, or loads it from Redis with a new epoch. Runs inside the room's serial chain. */
@@ -89,9 +101,37 @@ final class OwnerStore {
     });
   }
 
-  /** The room loaded and with real-time state: its moderation state (required) and recent history (if Redis answers). */
+  /**
+   * The room loaded and with real-time state: its moderation state and idempotency keys (both
+   * required) and recent history (if Redis answers).
+   */
   Future<Room> loadLive(int pid, String id) {
     return load(pid, id).compose(room -> room.live() != null ? Future.succeededFuture(room) : makeLive(pid, room));
+  }
+
+  /**
+   * {@link #loadLive}, except that a room whose append failed ({@link io.liveroom.room.RoomLive#broken})
+   * is loaded again with a new epoch, since Redis may hold part of what failed. Until that load
+   * succeeds the broken copy stays, for reads.
+   */
+  Future<Room> loadForSend(int pid, String id) {
+    Room hot = engine.find(pid, id);
+    if (hot == null || hot.live() == null || !hot.live().broken()) {
+      return loadLive(pid, id);
+    }
+    return store.hydrate(id).compose(h -> {
+      if (engine.find(pid, id) != hot) {
+        return loadLive(pid, id); // replaced or dropped meanwhile
+      }
+      if (h == null) {
+        remove(pid, id, null);
+        return Future.failedFuture(new LiveroomException(ErrorCode.NOT_FOUND, "no room " + id));
+      }
+      engine.remove(pid, id);
+      node.metrics().roomsDropped("write_uncertain", 1);
+      engine.put(pid, new Room(h.data(), h.epoch(), System.currentTimeMillis()));
+      return loadLive(pid, id);
+    });
   }
 
   private Future<Room> makeLive(int pid, Room room) {
@@ -100,12 +140,13 @@ final class OwnerStore {
       LOG.warn("room {}: history not loaded ({}); starting with an empty one", room.id(), e.getMessage());
       return Future.succeededFuture(List.of());
     });
-    return Future.all(moderation, recent).compose(all -> {
+    Future<List<StoredKey>> keys = store.idempotencyKeys(room.id());
+    return Future.all(moderation, recent, keys).compose(all -> {
       if (engine.find(pid, room.id()) != room) {
         // dropped (partition handed over, or fenced) while history loaded
         return Future.failedFuture(new Moved("room " + room.id() + " left this node while loading"));
       }
-      engine.makeLive(room, moderation.result(), recent.result());
+      engine.makeLive(room, moderation.result(), recent.result(), keys.result(), System.currentTimeMillis());
       return Future.succeededFuture(room);
     });
   }
@@ -208,51 +249,132 @@ final class OwnerStore {
     return r;
   }
 
-  /** Starts the history appends that may start now; on errors backs off and retries. */
-  void drainWrites() {
-    WriteBehind writes = engine.writes();
-    int cap = node.config().replay().maxItems();
-    int size = node.config().rt().historySize();
-    for (WriteBehind.Write w = writes.next(); w != null; w = writes.next()) {
-      WriteBehind.Write write = w;
-      history.append(w.room().id(), w.item(), size, cap).onComplete(ar -> {
-        if (ar.succeeded()) {
-          node.metrics().historyWrite("ok");
-          writes.written(write);
-        } else {
-          node.metrics().historyWrite("error");
-          if (writes.failed(write)) {
-            backoffTimer = vertx.setTimer(WRITE_RETRY_MS, id -> {
-              writes.resume();
-              drainWrites();
-            });
-          }
-        }
-        drainWrites();
-      });
+  /**
+   * A send the engine accepted, acknowledged once stored: its own append, or for a repeated
+   * idempotency key the first send's append when that is still in flight.
+   */
+  Future<Void> stored(SendResult s) {
+    if (s.item() != null) {
+      Promise<Void> ack = Promise.promise();
+      acks.put(s.item(), ack);
+      queueFlush();
+      return ack.future();
+    }
+    Promise<Void> first = s.inFlight() == null ? null : acks.get(s.inFlight());
+    return first == null ? Future.succeededFuture() : first.future();
+  }
+
+  /** The queued appends go out after the sends of this event-loop turn have joined them: one round trip for all. */
+  private void queueFlush() {
+    if (!flushQueued && batchesInFlight < BATCHES_IN_FLIGHT) {
+      flushQueued = true;
+      vertx.runOnContext(v -> flush());
     }
   }
 
-  /** At stop: gives acknowledged items still queued for Redis a bounded time to get there. */
+  private void flush() {
+    flushQueued = false;
+    Appends appends = engine.appends();
+    if (appends.isEmpty() || batchesInFlight >= BATCHES_IN_FLIGHT) {
+      return;
+    }
+    List<Room> rooms = new ArrayList<>();
+    List<HistoryStore.RoomAppends> batch = new ArrayList<>();
+    engine.appends().take(APPEND_BATCH).forEach((room, items) -> {
+      List<Danmaku> ds = new ArrayList<>(items.size());
+      List<String> keys = new ArrayList<>(items.size());
+      items.forEach(a -> {
+        ds.add(a.item());
+        keys.add(a.key());
+      });
+      if (engine.find(ownership.partitionOf(room.id()), room.id()) != room || room.live().broken()) {
+        settle(room, ds, null, null); // dropped or broken since: these are not stored by this owner
+        return;
+      }
+      rooms.add(room);
+      batch.add(new HistoryStore.RoomAppends(room.id(), room.epoch(), ds, keys));
+    });
+    if (!batch.isEmpty()) {
+      batchesInFlight++;
+      LiveroomConfig cfg = node.config();
+      appender.append(batch, cfg.rt().historySize(), cfg.replay().maxItems(), cfg.rt().idempotencyTtlMs(),
+          cfg.rt().maxKeysPerRoom(), System.currentTimeMillis()).onComplete(ar -> {
+            batchesInFlight--;
+            for (int i = 0; i < rooms.size(); i++) {
+              settle(rooms.get(i), batch.get(i).items(), ar.succeeded() ? ar.result().get(i) : null, ar.cause());
+            }
+            queueFlush();
+          });
+    }
+    if (!appends.isEmpty()) {
+      queueFlush(); // pipelined behind this batch
+    }
+  }
+
+  /**
+   * One room's part of a batch came back: stored items join history and are acknowledged. A
+   * refusal (a newer owner: MOVED, the edge re-routes; the room is gone: NOT_FOUND) drops the room
+   * here. A failure (UNAVAILABLE: the items may or may not be in Redis) fails every item of the
+   * room not yet stored, and its next send loads it again with a new epoch.
+   */
+  private void settle(Room room, List<Danmaku> items, RoomStore.WriteResult w, Throwable cause) {
+    int pid = ownership.partitionOf(room.id());
+    if (w == RoomStore.WriteResult.OK && engine.stored(pid, room, items)) {
+      for (Danmaku d : items) {
+        node.metrics().historyWrite("ok");
+        complete(d, null);
+      }
+      return;
+    }
+    boolean refused = w == RoomStore.WriteResult.STALE || w == RoomStore.WriteResult.MISSING;
+    if (engine.notStored(pid, room, refused)) {
+      node.metrics().roomsHot(-1);
+      node.metrics().roomsDropped(w == RoomStore.WriteResult.STALE ? "stale" : "missing", 1);
+      LOG.warn("room {}: append refused ({}), dropped from node {}", room.id(), w, node.nodeId());
+    } else if (!refused) {
+      LOG.debug("room {}: append failed ({}); its next send reloads it", room.id(), String.valueOf(cause));
+    }
+    Throwable failure = w == RoomStore.WriteResult.STALE ? new Moved("room " + room.id() + " has a newer owner")
+        : w == RoomStore.WriteResult.MISSING ? new LiveroomException(ErrorCode.NOT_FOUND, "no room " + room.id())
+        : cause instanceof LiveroomException e ? e
+        : new LiveroomException(ErrorCode.UNAVAILABLE, "room " + room.id() + " is being reloaded; retry");
+    for (Danmaku d : items) {
+      node.metrics().historyWrite("error");
+      complete(d, failure);
+    }
+  }
+
+  private void complete(Danmaku d, Throwable failure) {
+    Promise<Void> ack = acks.remove(d);
+    if (ack != null) {
+      if (failure == null) {
+        ack.complete();
+      } else {
+        ack.fail(failure);
+      }
+    }
+  }
+
+  /** At stop: queued and in-flight appends get a bounded time to be stored; what is left fails. */
   Future<Void> drain(long deadline) {
-    vertx.cancelTimer(backoffTimer);
-    engine.writes().resume();
     Promise<Void> done = Promise.promise();
     awaitDrain(done, deadline);
     return done.future().onComplete(v -> {
-      if (engine.writes().queued() > 0) {
-        LOG.warn("node {}: {} history items not written to Redis at stop", node.nodeId(), engine.writes().queued());
+      if (!acks.isEmpty()) {
+        LOG.warn("node {}: {} sends not stored at stop; their senders get UNAVAILABLE", node.nodeId(), acks.size());
+        LiveroomException e = new LiveroomException(ErrorCode.UNAVAILABLE, "the node stopped; retry");
+        new ArrayList<>(acks.keySet()).forEach(d -> complete(d, e));
       }
-      history.close();
+      appender.close();
     });
   }
 
   private void awaitDrain(Promise<Void> done, long deadline) {
-    drainWrites();
-    if (engine.writes().drained() || System.currentTimeMillis() > deadline) {
+    if (engine.appends().isEmpty() && batchesInFlight == 0 || System.currentTimeMillis() > deadline) {
       done.tryComplete();
       return;
     }
+    queueFlush();
     vertx.setTimer(20, id -> awaitDrain(done, deadline));
   }
 

@@ -85,16 +85,17 @@ final class RoomCommands implements ShardCommand.Handler {
         since == null ? 0 : since.seq(), System.currentTimeMillis())));
   }
 
+  /** Acknowledged once the item is in Redis (see {@link OwnerStore#stored}). */
   @Override
   public Future<Position> send(ShardCommand.Send c) {
     Room hot = engine.find(pid(c.roomId()), c.roomId());
-    if (hot != null && hot.live() != null) {
-      return Future.succeededFuture(sequence(hot, c));
+    if (hot != null && hot.live() != null && !hot.live().broken()) {
+      return sequence(hot, c);
     }
-    return serial(c.roomId(), () -> owner.loadLive(pid(c.roomId()), c.roomId()).map(room -> sequence(room, c)));
+    return serial(c.roomId(), () -> owner.loadForSend(pid(c.roomId()), c.roomId()).compose(room -> sequence(room, c)));
   }
 
-  private Position sequence(Room room, ShardCommand.Send c) {
+  private Future<Position> sequence(Room room, ShardCommand.Send c) {
     SendResult s;
     try {
       s = engine.send(room, c.member(), c.text(), c.color(), c.mode(), c.progress(), c.key(),
@@ -107,9 +108,9 @@ final class RoomCommands implements ShardCommand.Handler {
     }
     if (s.item() != null) {
       node.metrics().messageIn();
-      owner.drainWrites();
     }
-    return new Position(s.epoch(), s.seq());
+    Position at = new Position(s.epoch(), s.seq());
+    return owner.stored(s).map(v -> at);
   }
 
   @Override

@@ -28,8 +28,8 @@ import org.slf4j.LoggerFactory;
  * event-bus adapter of a {@link RoomEngine}. Every command first checks that this node still owns
  * the room's partition (else {@code MOVED}); {@link RoomCommands} runs the operations of one room
  * one after another, so concurrent first accesses to a cold room cause one Redis load and a
- * create cannot race a hydrate. Engine outcomes become bus replies, bundles published to edge
- * nodes at each tick, and Redis writes ({@link OwnerStore}). All room state is touched only on
+ * create cannot race a hydrate. Engine outcomes become bus replies (a send's once it is stored),
+ * bundles published to edge nodes at each tick, and Redis writes ({@link OwnerStore}). All room state is touched only on
  * this verticle's event loop.
  */
 public final class ShardVerticle extends VerticleBase {
@@ -84,14 +84,18 @@ public final class ShardVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    // no new commands (edges re-route them), then the last tick and the write-behind drain
+    // no new commands (edges re-route them), then the last tick and the appends still waiting
     List<Future<Void>> unregistered = new ArrayList<>();
     clustered.forEach(c -> unregistered.add(c.unregister()));
     vertx.cancelTimer(tickTimer);
     vertx.cancelTimer(expiryTimer);
     engine.tick(System.currentTimeMillis());
     publish();
-    Future<Void> drained = owner.drain(System.currentTimeMillis() + DRAIN_ON_STOP_MS);
+    // sends still waiting for Redis get a bounded time to be stored; what they bring goes out too
+    Future<Void> drained = owner.drain(System.currentTimeMillis() + DRAIN_ON_STOP_MS).onComplete(ar -> {
+      engine.tick(System.currentTimeMillis());
+      publish();
+    });
     return Future.all(Future.join(unregistered).otherwiseEmpty(), drained)
         .onComplete(ar -> node.metrics().roomsHot(-engine.clear()));
   }

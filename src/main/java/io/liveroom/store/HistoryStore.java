@@ -1,12 +1,15 @@
 package io.liveroom.store;
 
 import static io.liveroom.store.RoomKeys.historyKey;
+import static io.liveroom.store.RoomKeys.idempotencyKey;
+import static io.liveroom.store.RoomKeys.idempotencyTimesKey;
 import static io.liveroom.store.RoomKeys.moderationKey;
 import static io.liveroom.store.RoomKeys.replayKey;
 import static io.liveroom.store.RoomKeys.roomKey;
 
 import io.liveroom.protocol.Pushes;
 import io.liveroom.room.Danmaku;
+import io.liveroom.room.StoredKey;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
@@ -20,7 +23,8 @@ import java.util.Set;
 /**
  * A room's items in Redis: the history stream {@code lr:h:<id>} (its recent items, for joins) and
  * the replay archive {@code lr:p:<id>} (items with a progress, scored by it, for playback).
- * Items are written behind by a {@link RoomStore.HistoryWriter}.
+ * Items are stored, with their idempotency keys, by a {@link RoomStore.Appender} before they are
+ * acknowledged.
  */
 public final class HistoryStore {
   private final StoreClient client;
@@ -29,22 +33,116 @@ public final class HistoryStore {
     this.client = client;
   }
 
+  /** One room's part of an append batch: its items in seq order, each with its idempotency key or null. */
+  public record RoomAppends(String roomId, long epoch, List<Danmaku> items, List<String> keys) {
+  }
+
+  // KEYS: room, history, replay, idempotency keys, their times. ARGV: epoch, history cap, replay
+  // cap, key ttl ms, now, max keys, then per item: key ('' for none), seq, progress, item JSON
+  static final LuaScript APPEND = new LuaScript("append", """
+      local cur = redis.call('HGET', KEYS[1], 'e')
+      if not cur then return -1 end
+      if cur ~= ARGV[1] then return 0 end
+      local replay, keyed = false, false
+      for i = 7, #ARGV, 4 do
+        redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'j', ARGV[i + 3])
+        if tonumber(ARGV[i + 2]) >= 0 and tonumber(ARGV[3]) > 0 then
+          redis.call('ZADD', KEYS[3], ARGV[i + 2], ARGV[i + 3])
+          replay = true
+        end
+        if ARGV[i] ~= '' then
+          redis.call('HSET', KEYS[4], ARGV[i], ARGV[1] .. ':' .. ARGV[i + 1] .. ':' .. ARGV[5])
+          redis.call('ZADD', KEYS[5], ARGV[5], ARGV[i])
+          keyed = true
+        end
+      end
+      if replay then redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(tonumber(ARGV[3]) + 1)) end
+      if keyed then
+        local old = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', tonumber(ARGV[5]) - tonumber(ARGV[4]), 'LIMIT', 0, 1000)
+        local over = redis.call('ZCARD', KEYS[5]) - #old - tonumber(ARGV[6])
+        if over > 0 then
+          for _, k in ipairs(redis.call('ZRANGE', KEYS[5], #old, #old + math.min(over, 1000) - 1)) do
+            table.insert(old, k)
+          end
+        end
+        if #old > 0 then
+          redis.call('HDEL', KEYS[4], unpack(old))
+          redis.call('ZREM', KEYS[5], unpack(old))
+        end
+        redis.call('PEXPIRE', KEYS[4], ARGV[4])
+        redis.call('PEXPIRE', KEYS[5], ARGV[4])
+      end
+      return 1
+      """);
+
   /**
-   * Appends to the history stream and, for an item with a progress and {@code replayCap > 0},
-   * to the replay archive, capped at {@code replayCap} items (the lowest progress goes first).
-   * The call may take up to 10x {@code redis.timeoutMs}: a timed-out XADD may still be applied,
-   * and a retry then stores the item twice, which readers of history drop by (epoch, seq).
+   * Stores the items of many rooms in one round trip: per room one script call that checks the
+   * room's epoch (a stale owner's items are refused: {@code STALE}) and appends them to the
+   * history stream, the replay archive (items with a progress, capped at {@code replayCap}) and
+   * their idempotency keys (kept {@code keyTtlMs}, at most {@code maxKeys} per room). A batch that
+   * fails or times out may have been applied in part.
    */
-  Future<Void> append(PipelinedConnection connection, String roomId, Danmaku d, int cap, int replayCap) {
-    String json = Pushes.item(d, true).encode();
-    List<Request> reqs = new ArrayList<>(3);
-    reqs.add(Request.cmd(Command.XADD).arg(historyKey(roomId)).arg("MAXLEN").arg("~").arg(cap).arg("*")
-        .arg("j").arg(json));
-    if (d.progress() >= 0 && replayCap > 0) {
-      reqs.add(Request.cmd(Command.ZADD).arg(replayKey(roomId)).arg(d.progress()).arg(json));
-      reqs.add(Request.cmd(Command.ZREMRANGEBYRANK).arg(replayKey(roomId)).arg(0).arg(-(replayCap + 1)));
+  Future<List<RoomStore.WriteResult>> append(PipelinedConnection connection, List<RoomAppends> batch, int cap,
+                                             int replayCap, long keyTtlMs, int maxKeys, long now) {
+    return connection.batch("append", appendRequests(batch, cap, replayCap, keyTtlMs, maxKeys, now),
+            client.timeoutMs())
+        .recover(e -> {
+          if (!noScript(e)) {
+            return Future.failedFuture(e);
+          }
+          // first use on this Redis (or after SCRIPT FLUSH): no call ran; load the script, send again
+          return connection.batch("script-load", List.of(Request.cmd(Command.SCRIPT).arg("LOAD")
+                  .arg(APPEND.source())), client.timeoutMs())
+              .compose(v -> connection.batch("append", appendRequests(batch, cap, replayCap, keyTtlMs, maxKeys,
+                  now), client.timeoutMs()));
+        })
+        .map(rs -> {
+          List<RoomStore.WriteResult> out = new ArrayList<>(rs.size());
+          rs.forEach(r -> out.add(RoomStore.WriteResult.of(r)));
+          return out;
+        });
+  }
+
+  private static List<Request> appendRequests(List<RoomAppends> batch, int cap, int replayCap, long keyTtlMs,
+                                              int maxKeys, long now) {
+    List<Request> reqs = new ArrayList<>(batch.size());
+    for (RoomAppends r : batch) {
+      String id = r.roomId();
+      Request req = Request.cmd(Command.EVALSHA).arg(APPEND.sha()).arg(5).arg(roomKey(id)).arg(historyKey(id))
+          .arg(replayKey(id)).arg(idempotencyKey(id)).arg(idempotencyTimesKey(id))
+          .arg(r.epoch()).arg(cap).arg(replayCap).arg(keyTtlMs).arg(now).arg(maxKeys);
+      for (int i = 0; i < r.items().size(); i++) {
+        Danmaku d = r.items().get(i);
+        String key = r.keys().get(i);
+        req.arg(key == null ? "" : key).arg(d.seq()).arg(d.progress()).arg(Pushes.item(d, true).encode());
+      }
+      reqs.add(req);
     }
-    return connection.batch("xadd", reqs, client.timeoutMs() * 10).mapEmpty();
+    return reqs;
+  }
+
+  private static boolean noScript(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t.getMessage() != null && t.getMessage().contains("NOSCRIPT")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The idempotency keys stored with a room's sends (expired ones may still be there). */
+  public Future<List<StoredKey>> idempotencyKeys(String roomId) {
+    return client.send("keys", Request.cmd(Command.HGETALL).arg(idempotencyKey(roomId))).map(r -> {
+      List<StoredKey> out = new ArrayList<>();
+      for (int i = 0; r != null && i + 1 < r.size(); i += 2) {
+        String[] v = r.get(i + 1).toString().split(":");
+        if (v.length == 3) {
+          out.add(new StoredKey(r.get(i).toString(), Long.parseLong(v[0]), Long.parseLong(v[1]),
+              Long.parseLong(v[2])));
+        }
+      }
+      return out;
+    });
   }
 
   /** The newest {@code n} items of a room's history, oldest first (items of earlier epochs too). */

@@ -14,7 +14,9 @@ import io.liveroom.room.RoomState;
  *       so that a listing skips empty ones;</li>
  *   <li>{@code lr:count}: hash of room counts per state;</li>
  *   <li>{@code lr:h:<id>}, {@code lr:p:<id>}: a room's history stream and replay archive;</li>
- *   <li>{@code lr:m:<id>}, {@code lr:a:<id>}: a room's moderation hash and audit log.</li>
+ *   <li>{@code lr:m:<id>}, {@code lr:a:<id>}: a room's moderation hash and audit log;</li>
+ *   <li>{@code lr:k:<id>}, {@code lr:kz:<id>}: a room's idempotency keys (key -> epoch:seq:time)
+ *   and their times, for pruning.</li>
  * </ul>
  * The Lua scripts build {@code lr:ix:} names themselves where a listing walks them.
  */
@@ -64,5 +66,15 @@ public final class RoomKeys {
   /** A room's audit log of moderation actions (a capped stream). */
   public static String auditKey(String id) {
     return "lr:a:" + id;
+  }
+
+  /** A room's idempotency keys: {@code user\0key} -> {@code epoch:seq:acceptedAt}. */
+  public static String idempotencyKey(String id) {
+    return "lr:k:" + id;
+  }
+
+  /** When each idempotency key of a room was accepted (a sorted set), so that old keys are pruned. */
+  public static String idempotencyTimesKey(String id) {
+    return "lr:kz:" + id;
   }
 }

@@ -14,6 +14,7 @@ import io.liveroom.config.LiveroomConfig;
 import io.liveroom.room.Danmaku;
 import io.liveroom.room.RoomData;
 import io.liveroom.room.RoomState;
+import io.liveroom.room.StoredKey;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -190,30 +191,32 @@ public final class RoomStore {
     return history.recentHistory(roomId, n);
   }
 
-  /** A writer of history items over its own pipelined connection: one per shard instance. */
-  public HistoryWriter historyWriter() {
-    return new HistoryWriter(client.pipeline());
+  /** The idempotency keys stored with a room's sends; see {@link HistoryStore}. */
+  public Future<List<StoredKey>> idempotencyKeys(String roomId) {
+    return history.idempotencyKeys(roomId);
+  }
+
+  /** An appender over its own pipelined connection: one per shard instance. */
+  public Appender appender() {
+    return new Appender(client.pipeline());
   }
 
   /**
-   * Appends history items to rooms' streams over one long-lived connection (commands are
-   * pipelined on it), reconnecting after a failure; {@link HistoryStore} says what is written.
+   * Stores items before they are acknowledged, over one long-lived connection on which batches
+   * are pipelined, reconnecting after a failure; {@link HistoryStore#append} says what is written.
    * Used from its owner's event loop only.
    */
-  public final class HistoryWriter {
+  public final class Appender {
     private final PipelinedConnection connection;
 
-    private HistoryWriter(PipelinedConnection connection) {
+    private Appender(PipelinedConnection connection) {
       this.connection = connection;
     }
 
-    public Future<Void> append(String roomId, Danmaku d, int cap) {
-      return append(roomId, d, cap, 0);
-    }
-
-    /** Appends to the history stream and, with {@code replayCap > 0}, to the replay archive. */
-    public Future<Void> append(String roomId, Danmaku d, int cap, int replayCap) {
-      return history.append(connection, roomId, d, cap, replayCap);
+    /** Per room of the batch, in order: stored ({@code OK}), or refused by the fence. */
+    public Future<List<WriteResult>> append(List<HistoryStore.RoomAppends> batch, int cap, int replayCap,
+                                            long keyTtlMs, int maxKeys, long now) {
+      return history.append(connection, batch, cap, replayCap, keyTtlMs, maxKeys, now);
     }
 
     public void close() {

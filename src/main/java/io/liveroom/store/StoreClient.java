@@ -50,7 +50,7 @@ final class StoreClient {
         .setMaxPoolWaiting(cfg.maxWaiting())
         .setMaxWaitingHandlers(cfg.maxWaiting())
         .setPreferredProtocolVersion(ProtocolVersion.RESP2));
-    // history write-behind holds one pipelined connection per shard instance, apart from the pool
+    // the appends hold one pipelined connection per shard instance, apart from the pool
     // that serves requests, so a burst of sends can never starve loads, creates and updates
     this.historyRedis = Redis.createClient(vertx, new RedisOptions()
         .setConnectionString(cfg.url())
@@ -69,7 +69,7 @@ final class StoreClient {
     return Timer.start(registry);
   }
 
-  /** A long-lived connection of its own for pipelined writes (history write-behind). */
+  /** A long-lived connection of its own for pipelined writes (the appends that make sends durable). */
   PipelinedConnection pipeline() {
     return new PipelinedConnection(this, historyRedis);
   }

@@ -19,6 +19,7 @@ import io.liveroom.room.Room;
 import io.liveroom.room.RoomData;
 import io.liveroom.room.RoomModeration;
 import io.liveroom.room.RoomState;
+import io.liveroom.room.StoredKey;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
@@ -63,7 +64,7 @@ class RoomEngineTest {
   private Room hot(RoomData d) {
     Room r = new Room(d, 3, NOW);
     assertTrue(engine.put(PID, r));
-    engine.makeLive(r, new RoomModeration(), List.of());
+    engine.makeLive(r, new RoomModeration(), List.of(), List.of(), NOW);
     return r;
   }
 
@@ -77,8 +78,17 @@ class RoomEngineTest {
     return e;
   }
 
+  /** A send whose append Redis then stores at once. */
   private SendResult send(Room r, Member m, String text) {
-    return engine.send(r, m, text, "#ffffff", "scroll", -1, null, NOW);
+    SendResult s = engine.send(r, m, text, "#ffffff", "scroll", -1, null, NOW);
+    storeAll(engine);
+    return s;
+  }
+
+  /** Redis stores every queued append (the rooms of these tests are in partition {@link #PID}). */
+  private static void storeAll(RoomEngine e) {
+    e.appends().take(Integer.MAX_VALUE).forEach((room, appends) ->
+        assertTrue(e.stored(PID, room, appends.stream().map(Appends.Append::item).toList())));
   }
 
   private static JsonObject json(Push p) {
@@ -177,23 +187,48 @@ class RoomEngineTest {
   @Nested
   class Send {
     @Test
-    void sequencesInOrderAndQueuesTheHistoryWrite() {
+    void aSendIsSeenOnlyOnceStored() {
       Room r = liveRoom();
-      SendResult a = send(r, ALICE, "hello");
-      SendResult b = send(r, BOB, "world");
+      engine.join(r, EDGE_A1, BOB, true, false, 0, 0, NOW);
+      engine.tick(NOW);
+      engine.drainFanout();
+      SendResult a = engine.send(r, ALICE, "hello", null, null, -1, null, NOW);
+      SendResult b = engine.send(r, BOB, "world", null, null, -1, null, NOW);
       assertEquals(1, a.seq());
       assertEquals(2, b.seq());
       assertEquals(3, a.epoch());
       assertEquals("hello", a.item().text());
       assertEquals(0, a.item().priority());
-      assertEquals(1, send(r, HOST, "from the host").item().priority(), "hosts' items are priority 1");
-      assertEquals(3, engine.writes().queued());
-      assertEquals(3, r.live().unwritten());
-      WriteBehind.Write w = engine.writes().next();
-      assertSame(r, w.room());
-      assertEquals(1, w.item().seq());
-      engine.writes().written(w);
       assertEquals(2, r.live().unwritten());
+      assertEquals(0, r.live().seq(), "joins see only what is stored");
+      assertTrue(engine.history(r, false, 0, 10).items().isEmpty());
+      engine.tick(NOW + 25);
+      assertTrue(engine.drainFanout().isEmpty(), "nothing is pushed before it is stored");
+      Map<Room, List<Appends.Append>> batch = engine.appends().take(100);
+      assertEquals(List.of(1L, 2L), batch.get(r).stream().map(x -> x.item().seq()).toList(), "in seq order");
+      assertTrue(engine.stored(PID, r, batch.get(r).stream().map(Appends.Append::item).toList()));
+      assertEquals(2, r.live().seq());
+      assertEquals(0, r.live().unwritten());
+      engine.tick(NOW + 50);
+      assertEquals(2, json(framesFor("node-a").get(0)).getJsonArray("items").size());
+      assertEquals(1, send(r, HOST, "from the host").item().priority(), "hosts' items are priority 1");
+    }
+
+    @Test
+    void aFailedAppendBreaksTheEpochAndARefusedOneDropsTheRoom() {
+      Room r = liveRoom();
+      send(r, ALICE, "stored");
+      SendResult lost = engine.send(r, ALICE, "maybe in Redis", null, null, -1, null, NOW);
+      engine.appends().take(100);
+      assertFalse(engine.notStored(PID, r, false), "an uncertain append keeps the room for reads");
+      assertSame(r, engine.find(PID, "room-1"));
+      assertTrue(r.live().broken(), "its next send needs a new epoch");
+      assertEquals(0, r.live().unwritten());
+      assertEquals(1, r.live().seq());
+      assertFalse(engine.stored(PID, r, List.of(lost.item())), "an abandoned item is not stored here");
+      assertTrue(engine.notStored(PID, r, true), "a refused append drops the room");
+      assertNull(engine.find(PID, "room-1"));
+      assertFalse(engine.notStored(PID, r, true), "dropped once");
     }
 
     @Test
@@ -272,7 +307,10 @@ class RoomEngineTest {
       assertEquals(first.seq(), retry.seq());
       assertEquals(first.epoch(), retry.epoch());
       assertNull(retry.item());
-      assertEquals(1, engine.writes().queued(), "one write for the two attempts");
+      assertSame(first.item(), retry.inFlight(), "acknowledged with the first send, once that is stored");
+      assertEquals(1, engine.appends().queued(), "one append for the two attempts");
+      storeAll(engine);
+      assertNull(engine.send(r, ALICE, "once", null, null, -1, "k1", NOW + 2000).inFlight(), "stored: at once");
       assertEquals(1, r.live().seq());
       SendResult otherUser = engine.send(r, BOB, "same key, other user", null, null, -1, "k1", NOW + 1000);
       assertEquals(2, otherUser.seq(), "keys are per user");
@@ -291,19 +329,31 @@ class RoomEngineTest {
     }
 
     @Test
-    void aFullWriteBehindQueueRefusesWithUnavailable() {
+    void aFullAppendQueueRefusesWithUnavailable() {
       RoomEngine small = new RoomEngine(settings(2), "node-a", () -> WordFilter.EMPTY);
       Room r = new Room(data("room-1", RoomState.LIVE, 100, true, 0, "mask", 0), 1, NOW);
       small.put(PID, r);
-      small.makeLive(r, new RoomModeration(), List.of());
+      small.makeLive(r, new RoomModeration(), List.of(), List.of(), NOW);
       small.send(r, HOST, "a", null, null, -1, null, NOW);
       small.send(r, HOST, "b", null, null, -1, null, NOW);
       refused(ErrorCode.UNAVAILABLE, () -> small.send(r, HOST, "c", null, null, -1, null, NOW));
-      WriteBehind.Write w = small.writes().next();
-      assertTrue(small.writes().failed(w), "the first failure starts a back-off");
-      assertNull(small.writes().next(), "nothing starts while backing off");
-      small.writes().resume();
-      assertEquals("a", small.writes().next().item().text(), "a failed write is retried first");
+      storeAll(small);
+      assertNotNull(small.send(r, HOST, "c", null, null, -1, null, NOW).item(), "room again once stored");
+    }
+
+    @Test
+    void aKeyStoredByAnEarlierOwnerGivesItsPlace() {
+      Room r = new Room(data("room-9", RoomState.LIVE, 100, true, 0, "mask", 0), 5, NOW);
+      engine.put(PID, r);
+      engine.makeLive(r, new RoomModeration(), List.of(), List.of(
+          new StoredKey("alice\u0000k-7", 4, 12, NOW - 1000),
+          new StoredKey("alice\u0000k-old", 4, 3, NOW - 200_000)), NOW);
+      SendResult retry = engine.send(r, ALICE, "again", null, null, -1, "k-7", NOW);
+      assertEquals(4, retry.epoch());
+      assertEquals(12, retry.seq());
+      assertNull(retry.item());
+      assertNull(retry.inFlight());
+      assertNotNull(engine.send(r, ALICE, "new", null, null, -1, "k-old", NOW).item(), "expired keys are not loaded");
     }
   }
 
@@ -486,9 +536,9 @@ class RoomEngineTest {
         engine.put(i, r);
         rooms.add(r);
       }
-      engine.makeLive(rooms.get(1), new RoomModeration(), List.of());
-      rooms.get(1).live().unwritten(1); // history not in Redis yet
-      engine.makeLive(rooms.get(2), new RoomModeration(), List.of());
+      engine.makeLive(rooms.get(1), new RoomModeration(), List.of(), List.of(), NOW);
+      engine.send(rooms.get(1), HOST, "not in Redis yet", null, null, -1, null, NOW);
+      engine.makeLive(rooms.get(2), new RoomModeration(), List.of(), List.of(), NOW);
       engine.join(rooms.get(2), EDGE_A1, ALICE, true, false, 0, 0, NOW); // has a member
       rooms.get(4).touch(idleBefore + 1000); // used since (lastActive has 100 ms ticks)
       SweepResult none = engine.sweep(idleBefore, 100, true, id -> false, false);

@@ -13,7 +13,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Redis goes away under a two-node cluster: writes fail fast, hot reads go on, readiness says why. */
+/** Redis goes away under a two-node cluster: writes and sends fail fast, hot reads go on, readiness says why. */
 @RedisAndCluster(nodes = 2, started = 2)
 class RedisOutageIT {
   private static RedisServer redis;
@@ -31,6 +31,9 @@ class RedisOutageIT {
     assertEquals(201, cluster.http(0).post("/api/v1/rooms", body).status());
     assertEquals(200, cluster.http(1).get("/api/v1/rooms/hot-1").status());
     Await.until(() -> cluster.http(0).get("/health/ready").status() == 200, Duration.ofSeconds(10), "ready");
+    // the room gets real-time state: its next send goes straight to the append
+    assertEquals(202, cluster.http(0).post("/api/v1/rooms/hot-1/messages", new JsonObject().put("text", "before"))
+        .status());
 
     redis.stop();
 
@@ -44,6 +47,12 @@ class RedisOutageIT {
       Http.Reply patch = cluster.http(n).patch("/api/v1/rooms/hot-1", new JsonObject().put("title", "x"));
       assertEquals(503, patch.status(), patch.toString());
       assertTrue(patch.millis() < 2000, "patch answered in " + patch.millis() + " ms");
+
+      // a send is acknowledged only once stored: without Redis it is refused, at once
+      Http.Reply send = cluster.http(n).post("/api/v1/rooms/hot-1/messages", new JsonObject().put("text", "lost?"));
+      assertEquals(503, send.status(), send.toString());
+      assertEquals("UNAVAILABLE", send.errorCode());
+      assertTrue(send.millis() < 2000, "send answered in " + send.millis() + " ms");
 
       Http.Reply read = cluster.http(n).get("/api/v1/rooms/hot-1");
       assertEquals(200, read.status(), read.toString());

@@ -12,6 +12,7 @@ import io.liveroom.error.LiveroomException;
 import io.liveroom.room.Danmaku;
 import io.liveroom.room.RoomData;
 import io.liveroom.room.RoomState;
+import io.liveroom.room.StoredKey;
 import io.liveroom.store.HistoryStore;
 import io.liveroom.store.ModerationStore;
 import io.liveroom.store.RoomIndex;
@@ -26,6 +27,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -155,9 +157,11 @@ class RoomStoreIT {
   void anEndedRoomAndItsHistoryExpireAfterRetentionAndLeaveTheIndex(Vertx vertx) throws Exception {
     RoomData r = room("ret-1", RoomState.LIVE);
     assertTrue(store.create(room("ret-1", RoomState.CREATED)).await());
-    RoomStore.HistoryWriter history = store.historyWriter();
-    history.append("ret-1", new io.liveroom.room.Danmaku(1, 1, "u", "U", "hi", "#ffffff", "scroll", -1, 1, 0), 100).await();
-    history.close();
+    RoomStore.Appender appender = store.appender();
+    Danmaku hi = new Danmaku(1, 1, "u", "U", "hi", "#ffffff", "scroll", -1, 1, 0);
+    assertEquals(List.of(RoomStore.WriteResult.OK), appender.append(List.of(new HistoryStore.RoomAppends("ret-1", 1,
+        List.of(hi), Arrays.asList((String) null))), 100, 0, 120_000, 100, System.currentTimeMillis()).await());
+    appender.close();
     RoomData ended = new RoomData("ret-1", r.title(), r.ownerId(), RoomState.ENDED, 1000, 3000, 100, true, 0, r.metadata());
     assertEquals(RoomStore.WriteResult.OK, store.write(ended, RoomState.CREATED, 1, 300).await());
     io.vertx.redis.client.Redis raw = io.vertx.redis.client.Redis.createClient(vertx, redis.url());
@@ -183,11 +187,19 @@ class RoomStoreIT {
     Danmaku a = new Danmaku(epoch, 1, "u1", "U1", "first", "#ffffff", "scroll", 1000, 10, 0);
     Danmaku b = new Danmaku(epoch, 2, "u2", "U2", "second", "#ff0000", "top", 2000, 11, 3);
     Danmaku c = new Danmaku(epoch, 3, "u1", "U1", "no progress", "#ffffff", "scroll", -1, 12, 0);
-    RoomStore.HistoryWriter writer = store.historyWriter();
-    for (Danmaku d : List.of(a, b, c)) {
-      writer.append("hm-1", d, 100, 10).await();
-    }
-    writer.close();
+    RoomStore.Appender appender = store.appender();
+    long now = System.currentTimeMillis();
+    List<RoomStore.WriteResult> results = appender.append(List.of(
+        new HistoryStore.RoomAppends("hm-1", epoch, List.of(a, b), Arrays.asList("u1\u0000k-1", null)),
+        new HistoryStore.RoomAppends("hm-1", epoch - 1, List.of(c), Arrays.asList((String) null)),
+        new HistoryStore.RoomAppends("hm-1", epoch, List.of(c), Arrays.asList((String) null)),
+        new HistoryStore.RoomAppends("hm-none", 1, List.of(c), Arrays.asList((String) null))),
+        100, 10, 120_000, 100, now).await();
+    assertEquals(List.of(RoomStore.WriteResult.OK, RoomStore.WriteResult.STALE, RoomStore.WriteResult.OK,
+        RoomStore.WriteResult.MISSING), results, "one fenced script per room in one round trip");
+    appender.close();
+    assertEquals(List.of(new StoredKey("u1\u0000k-1", epoch, 1, now)), store.idempotencyKeys("hm-1").await(),
+        "the key stored with its send");
     assertEquals(List.of(b, c), store.recentHistory("hm-1", 2).await(), "the newest, oldest first");
     HistoryStore.ReplayPage replay = store.historyStore().replay("hm-1", 0, 5000, 10).await();
     assertEquals(List.of(1L, 2L), replay.items().stream().map(o -> o.getLong("seq")).toList(), "items with a progress");
@@ -211,7 +223,7 @@ class RoomStoreIT {
     // the key layout that data already in Redis uses
     io.vertx.redis.client.Redis raw = io.vertx.redis.client.Redis.createClient(vertx, redis.url());
     Map<String, String> types = Map.of("lr:r:hm-1", "hash", "lr:h:hm-1", "stream", "lr:p:hm-1", "zset",
-        "lr:m:hm-1", "hash", "lr:a:hm-1", "stream", "lr:count", "hash");
+        "lr:m:hm-1", "hash", "lr:a:hm-1", "stream", "lr:count", "hash", "lr:k:hm-1", "hash", "lr:kz:hm-1", "zset");
     types.forEach((key, type) -> assertEquals(type, raw.send(io.vertx.redis.client.Request
         .cmd(io.vertx.redis.client.Command.TYPE).arg(key)).await().toString(), key));
     raw.close();
