@@ -59,7 +59,9 @@ public final class AbSummary {
   private static List<JsonObject> read(Path dir, String prefix) throws IOException {
     List<JsonObject> out = new ArrayList<>();
     try (Stream<Path> files = Files.list(dir)) {
-      for (Path p : files.filter(f -> f.getFileName().toString().startsWith(prefix)).sorted().toList()) {
+      // the runs' results, not the plots kept beside them
+      for (Path p : files.filter(f -> f.getFileName().toString().startsWith(prefix)
+          && f.getFileName().toString().endsWith(".json")).sorted().toList()) {
         out.add(new JsonObject(Files.readString(p, StandardCharsets.UTF_8)));
       }
     }
