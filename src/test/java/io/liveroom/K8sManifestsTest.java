@@ -334,7 +334,7 @@ class K8sManifestsTest {
     collectEnvNames(ConfigLoader.defaults(), "", known);
     for (String name : env().keySet()) {
       if (name.startsWith(ConfigLoader.ENV_PREFIX) && !name.equals("LIVEROOM_CONFIG")) {
-        assertTrue(known.contains(name), name + " is no config key (README, Configuration)");
+        assertTrue(known.contains(name), name + " is no config key (docs/configuration.md)");
       }
     }
     LiveroomConfig cfg = nodeConfig();

@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The body is {@code {"id","event","room","createdAt","data"}}; the headers and the
  * signature ({@code X-Liveroom-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">}) are
- * described in the README, section Webhooks, with how a receiver verifies them.
+ * described in docs/webhooks.md, with how a receiver verifies them.
  */
 public final class Webhooks {
   private static final Logger LOG = LoggerFactory.getLogger(Webhooks.class);
