@@ -335,7 +335,9 @@ final class OwnerStore {
       node.metrics().roomsDropped(w == RoomStore.WriteResult.STALE ? "stale" : "missing", 1);
       LOG.warn("room {}: append refused ({}), dropped from node {}", room.id(), w, node.nodeId());
     } else if (!refused) {
-      LOG.debug("room {}: append failed ({}); its next send reloads it", room.id(), String.valueOf(cause));
+      LOG.warn("room {}: append failed ({}); its senders get UNAVAILABLE and its next send loads it again",
+          room.id(), cause == null ? "dropped meanwhile" : cause.getCause() != null ? cause.getCause().toString()
+              : cause.toString());
     }
     Throwable failure = w == RoomStore.WriteResult.STALE ? new Moved("room " + room.id() + " has a newer owner")
         : w == RoomStore.WriteResult.MISSING ? new LiveroomException(ErrorCode.NOT_FOUND, "no room " + room.id())
