@@ -312,14 +312,17 @@ final class OwnerStore {
   }
 
   /**
-   * One room's part of a batch came back: stored items join history and are acknowledged. A
+   * One room's part of a batch came back: stored items are acknowledged and join history. A
    * refusal (a newer owner: MOVED, the edge re-routes; the room is gone: NOT_FOUND) drops the room
    * here. A failure (UNAVAILABLE: the items may or may not be in Redis) fails every item of the
    * room not yet stored, and its next send loads it again with a new epoch.
    */
   private void settle(Room room, List<Danmaku> items, RoomStore.WriteResult w, Throwable cause) {
     int pid = ownership.partitionOf(room.id());
-    if (w == RoomStore.WriteResult.OK && engine.stored(pid, room, items)) {
+    if (w == RoomStore.WriteResult.OK) {
+      // in Redis: acknowledged, and pushed by this owner if it still serves the room (else members
+      // find the items in history when they follow the room to its next owner)
+      engine.stored(pid, room, items);
       for (Danmaku d : items) {
         node.metrics().historyWrite("ok");
         complete(d, null);
@@ -332,7 +335,9 @@ final class OwnerStore {
       node.metrics().roomsDropped(w == RoomStore.WriteResult.STALE ? "stale" : "missing", 1);
       LOG.warn("room {}: append refused ({}), dropped from node {}", room.id(), w, node.nodeId());
     } else if (!refused) {
-      LOG.debug("room {}: append failed ({}); its next send reloads it", room.id(), String.valueOf(cause));
+      LOG.warn("room {}: append failed ({}); its senders get UNAVAILABLE and its next send loads it again",
+          room.id(), cause == null ? "dropped meanwhile" : cause.getCause() != null ? cause.getCause().toString()
+              : cause.toString());
     }
     Throwable failure = w == RoomStore.WriteResult.STALE ? new Moved("room " + room.id() + " has a newer owner")
         : w == RoomStore.WriteResult.MISSING ? new LiveroomException(ErrorCode.NOT_FOUND, "no room " + room.id())
