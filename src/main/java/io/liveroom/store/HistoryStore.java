@@ -84,8 +84,11 @@ public final class HistoryStore {
    */
   Future<List<RoomStore.WriteResult>> append(PipelinedConnection connection, List<RoomAppends> batch, int cap,
                                              int replayCap, long keyTtlMs, int maxKeys, long now) {
-    return connection.batch("append", appendRequests(batch, cap, replayCap, keyTtlMs, maxKeys, now),
-            client.timeoutMs())
+    // a timeout here breaks the room's epoch (Redis may hold part of the batch), and a loaded event
+    // loop can take longer than redis.timeoutMs to see a prompt answer: wait 10x as long. A down
+    // Redis still fails at once, and the sender's request ends at shard.requestTimeoutMs anyway.
+    long limitMs = client.timeoutMs() * 10;
+    return connection.batch("append", appendRequests(batch, cap, replayCap, keyTtlMs, maxKeys, now), limitMs)
         .recover(e -> {
           if (!noScript(e)) {
             return Future.failedFuture(e);
@@ -94,7 +97,7 @@ public final class HistoryStore {
           return connection.batch("script-load", List.of(Request.cmd(Command.SCRIPT).arg("LOAD")
                   .arg(APPEND.source())), client.timeoutMs())
               .compose(v -> connection.batch("append", appendRequests(batch, cap, replayCap, keyTtlMs, maxKeys,
-                  now), client.timeoutMs()));
+                  now), limitMs));
         })
         .map(rs -> {
           List<RoomStore.WriteResult> out = new ArrayList<>(rs.size());
