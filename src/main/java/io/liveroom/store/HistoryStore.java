@@ -89,15 +89,13 @@ public final class HistoryStore {
     // Redis still fails at once, and the sender's request ends at shard.requestTimeoutMs anyway.
     long limitMs = client.timeoutMs() * 10;
     return connection.batch("append", appendRequests(batch, cap, replayCap, keyTtlMs, maxKeys, now), limitMs)
-        .recover(e -> {
-          if (!noScript(e)) {
-            return Future.failedFuture(e);
+        .onFailure(e -> {
+          if (noScript(e)) {
+            // the connection loaded the script when it connected, so Redis lost it (SCRIPT FLUSH, a
+            // failover): this batch fails, and the next one reconnects and loads it again. Sending
+            // this one again now could put it behind batches sent after it.
+            connection.reset();
           }
-          // first use on this Redis (or after SCRIPT FLUSH): no call ran; load the script, send again
-          return connection.batch("script-load", List.of(Request.cmd(Command.SCRIPT).arg("LOAD")
-                  .arg(APPEND.source())), client.timeoutMs())
-              .compose(v -> connection.batch("append", appendRequests(batch, cap, replayCap, keyTtlMs, maxKeys,
-                  now), limitMs));
         })
         .map(rs -> {
           List<RoomStore.WriteResult> out = new ArrayList<>(rs.size());

@@ -1,5 +1,7 @@
 package io.liveroom.store;
 
+import java.util.ArrayList;
+import io.vertx.redis.client.Command;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
@@ -10,17 +12,21 @@ import java.util.List;
 import java.util.concurrent.TimeoutException;
 
 /**
- * One long-lived Redis connection on which batches are pipelined, reconnecting after a failure
- * and started afresh after a timeout. Used from one event loop (its owner's): plain fields.
+ * One long-lived Redis connection on which batches are pipelined, in order, reconnecting after a
+ * failure and started afresh after a timeout. The scripts its batches run are loaded when it
+ * connects, before any batch, so that no batch fails for a missing script and is sent again
+ * behind later ones. Used from one event loop (its owner's): plain fields.
  */
 final class PipelinedConnection {
   private final StoreClient client;
   private final Redis redis;
+  private final List<LuaScript> scripts;
   private Future<RedisConnection> connection;
 
-  PipelinedConnection(StoreClient client, Redis redis) {
+  PipelinedConnection(StoreClient client, Redis redis, List<LuaScript> scripts) {
     this.client = client;
     this.redis = redis;
+    this.scripts = scripts;
   }
 
   /** Sends {@code reqs} in one batch, bounded by {@code limitMs}, guarded like any store call. */
@@ -36,7 +42,12 @@ final class PipelinedConnection {
 
   private Future<RedisConnection> connection() {
     if (connection == null || connection.failed()) {
-      Future<RedisConnection> f = redis.connect();
+      Future<RedisConnection> f = redis.connect().compose(c -> {
+        List<Request> loads = new ArrayList<>(scripts.size());
+        scripts.forEach(s -> loads.add(Request.cmd(Command.SCRIPT).arg("LOAD").arg(s.source())));
+        return loads.isEmpty() ? Future.succeededFuture(c) : c.batch(loads).map(r -> c)
+            .onFailure(e -> c.close());
+      });
       connection = f;
       // a failed or ended connection closes itself: only forget it, so the next batch reconnects
       f.onSuccess(c -> c.exceptionHandler(e -> forget(f)).endHandler(v -> forget(f)));
@@ -50,8 +61,8 @@ final class PipelinedConnection {
     }
   }
 
-  /** After a timeout: the connection may be stuck, so close it and start afresh. */
-  private void reset() {
+  /** After a timeout (the connection may be stuck) or a lost script: close it and start afresh. */
+  void reset() {
     Future<RedisConnection> c = connection;
     connection = null;
     if (c != null && c.succeeded()) {

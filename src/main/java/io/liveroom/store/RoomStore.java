@@ -198,7 +198,7 @@ public final class RoomStore {
 
   /** An appender over its own pipelined connection: one per shard instance. */
   public Appender appender() {
-    return new Appender(client.pipeline());
+    return new Appender(client.pipeline(List.of(HistoryStore.APPEND)));
   }
 
   /**

@@ -70,8 +70,8 @@ final class StoreClient {
   }
 
   /** A long-lived connection of its own for pipelined writes (the appends that make sends durable). */
-  PipelinedConnection pipeline() {
-    return new PipelinedConnection(this, historyRedis);
+  PipelinedConnection pipeline(List<LuaScript> scripts) {
+    return new PipelinedConnection(this, historyRedis, scripts);
   }
 
   /** Runs {@code s} by its SHA, sending the source once when this Redis does not know it yet. */

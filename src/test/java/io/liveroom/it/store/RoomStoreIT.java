@@ -197,10 +197,21 @@ class RoomStoreIT {
         100, 10, 120_000, 100, now).await();
     assertEquals(List.of(RoomStore.WriteResult.OK, RoomStore.WriteResult.STALE, RoomStore.WriteResult.OK,
         RoomStore.WriteResult.MISSING), results, "one fenced script per room in one round trip");
+    // Redis loses the script (SCRIPT FLUSH): that batch fails, the next one loads it again
+    io.vertx.redis.client.Redis flusher = io.vertx.redis.client.Redis.createClient(vertx, redis.url());
+    flusher.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.SCRIPT).arg("FLUSH")).await();
+    flusher.close();
+    Danmaku d4 = new Danmaku(epoch, 4, "u1", "U1", "after a flush", "#ffffff", "scroll", -1, 13, 0);
+    List<HistoryStore.RoomAppends> again = List.of(new HistoryStore.RoomAppends("hm-1", epoch, List.of(d4),
+        Arrays.asList((String) null)));
+    Throwable lost = appender.append(again, 100, 10, 120_000, 100, now)
+        .transform(ar -> io.vertx.core.Future.succeededFuture(ar.cause())).await();
+    assertTrue(lost instanceof LiveroomException le && le.code() == ErrorCode.UNAVAILABLE, String.valueOf(lost));
+    assertEquals(List.of(RoomStore.WriteResult.OK), appender.append(again, 100, 10, 120_000, 100, now).await());
     appender.close();
     assertEquals(List.of(new StoredKey("u1\u0000k-1", epoch, 1, now)), store.idempotencyKeys("hm-1").await(),
         "the key stored with its send");
-    assertEquals(List.of(b, c), store.recentHistory("hm-1", 2).await(), "the newest, oldest first");
+    assertEquals(List.of(c, d4), store.recentHistory("hm-1", 2).await(), "the newest, oldest first");
     HistoryStore.ReplayPage replay = store.historyStore().replay("hm-1", 0, 5000, 10).await();
     assertEquals(List.of(1L, 2L), replay.items().stream().map(o -> o.getLong("seq")).toList(), "items with a progress");
 
