@@ -109,7 +109,7 @@ final class HotRooms {
   /**
    * One batch of a sweep cycle: visits up to {@code max} rooms (whole partitions), continuing where
    * the last batch stopped, and removes those idle since {@code idleBefore}, unless {@code busy}
-   * (an operation in flight) or with history not yet in Redis. A cycle visits each room at most
+   * (an operation in flight) or with sends whose append is in flight. A cycle visits each room at most
    * once. {@code removed} gets the rooms taken out.
    */
   /** Starts a sweep cycle: it visits at most the rooms hot now. */

@@ -386,7 +386,7 @@ public final class RoomEngine {
 
   /**
    * One sweep batch (see {@link HotRooms#sweep}): demotes idle rooms, never while the store is
-   * away ({@code storeUp} false), never one that is {@code busy} or has history not yet stored.
+   * away ({@code storeUp} false), never one that is {@code busy} or has sends whose append is in flight.
    */
   public SweepResult sweep(long idleBefore, int max, boolean newCycle, Predicate<String> busy, boolean storeUp) {
     if (newCycle) {

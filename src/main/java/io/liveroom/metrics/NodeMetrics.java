@@ -124,7 +124,7 @@ public final class NodeMetrics {
     }
   }
 
-  /** Idle rooms a sweep could not demote yet (an operation in flight or history not yet written); a later sweep retries. */
+  /** Idle rooms a sweep could not demote yet (an operation in flight, or sends whose append is in flight); a later sweep retries. */
   public void demotionsDeferred(String reason, int n) {
     if (n > 0) {
       counter("liveroom.rooms.demotions.deferred", "reason", reason, null, null).increment(n);

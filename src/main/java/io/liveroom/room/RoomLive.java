@@ -130,11 +130,9 @@ public final class RoomLive {
    * An append failed: the unconfirmed items will never be stored by this owner, and since Redis
    * may hold some of them, this epoch takes no more sends ({@link #broken}); reads go on.
    */
-  public List<Danmaku> abandon() {
-    List<Danmaku> out = unconfirmed == null ? List.of() : new ArrayList<>(unconfirmed);
+  public void abandon() {
     unconfirmed = null;
     broken = true;
-    return out;
   }
 
   /** Whether an append of this epoch failed: the next send loads the room again, with a new epoch. */
