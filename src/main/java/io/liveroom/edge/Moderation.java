@@ -4,8 +4,12 @@ import io.liveroom.error.LiveroomException;
 import io.liveroom.room.RoomRules;
 import io.vertx.core.json.JsonObject;
 
-/** The optional arguments of a moderation action, as the socket and the REST API take them. */
-record Moderation(String user, long seq, long durationSec, String reason) {
+/**
+ * The optional arguments of a moderation action, as the socket and the REST API take them. A number
+ * absent is -1; the owner refuses an action without the arguments it needs (a delete or pin needs
+ * both {@code epoch} and {@code seq}).
+ */
+record Moderation(String user, long epoch, long seq, long durationSec, String reason) {
   private static final int MAX_REASON = 200;
 
   static Moderation parse(JsonObject cmd) {
@@ -17,6 +21,7 @@ record Moderation(String user, long seq, long durationSec, String reason) {
       }
       user = RoomRules.requireId(us, "user");
     }
+    long epoch = nonNegative(cmd, "epoch");
     long seq = nonNegative(cmd, "seq");
     long duration = nonNegative(cmd, "durationSec");
     String reason = null;
@@ -27,7 +32,7 @@ record Moderation(String user, long seq, long durationSec, String reason) {
       }
       reason = io.liveroom.protocol.DanmakuInput.normalise(rs);
     }
-    return new Moderation(user, seq, duration, reason);
+    return new Moderation(user, epoch, seq, duration, reason);
   }
 
   /** A non-negative integer field, or -1 when absent. */

@@ -55,7 +55,7 @@ final class OwnerRequests {
   }
 
   Future<Position> moderate(String room, RtSession s, String action, Moderation m) {
-    return shards.request(new ShardCommand.Moderate(room, member(room, s), action, m.user(), m.seq(),
+    return shards.request(new ShardCommand.Moderate(room, member(room, s), action, m.user(), m.epoch(), m.seq(),
         m.durationSec(), m.reason()));
   }
 
@@ -88,8 +88,8 @@ final class OwnerRequests {
 
   /** A moderation action through the API, which acts as an admin. */
   Future<Position> apiModerate(String room, String action, Moderation m) {
-    return shards.request(new ShardCommand.Moderate(room, API_ACTOR, action, m.user(), m.seq(), m.durationSec(),
-        m.reason()));
+    return shards.request(new ShardCommand.Moderate(room, API_ACTOR, action, m.user(), m.epoch(), m.seq(),
+        m.durationSec(), m.reason()));
   }
 
   private static Member member(String room, RtSession s) {

@@ -8,7 +8,6 @@ import io.liveroom.protocol.ShardCommand;
 import io.liveroom.protocol.Pushes;
 import io.liveroom.protocol.RoomView;
 import io.liveroom.room.Member;
-import io.liveroom.room.RoomData;
 import io.liveroom.room.RoomFields;
 import io.liveroom.room.RoomRules;
 import io.liveroom.room.RoomState;
@@ -17,6 +16,7 @@ import io.liveroom.shard.ShardClient;
 import io.liveroom.store.HistoryStore;
 import io.liveroom.store.ModerationStore;
 import io.liveroom.store.RoomIndex;
+import io.liveroom.store.RoomStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -46,7 +46,8 @@ final class RoomApi {
       Set.of("title", "metadata", "maxMembers", "guestsCanRead", "slowModeSec", "state", "filter", "emptyTimeoutSec");
   private static final Set<String> PUBLISH_FIELDS =
       Set.of("text", "user", "priority", "color", "mode", "progress", "key");
-  private static final Set<String> MODERATION_FIELDS = Set.of("action", "user", "seq", "durationSec", "reason");
+  private static final Set<String> MODERATION_FIELDS =
+      Set.of("action", "user", "epoch", "seq", "durationSec", "reason");
   private static final long STATS_TIMEOUT_MS = 1000;
 
   private final Vertx vertx;
@@ -301,12 +302,12 @@ final class RoomApi {
   }
 
   /** Adds hot and online from each room's owner, without loading cold rooms. */
-  private Future<List<JsonObject>> withLiveViews(List<RoomData> stored) {
+  private Future<List<JsonObject>> withLiveViews(List<RoomStore.Hydrated> stored) {
     List<Future<JsonObject>> views = new ArrayList<>(stored.size());
-    for (RoomData d : stored) {
-      views.add(shards.request(new ShardCommand.Peek(d.id()))
-          .map(v -> v.data() != null ? RoomJson.of(v) : RoomJson.of(d, 0, false))
-          .otherwise(RoomJson.of(d, 0, false)));
+    for (RoomStore.Hydrated h : stored) {
+      views.add(shards.request(new ShardCommand.Peek(h.data().id()))
+          .map(v -> v.data() != null ? RoomJson.of(v) : RoomJson.cold(h))
+          .otherwise(RoomJson.cold(h)));
     }
     return Future.join(views).map(cf -> {
       List<JsonObject> out = new ArrayList<>(views.size());

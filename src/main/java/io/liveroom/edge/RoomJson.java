@@ -2,7 +2,7 @@ package io.liveroom.edge;
 
 import io.liveroom.protocol.Pushes;
 import io.liveroom.protocol.RoomView;
-import io.liveroom.room.RoomData;
+import io.liveroom.store.RoomStore;
 import io.vertx.core.json.JsonObject;
 
 /** The room object of PROTOCOL.md, from an owner's view or from stored data. */
@@ -14,7 +14,8 @@ final class RoomJson {
     return Pushes.roomObject(v);
   }
 
-  static JsonObject of(RoomData d, int online, boolean hot) {
-    return Pushes.roomObject(new RoomView(d, 0, online, hot, null));
+  /** A cold room as Redis holds it: no one online, its pinned item as stored. */
+  static JsonObject cold(RoomStore.Hydrated stored) {
+    return Pushes.roomObject(new RoomView(stored.data(), stored.epoch(), 0, false, null, stored.pinned()));
   }
 }

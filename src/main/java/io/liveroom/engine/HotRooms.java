@@ -1,9 +1,11 @@
 package io.liveroom.engine;
 
+import io.liveroom.room.Danmaku;
 import io.liveroom.room.Room;
 import io.liveroom.room.RoomLive;
 import io.liveroom.room.RoomState;
 import io.liveroom.room.RoomTable;
+import it.unimi.dsi.fastutil.objects.Object2ObjectOpenHashMap;
 import it.unimi.dsi.fastutil.objects.ObjectOpenHashSet;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,8 +16,8 @@ import java.util.function.Predicate;
 
 /**
  * The hot rooms of one shard instance: the table by partition, the rooms with real-time state
- * (whose edges' presence expires), the live rooms with an empty-room timeout, and the sweep's
- * position. Plain Java, one event loop.
+ * (whose edges' presence expires), the live rooms with an empty-room timeout, the pinned items of
+ * the rooms that have one, and the sweep's position. Plain Java, one event loop.
  */
 final class HotRooms {
   private final RoomTable table = new RoomTable();
@@ -23,6 +25,8 @@ final class HotRooms {
   private final ObjectOpenHashSet<Room> live = new ObjectOpenHashSet<>();
   /** Live rooms with an {@code emptyTimeoutSec}: ended by their owner once empty that long. */
   private final ObjectOpenHashSet<Room> timed = new ObjectOpenHashSet<>();
+  /** The pinned item of each room that has one (by identity): few rooms do, so it is kept here, not in every Room. */
+  private final Object2ObjectOpenHashMap<Room, Danmaku> pinned = new Object2ObjectOpenHashMap<>();
   private int sweepCursor;
   /** The current sweep cycle: rooms to visit at most (the hot count when it began) and visited so far. */
   private int cycleBudget;
@@ -51,6 +55,20 @@ final class HotRooms {
     Collection<Room> part = table.removePartition(pid);
     part.forEach(this::forget);
     return part;
+  }
+
+  /** The room's pinned item, or null. */
+  Danmaku pinned(Room room) {
+    return pinned.get(room);
+  }
+
+  /** Sets (or with null clears) the room's pinned item. */
+  void pin(Room room, Danmaku item) {
+    if (item == null) {
+      pinned.remove(room);
+    } else {
+      pinned.put(room, item);
+    }
   }
 
   void madeLive(Room room) {
@@ -103,6 +121,7 @@ final class HotRooms {
     table.clear();
     live.clear();
     timed.clear();
+    pinned.clear();
     return n;
   }
 
@@ -157,5 +176,6 @@ final class HotRooms {
   private void forget(Room r) {
     live.remove(r);
     timed.remove(r);
+    pinned.remove(r);
   }
 }

@@ -5,6 +5,7 @@ import io.liveroom.error.ErrorCode;
 import io.liveroom.error.LiveroomException;
 import io.liveroom.protocol.Pushes;
 import io.liveroom.protocol.RoomView;
+import io.liveroom.protocol.ShardCommand;
 import io.liveroom.protocol.ShardReply.HistoryReply;
 import io.liveroom.protocol.ShardReply.JoinReply;
 import io.liveroom.room.Danmaku;
@@ -60,6 +61,18 @@ public final class RoomEngine {
     return rooms.put(pid, room);
   }
 
+  /** Makes the room hot with its pinned item as stored (null when none); false when it replaced one. */
+  public boolean put(int pid, Room room, Danmaku pinned) {
+    boolean added = rooms.put(pid, room);
+    rooms.pin(room, pinned);
+    return added;
+  }
+
+  /** The room's pinned item, or null. */
+  public Danmaku pinned(Room room) {
+    return rooms.pinned(room);
+  }
+
   /** Takes a room out of memory; its pending items still go out. */
   public Room remove(int pid, String id) {
     Room r = rooms.remove(pid, id);
@@ -94,7 +107,8 @@ public final class RoomEngine {
   }
 
   public RoomView view(Room r) {
-    return new RoomView(r.data(), r.epoch(), r.live() == null ? 0 : r.live().online(), true, nodeId);
+    return new RoomView(r.data(), r.epoch(), r.live() == null ? 0 : r.live().online(), true, nodeId,
+        rooms.pinned(r));
   }
 
   // ---- real-time state
@@ -271,13 +285,29 @@ public final class RoomEngine {
 
   // ---- moderation and room changes
 
-  /** Checks a moderation action and says what to write; nothing changes until {@link #moderated}. */
-  public ModerationChange moderation(Room room, Member actor, String action, String user, long seq,
-                                     long durationSec, String reason, long now) {
-    return moderation.check(room, actor, action, user, seq, durationSec, reason, now);
+  /**
+   * Whether a moderation action names an item (a delete or pin, by {@code (epoch, seq)}) that is
+   * not in memory but may be in Redis: then the caller looks it up and passes it to
+   * {@link #moderation} as {@code found}.
+   */
+  public boolean needsLookup(Room room, ShardCommand.Moderate c) {
+    return moderation.needsLookup(room, c);
   }
 
-  /** A moderation change is in Redis: it applies here, and members get pushes after the items before it. */
+  /**
+   * Checks a moderation action and says what to write; nothing changes until {@link #moderated}.
+   * {@code found} is the item a delete or pin names as looked up in Redis (null when not looked up
+   * or not there).
+   */
+  public ModerationChange moderation(Room room, ShardCommand.Moderate c, Danmaku found, long now) {
+    return moderation.check(room, c, found, rooms.pinned(room), now);
+  }
+
+  /**
+   * A moderation change is in Redis: it applies here, and members get pushes after the items before
+   * it: the {@code moderation} push, the {@code kicked} push of a kick or ban, and the {@code room}
+   * push when the pinned item changed.
+   */
   public void moderated(Room room, ModerationChange c, long now) {
     RoomLive l = room.live();
     if (c.field() != null) {
@@ -286,13 +316,20 @@ public final class RoomEngine {
     if (c.removed() != null) {
       l.delete(c.removed().epoch(), c.removed().seq());
     }
+    if (c.pinChanges()) {
+      rooms.pin(room, c.pin() ? c.item() : null);
+    }
     fanout.flush(room, now);
     List<Push> frames = new ArrayList<>(2);
     long duration = c.action().equals("mute") || c.action().equals("slowmode") ? Math.max(0, c.durationSec()) : -1;
-    frames.add(Push.of(room.id(), 1, Pushes.moderation(room.id(), c.action(), c.user(), c.seq(), duration).getBytes()));
+    frames.add(Push.of(room.id(), 1, Pushes.moderation(room.id(), c.action(), c.user(), c.item(), duration)
+        .getBytes()));
     if (c.action().equals("kick") || c.action().equals("ban")) {
       frames.add(new Push(room.id(), 1, Pushes.kicked(room.id(), c.action().equals("ban") ? "banned" : "kicked")
           .getBytes(), false, c.user(), 0));
+    }
+    if (c.pinChanges()) {
+      frames.add(Push.of(room.id(), 1, Pushes.room(view(room)).getBytes()));
     }
     fanout.add(l, frames);
   }

@@ -180,6 +180,7 @@ public final class Codecs {
       Wire.writeString(b, d.filter());
       b.appendInt(d.emptyTimeoutSec());
     }
+    writeDanmakus(b, v.pinned() == null ? List.of() : List.of(v.pinned()));
   }
 
   static RoomView readView(Wire.In in) {
@@ -192,6 +193,7 @@ public final class Codecs {
       d = new RoomData(in.string(), in.string(), in.string(), RoomState.ofOrdinal(in.u8()), in.i64(), in.i64(),
           in.i32(), in.bool(), in.i32(), in.string(), in.string(), in.i32());
     }
-    return new RoomView(d, epoch, online, hot, owner);
+    List<Danmaku> pinned = readDanmakus(in);
+    return new RoomView(d, epoch, online, hot, owner, pinned.isEmpty() ? null : pinned.get(0));
   }
 }

@@ -84,9 +84,9 @@ final class CommandCodecs {
     Codecs.writeMember(b, c.actor());
     Wire.writeString(b, c.action());
     Wire.writeString(b, c.user());
-    b.appendLong(c.seq()).appendLong(c.durationSec());
+    b.appendLong(c.epoch()).appendLong(c.seq()).appendLong(c.durationSec());
     Wire.writeString(b, c.reason());
-  }, in -> new Moderate(in.string(), Codecs.readMember(in), in.string(), in.string(), in.i64(), in.i64(),
+  }, in -> new Moderate(in.string(), Codecs.readMember(in), in.string(), in.string(), in.i64(), in.i64(), in.i64(),
       in.string()));
 
   static final List<RecordCodec<?>> ALL = List.of(CREATE, GET, PEEK, UPDATE, END, JOIN, SEND, LEAVE, REFRESH,

@@ -1,6 +1,7 @@
 package io.liveroom.protocol;
 
 import io.liveroom.room.Danmaku;
+import io.liveroom.room.RoomData;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -55,7 +56,7 @@ public final class Pushes {
 
   /** The room object of PROTOCOL.md. */
   public static JsonObject roomObject(RoomView v) {
-    io.liveroom.room.RoomData d = v.data();
+    RoomData d = v.data();
     return new JsonObject()
         .put("id", d.id())
         .put("title", d.title())
@@ -69,18 +70,26 @@ public final class Pushes {
         .put("metadata", new JsonObject(d.metadata()))
         .put("filter", d.filter())
         .put("emptyTimeoutSec", d.emptyTimeoutSec())
+        .put("pinned", v.pinned() == null ? null : item(v.pinned(), true))
         .put("online", v.online())
         .put("hot", v.hot());
   }
 
-  /** The {@code moderation} push: an action members' clients apply (e.g. remove a deleted item). */
-  public static Buffer moderation(String roomId, String action, String user, long seq, long durationSec) {
+  /**
+   * The {@code moderation} push: an action members' clients apply (e.g. remove a deleted item).
+   * {@code item} is the item a delete or pin is about (null for other actions): the push carries its
+   * {@code epoch} and {@code seq}, and for a pin the item itself.
+   */
+  public static Buffer moderation(String roomId, String action, String user, Danmaku item, long durationSec) {
     JsonObject o = new JsonObject().put("push", "moderation").put("room", roomId).put("action", action);
     if (user != null) {
       o.put("user", user);
     }
-    if (seq >= 0) {
-      o.put("seq", seq);
+    if (item != null) {
+      o.put("epoch", item.epoch()).put("seq", item.seq());
+      if (action.equals("pin")) {
+        o.put("item", item(item, true));
+      }
     }
     if (durationSec >= 0) {
       o.put("durationSec", durationSec);

@@ -1,13 +1,20 @@
 package io.liveroom.protocol;
 
+import io.liveroom.room.Danmaku;
 import io.liveroom.room.RoomData;
 
 /**
  * An owner's answer about a room: its data as of now (null when a {@code PEEK} found the room
- * cold), the owner's epoch, the online count, whether it is hot, and the owner's node id.
+ * cold), the owner's epoch, the online count, whether it is hot, the owner's node id, and the
+ * room's pinned item (null when none).
  */
-public record RoomView(RoomData data, long epoch, int online, boolean hot, String ownerNode)
+public record RoomView(RoomData data, long epoch, int online, boolean hot, String ownerNode, Danmaku pinned)
     implements ShardReply {
+
+  /** A view of a room with no pinned item. */
+  public RoomView(RoomData data, long epoch, int online, boolean hot, String ownerNode) {
+    this(data, epoch, online, hot, ownerNode, null);
+  }
 
   public static RoomView cold(String ownerNode) {
     return new RoomView(null, 0, 0, false, ownerNode);

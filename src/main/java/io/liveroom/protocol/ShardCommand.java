@@ -139,11 +139,12 @@ public sealed interface ShardCommand<R extends ShardReply> {
   }
 
   /**
-   * A moderation action by {@code actor}: the target {@code user} (or null), the item's {@code seq}
-   * (-1 when absent), {@code durationSec} (-1 when absent) and the {@code reason} (or null).
+   * A moderation action by {@code actor}: the target {@code user} (or null), the item's
+   * {@code epoch} and {@code seq} (each -1 when absent), {@code durationSec} (-1 when absent) and
+   * the {@code reason} (or null).
    */
-  record Moderate(String roomId, Member actor, String action, String user, long seq, long durationSec, String reason)
-      implements ShardCommand<ShardReply.Position> {
+  record Moderate(String roomId, Member actor, String action, String user, long epoch, long seq, long durationSec,
+                  String reason) implements ShardCommand<ShardReply.Position> {
     public Future<ShardReply.Position> dispatch(Handler h) {
       return h.moderate(this);
     }

@@ -224,11 +224,11 @@ public final class RoomLive {
     return false;
   }
 
-  /** The item with this seq of this epoch in history, or null. */
-  public Danmaku find(long seq) {
+  /** The item {@code (itemEpoch, itemSeq)} in history (of any epoch), or null. */
+  public Danmaku find(long itemEpoch, long itemSeq) {
     for (int i = size - 1; i >= 0; i--) {
       Danmaku d = ring[(head + i) % ring.length];
-      if (d.epoch() == epoch && d.seq() == seq) {
+      if (d.epoch() == itemEpoch && d.seq() == itemSeq) {
         return d;
       }
     }

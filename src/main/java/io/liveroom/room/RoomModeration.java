@@ -6,18 +6,18 @@ import java.util.Map;
 
 /**
  * A room's moderation state as its owner holds it: muted users (until when), banned users, mute
- * all, the pinned item, and deleted items. Loaded with the room's real-time state, changed only
- * after the change is written to Redis. Plain Java, one event loop.
+ * all, and deleted items. Loaded with the room's real-time state, changed only after the change is
+ * written to Redis. Plain Java, one event loop. (The pinned item is kept with the room, not here.)
  *
  * <p>Redis fields ({@code lr:m:<id>}): {@code mu:<user>} = muted until (ms, 0 = until unmuted),
- * {@code ba:<user>}, {@code ma} (mute all), {@code pin} = seq, {@code de:<epoch>:<seq>}.
+ * {@code ba:<user>}, {@code ma} (mute all), {@code de:<epoch>:<seq>}. Earlier versions kept a
+ * {@code pin} field (a seq) here; it is ignored.
  */
 public final class RoomModeration {
   private final Object2LongOpenHashMap<String> mutedUntil = new Object2LongOpenHashMap<>(2);
   private final ObjectOpenHashSet<String> banned = new ObjectOpenHashSet<>(2);
   private final ObjectOpenHashSet<String> deleted = new ObjectOpenHashSet<>(2);
   private boolean muteAll;
-  private long pinned = -1;
 
   /** From the fields of the room's moderation hash. */
   public static RoomModeration of(Map<String, String> fields) {
@@ -42,8 +42,6 @@ public final class RoomModeration {
       }
     } else if (field.equals("ma")) {
       muteAll = value != null;
-    } else if (field.equals("pin")) {
-      pinned = value == null ? -1 : Long.parseLong(value);
     } else if (field.startsWith("de:")) {
       if (value == null) {
         deleted.remove(field.substring(3));
@@ -71,10 +69,6 @@ public final class RoomModeration {
 
   public boolean muteAll() {
     return muteAll;
-  }
-
-  public long pinned() {
-    return pinned;
   }
 
   public boolean deleted(long epoch, long seq) {

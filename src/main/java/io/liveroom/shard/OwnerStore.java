@@ -19,6 +19,7 @@ import io.liveroom.room.RoomModeration;
 import io.liveroom.room.RoomState;
 import io.liveroom.room.StoredKey;
 import io.liveroom.store.HistoryStore;
+import io.liveroom.store.ModerationStore;
 import io.liveroom.store.RoomStore;
 import io.liveroom.webhook.Webhooks;
 import io.micrometer.core.instrument.Timer;
@@ -93,7 +94,7 @@ final class OwnerStore {
         return Future.failedFuture(new Moved("partition " + pid + " moved during load"));
       }
       Room room = new Room(h.data(), h.epoch(), System.currentTimeMillis());
-      put(pid, room);
+      put(pid, room, h.pinned());
       return Future.succeededFuture(room);
     }, e -> {
       node.metrics().hydration("error");
@@ -129,7 +130,7 @@ final class OwnerStore {
       }
       engine.remove(pid, id);
       node.metrics().roomsDropped("write_uncertain", 1);
-      engine.put(pid, new Room(h.data(), h.epoch(), System.currentTimeMillis()));
+      engine.put(pid, new Room(h.data(), h.epoch(), System.currentTimeMillis()), h.pinned());
       return loadLive(pid, id);
     });
   }
@@ -165,7 +166,7 @@ final class OwnerStore {
       Room room = new Room(data, 1, now);
       node.webhooks().emit(Webhooks.ROOM_CREATED, id, Pushes.roomObject(new RoomView(data, 1, 0, true, node.nodeId())));
       if (ownership.ownsLocally(pid)) {
-        put(pid, room);
+        put(pid, room, null);
         return Future.succeededFuture(engine.view(room));
       }
       // the partition moved away while we wrote: the room is durable; its new owner loads it
@@ -199,13 +200,22 @@ final class OwnerStore {
     });
   }
 
-  /** Writes a checked moderation change (with its audit entry) through to Redis, then applies it. */
+  /** The item {@code (epoch, seq)} from the room's history stream or replay archive in Redis, or null. */
+  Future<Danmaku> findItem(String roomId, long epoch, long seq) {
+    return store.findItem(roomId, epoch, seq, node.config().rt().historySize());
+  }
+
+  /**
+   * Writes a checked moderation change (with its audit entry, and the room's pinned item when it
+   * changes) through to Redis, then applies it.
+   */
   Future<Void> moderate(int pid, Room room, ModerationChange c) {
     Future<?> settings = c.patch() == null ? Future.succeededFuture()
         : mutate(pid, room.id(), d -> node.rules().patch(d, c.patch(), System.currentTimeMillis()));
     JsonObject audit = new JsonObject(c.audit());
-    return settings.compose(v -> store.moderate(room.id(), room.epoch(), c.op(), c.field(), c.value(), audit,
-            AUDIT_CAP, c.removed()))
+    ModerationStore.Change change = new ModerationStore.Change(c.op(), c.field(), c.value(), c.removed(),
+        c.pin() ? c.item() : null, c.unpin());
+    return settings.compose(v -> store.moderate(room.id(), room.epoch(), change, audit, AUDIT_CAP))
         .compose(w -> fenced(w, pid, room))
         .map(v -> {
           engine.moderated(room, c, System.currentTimeMillis());
@@ -231,8 +241,8 @@ final class OwnerStore {
     };
   }
 
-  void put(int pid, Room room) {
-    if (engine.put(pid, room)) {
+  void put(int pid, Room room, Danmaku pinned) {
+    if (engine.put(pid, room, pinned)) {
       node.metrics().roomsHot(1);
     }
   }

@@ -11,6 +11,7 @@ import io.liveroom.protocol.ShardCommand;
 import io.liveroom.protocol.ShardReply.HistoryReply;
 import io.liveroom.protocol.ShardReply.JoinReply;
 import io.liveroom.protocol.ShardReply.Position;
+import io.liveroom.room.Danmaku;
 import io.liveroom.room.Room;
 import io.liveroom.room.RoomLive;
 import io.vertx.core.Future;
@@ -139,13 +140,17 @@ final class RoomCommands implements ShardCommand.Handler {
         .map(room -> engine.history(room, c.afterSeq() >= 0, Math.max(0, c.afterSeq()), c.limit())));
   }
 
+  /** A delete or pin of an item not in memory looks it up in Redis first (it may be of an earlier epoch). */
   @Override
   public Future<Position> moderate(ShardCommand.Moderate c) {
     int pid = pid(c.roomId());
-    return serial(c.roomId(), () -> owner.loadLive(pid, c.roomId()).compose(room -> owner.moderate(pid, room,
-            engine.moderation(room, c.actor(), c.action(), c.user(), c.seq(), c.durationSec(), c.reason(),
-                System.currentTimeMillis()))
-        .map(v -> position(room))));
+    return serial(c.roomId(), () -> owner.loadLive(pid, c.roomId()).compose(room -> {
+      Future<Danmaku> found = engine.needsLookup(room, c) ? owner.findItem(room.id(), c.epoch(), c.seq())
+          : Future.succeededFuture();
+      return found.compose(item -> owner.moderate(pid, room,
+              engine.moderation(room, c, item, System.currentTimeMillis())))
+          .map(v -> position(room));
+    }));
   }
 
   /** Ends a live room that stayed empty for its {@code emptyTimeoutSec}. */

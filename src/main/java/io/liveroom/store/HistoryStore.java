@@ -27,6 +27,10 @@ import java.util.Set;
  * acknowledged.
  */
 public final class HistoryStore {
+  /** Members of the replay archive per ZSCAN round trip, and round trips at most (a bound past any archive size). */
+  private static final int SCAN_COUNT = 1000;
+  private static final int MAX_SCANS = 10_000;
+
   private final StoreClient client;
 
   HistoryStore(StoreClient client) {
@@ -166,6 +170,62 @@ public final class HistoryStore {
     });
   }
 
+  /**
+   * The item {@code (epoch, seq)} of a room, from its history stream (the newest
+   * {@code historyCount} items), else from its replay archive; null when neither has it. An item a
+   * moderator deleted may still be found: the caller checks the moderation state. The archive is
+   * scanned with {@code ZSCAN ... MATCH} on the item's JSON (it starts with its seq and ends with its
+   * epoch), {@link #SCAN_COUNT} members a round trip, so Redis never blocks on a big archive.
+   */
+  public Future<Danmaku> find(String roomId, long epoch, long seq, int historyCount) {
+    Request req = Request.cmd(Command.XREVRANGE).arg(historyKey(roomId)).arg("+").arg("-").arg("COUNT")
+        .arg(Math.max(1, historyCount));
+    return client.send("findItem", req).compose(r -> {
+      for (int i = 0; r != null && i < r.size(); i++) {
+        Response fields = r.get(i).get(1);
+        for (int f = 0; f + 1 < fields.size(); f += 2) {
+          if (fields.get(f).toString().equals("j")) {
+            Danmaku d = itemOf(fields.get(f + 1).toString());
+            if (d != null && d.epoch() == epoch && d.seq() == seq) {
+              return Future.succeededFuture(d);
+            }
+          }
+        }
+      }
+      return scanReplay(roomId, epoch, seq, "0", 0);
+    });
+  }
+
+  private Future<Danmaku> scanReplay(String roomId, long epoch, long seq, String cursor, int scans) {
+    String pattern = "{\"seq\":" + seq + ",*,\"epoch\":" + epoch + "}";
+    Request req = Request.cmd(Command.ZSCAN).arg(replayKey(roomId)).arg(cursor).arg("MATCH").arg(pattern)
+        .arg("COUNT").arg(SCAN_COUNT);
+    return client.send("findItem", req).compose(r -> {
+      Response members = r.get(1);
+      // ZSCAN answers member, score, member, score...
+      for (int i = 0; i < members.size(); i += 2) {
+        Danmaku d = itemOf(members.get(i).toString());
+        if (d != null && d.epoch() == epoch && d.seq() == seq) {
+          return Future.succeededFuture(d);
+        }
+      }
+      String next = r.get(0).toString();
+      if (next.equals("0") || scans + 1 >= MAX_SCANS) {
+        return Future.succeededFuture(null);
+      }
+      return scanReplay(roomId, epoch, seq, next, scans + 1);
+    });
+  }
+
+  /** An item from its stored JSON (with its epoch); null when the text is not an item. */
+  static Danmaku itemOf(String json) {
+    try {
+      return itemOf(new JsonObject(json));
+    } catch (RuntimeException e) {
+      return null; // not JSON, or a field of the wrong type: never written by this code
+    }
+  }
+
   private static Danmaku itemOf(JsonObject o) {
     JsonObject user = o.getJsonObject("user", new JsonObject());
     return new Danmaku(o.getLong("epoch", 0L), o.getLong("seq", 0L), user.getString("id"), user.getString("name"),
@@ -175,6 +235,11 @@ public final class HistoryStore {
 
   /** An item as a replay member: its JSON with the epoch, unique by (epoch, seq). */
   static String replayMember(Danmaku d) {
+    return itemJson(d);
+  }
+
+  /** An item's JSON with its epoch, as history, the replay archive and the room's pin store it. */
+  static String itemJson(Danmaku d) {
     return Pushes.item(d, true).encode();
   }
 

@@ -18,12 +18,14 @@ import java.util.Map;
 
 /**
  * A room's moderation in Redis: the hash {@code lr:m:<id>} (muted and banned users, mute all,
- * pin, deleted items) and the audit log {@code lr:a:<id>}, a capped stream of the actions.
- * A change and its audit entry are written together, fenced by the owner's epoch.
+ * deleted items), the audit log {@code lr:a:<id>}, a capped stream of the actions, and the pinned
+ * item, kept in the room's hash (field {@code pn}) so that it comes back with the room. A change
+ * and its audit entry are written together, fenced by the owner's epoch.
  */
 public final class ModerationStore {
   // KEYS: room, moderation, audit, replay. ARGV: epoch, op (set, del or none), field, value,
-  // audit entry JSON, audit cap, replay member to remove ('' for none)
+  // audit entry JSON, audit cap, replay member to remove ('' for none), pin (set, del or none),
+  // pinned item JSON
   private static final LuaScript MODERATE = new LuaScript("moderate", """
       local cur = redis.call('HGET', KEYS[1], 'e')
       if not cur then return -1 end
@@ -33,12 +35,26 @@ public final class ModerationStore {
       elseif ARGV[2] == 'del' then
         redis.call('HDEL', KEYS[2], ARGV[3])
       end
+      if ARGV[8] == 'set' then
+        redis.call('HSET', KEYS[1], 'pn', ARGV[9])
+      elseif ARGV[8] == 'del' then
+        redis.call('HDEL', KEYS[1], 'pn')
+      end
       redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'j', ARGV[5])
       if ARGV[7] ~= '' then
         redis.call('ZREM', KEYS[4], ARGV[7])
       end
       return 1
       """);
+
+  /**
+   * What one moderation action writes: the moderation hash's {@code field} to {@code set} or
+   * {@code del} ({@code op} {@code none}: no field), the item to take out of the replay archive (a
+   * delete; null otherwise), and the room's pinned item: {@code pin} to set, or {@code unpin}.
+   */
+  public record Change(String op, String field, String value, Danmaku removeFromReplay, Danmaku pin,
+                       boolean unpin) {
+  }
 
   /** One page of a room's audit log, newest first, and the cursor of the next (null at the end). */
   public record AuditPage(List<JsonObject> entries, String next) {
@@ -61,17 +77,15 @@ public final class ModerationStore {
     });
   }
 
-  /**
-   * Applies one moderation change ({@code op} {@code set}, {@code del} or {@code none}) and appends
-   * the audit entry, atomically and only if {@code epoch} is still current.
-   */
-  public Future<RoomStore.WriteResult> moderate(String roomId, long epoch, String op, String field, String value,
-                                                JsonObject audit, int auditCap, Danmaku removeFromReplay) {
+  /** Applies one moderation change and appends the audit entry, atomically and only if {@code epoch} is still current. */
+  public Future<RoomStore.WriteResult> moderate(String roomId, long epoch, Change c, JsonObject audit, int auditCap) {
+    String pinOp = c.pin() != null ? "set" : c.unpin() ? "del" : "none";
     return client.eval(MODERATE, List.of(roomKey(roomId), moderationKey(roomId), auditKey(roomId),
             replayKey(roomId)),
-        List.of(Long.toString(epoch), op, field == null ? "" : field, value == null ? "" : value, audit.encode(),
-            Integer.toString(auditCap),
-            removeFromReplay == null ? "" : HistoryStore.replayMember(removeFromReplay)))
+        List.of(Long.toString(epoch), c.op(), c.field() == null ? "" : c.field(), c.value() == null ? "" : c.value(),
+            audit.encode(), Integer.toString(auditCap),
+            c.removeFromReplay() == null ? "" : HistoryStore.replayMember(c.removeFromReplay()),
+            pinOp, c.pin() == null ? "" : HistoryStore.itemJson(c.pin())))
         .map(RoomStore.WriteResult::of);
   }
 

@@ -1,5 +1,6 @@
 package io.liveroom.store;
 
+import io.liveroom.room.Danmaku;
 import io.liveroom.room.RoomData;
 import io.liveroom.room.RoomState;
 import io.vertx.redis.client.Response;
@@ -9,7 +10,9 @@ import java.util.List;
  * The fields of a room's hash {@code lr:r:<id>}: {@code t o s c m e} always ({@code s} is the
  * state's ordinal, one digit; {@code e} is the epoch of the current owner), and
  * {@code u g w md f x} only when they differ from their defaults ({@code u} = {@code c}, guests
- * allowed, no slow mode, {@code {}}, {@code mask}, no empty timeout).
+ * allowed, no slow mode, {@code {}}, {@code mask}, no empty timeout). {@code pn} is the pinned
+ * item (its JSON with its epoch, as history holds it); only moderation writes it
+ * ({@link ModerationStore}), so a write of the room's data leaves it as it is.
  */
 final class RoomHash {
   private RoomHash() {
@@ -61,6 +64,7 @@ final class RoomHash {
     boolean guests = true;
     String filter = RoomData.FILTER_MASK;
     int emptyTimeout = 0;
+    Danmaku pinned = null;
     for (int i = 0; i + 1 < r.size(); i += 2) {
       String v = r.get(i + 1).toString();
       switch (r.get(i).toString()) {
@@ -77,6 +81,7 @@ final class RoomHash {
         case "e" -> epoch = Long.parseLong(v);
         case "f" -> filter = v;
         case "x" -> emptyTimeout = Integer.parseInt(v);
+        case "pn" -> pinned = HistoryStore.itemOf(v);
         default -> {
           // fields of later versions are kept in Redis and ignored here
         }
@@ -86,6 +91,6 @@ final class RoomHash {
       updated = created; // left out when the room was never updated
     }
     return new RoomStore.Hydrated(new RoomData(id, title, ownerId, state, created, updated, maxMembers, guests,
-        slowMode, metadata, filter, emptyTimeout), epoch);
+        slowMode, metadata, filter, emptyTimeout), epoch, pinned);
   }
 }

@@ -4,7 +4,6 @@ import static io.liveroom.store.RoomKeys.COUNT;
 import static io.liveroom.store.RoomKeys.bucketOf;
 import static io.liveroom.store.RoomKeys.roomKey;
 
-import io.liveroom.room.RoomData;
 import io.liveroom.room.RoomState;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
@@ -105,8 +104,8 @@ public final class RoomIndex {
     });
   }
 
-  /** The stored data of several rooms in one round trip; missing rooms are left out. */
-  public Future<List<RoomData>> readAll(List<String> ids) {
+  /** Several rooms as stored (data, epoch, pinned item) in one round trip; missing rooms are left out. */
+  public Future<List<RoomStore.Hydrated>> readAll(List<String> ids) {
     if (ids.isEmpty()) {
       return Future.succeededFuture(List.of());
     }
@@ -115,12 +114,12 @@ public final class RoomIndex {
       reqs.add(Request.cmd(Command.HGETALL).arg(roomKey(id)));
     }
     return client.batch("readAll", reqs).map(rs -> {
-      List<RoomData> out = new ArrayList<>(ids.size());
+      List<RoomStore.Hydrated> out = new ArrayList<>(ids.size());
       List<String> gone = new ArrayList<>();
       for (int i = 0; i < ids.size(); i++) {
         Response r = rs.get(i);
         if (r != null && r.size() > 0) {
-          out.add(RoomHash.decode(ids.get(i), r).data());
+          out.add(RoomHash.decode(ids.get(i), r));
         } else {
           gone.add(ids.get(i));
         }

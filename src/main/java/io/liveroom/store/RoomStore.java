@@ -94,8 +94,11 @@ public final class RoomStore {
     }
   }
 
-  /** A room as loaded by a new owner, with the epoch it now holds. */
-  public record Hydrated(RoomData data, long epoch) {
+  /**
+   * A room as its hash holds it: its data, the epoch of its owner (for a load, the epoch the new
+   * owner now holds) and its pinned item (null when none).
+   */
+  public record Hydrated(RoomData data, long epoch, Danmaku pinned) {
   }
 
   private final StoreClient client;
@@ -181,9 +184,14 @@ public final class RoomStore {
   }
 
   /** Applies one moderation change with its audit entry, fenced by epoch; see {@link ModerationStore}. */
-  public Future<WriteResult> moderate(String roomId, long epoch, String op, String field, String value,
-                                      JsonObject audit, int auditCap, Danmaku removeFromReplay) {
-    return moderation.moderate(roomId, epoch, op, field, value, audit, auditCap, removeFromReplay);
+  public Future<WriteResult> moderate(String roomId, long epoch, ModerationStore.Change change, JsonObject audit,
+                                      int auditCap) {
+    return moderation.moderate(roomId, epoch, change, audit, auditCap);
+  }
+
+  /** The item {@code (epoch, seq)} from a room's history or replay archive, or null; see {@link HistoryStore#find}. */
+  public Future<Danmaku> findItem(String roomId, long epoch, long seq, int historyCount) {
+    return history.find(roomId, epoch, seq, historyCount);
   }
 
   /** The newest {@code n} items of a room's history, oldest first; see {@link HistoryStore}. */

@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.liveroom.filter.WordFilter;
 import io.liveroom.error.ErrorCode;
 import io.liveroom.error.LiveroomException;
+import io.liveroom.protocol.ShardCommand;
 import io.liveroom.protocol.ShardReply.JoinReply;
 import io.liveroom.room.Danmaku;
 import io.liveroom.room.Member;
@@ -100,6 +101,18 @@ class RoomEngineTest {
     return out.getOrDefault(node, List.of());
   }
 
+  /** A moderation action as the edge sends it (epoch and seq -1 when absent), with nothing looked up in Redis. */
+  private ModerationChange moderation(Room r, Member actor, String action, String user, long epoch, long seq,
+                                      long durationSec, String reason) {
+    return engine.moderation(r, new ShardCommand.Moderate(r.id(), actor, action, user, epoch, seq, durationSec,
+        reason), null, NOW);
+  }
+
+  /** A delete or pin of {@code (epoch, seq)} by the host. */
+  private static ShardCommand.Moderate item(Room r, String action, long epoch, long seq) {
+    return new ShardCommand.Moderate(r.id(), HOST, action, null, epoch, seq, -1, null);
+  }
+
   @Nested
   class Join {
     @Test
@@ -164,7 +177,7 @@ class RoomEngineTest {
     @Test
     void aBannedUserCannotJoin() {
       Room r = liveRoom();
-      ModerationChange ban = engine.moderation(r, HOST, "ban", "alice", -1, -1, "spam", NOW);
+      ModerationChange ban = moderation(r, HOST, "ban", "alice", -1, -1, -1, "spam");
       engine.moderated(r, ban, NOW);
       refused(ErrorCode.BANNED, () -> engine.join(r, EDGE_A1, ALICE, true, false, 0, 0, NOW));
     }
@@ -240,26 +253,26 @@ class RoomEngineTest {
     @Test
     void mutedUntilUnmutedHasNoRetryAfterAndATimedMuteHasOne() {
       Room r = liveRoom();
-      engine.moderated(r, engine.moderation(r, HOST, "mute", "alice", -1, 0, null, NOW), NOW);
+      engine.moderated(r, moderation(r, HOST, "mute", "alice", -1, -1, 0, null), NOW);
       LiveroomException forever = refused(ErrorCode.MUTED, () -> send(r, ALICE, "hi"));
       assertEquals(-1, forever.retryAfterMs());
-      engine.moderated(r, engine.moderation(r, HOST, "mute", "bob", -1, 30, null, NOW), NOW);
+      engine.moderated(r, moderation(r, HOST, "mute", "bob", -1, -1, 30, null), NOW);
       LiveroomException timed = refused(ErrorCode.MUTED, () -> engine.send(r, BOB, "hi", null, null, -1, null,
           NOW + 10_000));
       assertEquals(20_000, timed.retryAfterMs());
       assertNotNull(engine.send(r, BOB, "hi", null, null, -1, null, NOW + 30_000).item(), "the mute ran out");
-      engine.moderated(r, engine.moderation(r, HOST, "unmute", "alice", -1, -1, null, NOW), NOW);
+      engine.moderated(r, moderation(r, HOST, "unmute", "alice", -1, -1, -1, null), NOW);
       assertNotNull(send(r, ALICE, "back").item());
     }
 
     @Test
     void muteAllSilencesMembersButNotHostsOrTheOwner() {
       Room r = liveRoom();
-      engine.moderated(r, engine.moderation(r, HOST, "muteall", null, -1, -1, null, NOW), NOW);
+      engine.moderated(r, moderation(r, HOST, "muteall", null, -1, -1, -1, null), NOW);
       refused(ErrorCode.MUTED, () -> send(r, ALICE, "hi"));
       assertNotNull(send(r, HOST, "hosts still talk").item());
       assertNotNull(send(r, OWNER, "so does the owner").item());
-      engine.moderated(r, engine.moderation(r, HOST, "unmuteall", null, -1, -1, null, NOW), NOW);
+      engine.moderated(r, moderation(r, HOST, "unmuteall", null, -1, -1, -1, null), NOW);
       assertNotNull(send(r, ALICE, "hi").item());
     }
 
@@ -362,9 +375,9 @@ class RoomEngineTest {
     @Test
     void onlyTheOwnerHostsModeratorsAndAdminsModerate() {
       Room r = liveRoom();
-      refused(ErrorCode.FORBIDDEN, () -> engine.moderation(r, ALICE, "kick", "bob", -1, -1, null, NOW));
+      refused(ErrorCode.FORBIDDEN, () -> moderation(r, ALICE, "kick", "bob", -1, -1, -1, null));
       for (Member m : List.of(OWNER, HOST, new Member("m", "M", "moderator"), new Member("a", "A", "admin"))) {
-        assertEquals("kick", engine.moderation(r, m, "kick", "bob", -1, -1, null, NOW).action());
+        assertEquals("kick", moderation(r, m, "kick", "bob", -1, -1, -1, null).action());
       }
     }
 
@@ -372,23 +385,24 @@ class RoomEngineTest {
     void eachActionSaysWhatToStore() {
       Room r = liveRoom();
       send(r, ALICE, "item one");
-      record Case(String action, String user, long seq, long duration, String op, String field, String value) {
+      record Case(String action, String user, long epoch, long seq, long duration, String op, String field,
+                  String value) {
       }
       List<Case> cases = List.of(
-          new Case("mute", "bob", -1, 60, "set", "mu:bob", Long.toString(NOW + 60_000)),
-          new Case("mute", "bob", -1, 0, "set", "mu:bob", "0"),
-          new Case("unmute", "bob", -1, -1, "del", "mu:bob", "1"),
-          new Case("ban", "bob", -1, -1, "set", "ba:bob", "1"),
-          new Case("unban", "bob", -1, -1, "del", "ba:bob", "1"),
-          new Case("kick", "bob", -1, -1, "none", null, "1"),
-          new Case("muteall", null, -1, -1, "set", "ma", "1"),
-          new Case("unmuteall", null, -1, -1, "del", "ma", "1"),
-          new Case("delete", null, 1, -1, "set", "de:3:1", "1"),
-          new Case("pin", null, 1, -1, "set", "pin", "1"),
-          new Case("unpin", null, -1, -1, "del", "pin", "1"),
-          new Case("slowmode", null, -1, 30, "none", null, "1"));
+          new Case("mute", "bob", -1, -1, 60, "set", "mu:bob", Long.toString(NOW + 60_000)),
+          new Case("mute", "bob", -1, -1, 0, "set", "mu:bob", "0"),
+          new Case("unmute", "bob", -1, -1, -1, "del", "mu:bob", "1"),
+          new Case("ban", "bob", -1, -1, -1, "set", "ba:bob", "1"),
+          new Case("unban", "bob", -1, -1, -1, "del", "ba:bob", "1"),
+          new Case("kick", "bob", -1, -1, -1, "none", null, "1"),
+          new Case("muteall", null, -1, -1, -1, "set", "ma", "1"),
+          new Case("unmuteall", null, -1, -1, -1, "del", "ma", "1"),
+          new Case("delete", null, 3, 1, -1, "set", "de:3:1", "1"),
+          new Case("pin", null, 3, 1, -1, "none", null, "1"),
+          new Case("unpin", null, -1, -1, -1, "none", null, "1"),
+          new Case("slowmode", null, -1, -1, 30, "none", null, "1"));
       for (Case c : cases) {
-        ModerationChange m = engine.moderation(r, HOST, c.action(), c.user(), c.seq(), c.duration(), "why", NOW);
+        ModerationChange m = moderation(r, HOST, c.action(), c.user(), c.epoch(), c.seq(), c.duration(), "why");
         assertEquals(c.op(), m.op(), c.action());
         assertEquals(c.field(), m.field(), c.action());
         assertEquals(c.value(), m.value(), c.action());
@@ -396,19 +410,20 @@ class RoomEngineTest {
         assertEquals("hana", m.audit().get("by"));
         assertEquals("why", m.audit().get("reason"));
       }
-      assertEquals(30, engine.moderation(r, HOST, "slowmode", null, -1, 30, null, NOW).patch().slowModeSec());
-      assertEquals(1, engine.moderation(r, HOST, "delete", null, 1, -1, null, NOW).removed().seq());
+      assertEquals(30, moderation(r, HOST, "slowmode", null, -1, -1, 30, null).patch().slowModeSec());
+      assertEquals(1, moderation(r, HOST, "delete", null, 3, 1, -1, null).removed().seq());
     }
 
     @Test
     void badActionsAreRefusedWithTheReason() {
       Room r = liveRoom();
-      refused(ErrorCode.BAD_REQUEST, () -> engine.moderation(r, HOST, "mute", null, -1, -1, null, NOW));
-      refused(ErrorCode.BAD_REQUEST, () -> engine.moderation(r, HOST, "ban", "not a valid id!", -1, -1, null, NOW));
-      refused(ErrorCode.BAD_REQUEST, () -> engine.moderation(r, HOST, "delete", null, 42, -1, null, NOW));
-      refused(ErrorCode.BAD_REQUEST, () -> engine.moderation(r, HOST, "pin", null, -1, -1, null, NOW));
-      refused(ErrorCode.BAD_REQUEST, () -> engine.moderation(r, HOST, "slowmode", null, -1, 3601, null, NOW));
-      refused(ErrorCode.BAD_REQUEST, () -> engine.moderation(r, HOST, "explode", null, -1, -1, null, NOW));
+      refused(ErrorCode.BAD_REQUEST, () -> moderation(r, HOST, "mute", null, -1, -1, -1, null));
+      refused(ErrorCode.BAD_REQUEST, () -> moderation(r, HOST, "ban", "not a valid id!", -1, -1, -1, null));
+      refused(ErrorCode.BAD_REQUEST, () -> moderation(r, HOST, "delete", null, -1, 1, -1, null));
+      refused(ErrorCode.BAD_REQUEST, () -> moderation(r, HOST, "delete", null, 3, -1, -1, null));
+      refused(ErrorCode.BAD_REQUEST, () -> moderation(r, HOST, "pin", null, -1, -1, -1, null));
+      refused(ErrorCode.BAD_REQUEST, () -> moderation(r, HOST, "slowmode", null, -1, -1, 3601, null));
+      refused(ErrorCode.BAD_REQUEST, () -> moderation(r, HOST, "explode", null, -1, -1, -1, null));
     }
 
     @Test
@@ -419,12 +434,153 @@ class RoomEngineTest {
       engine.drainFanout();
       send(r, ALICE, "keep");
       send(r, ALICE, "remove me");
-      engine.moderated(r, engine.moderation(r, HOST, "delete", null, 2, -1, null, NOW), NOW);
+      engine.moderated(r, moderation(r, HOST, "delete", null, 3, 2, -1, null), NOW);
       List<Push> frames = framesFor("node-a");
       assertEquals(List.of("danmaku", "moderation"), frames.stream().map(p -> json(p).getString("push")).toList());
       assertEquals(2, json(frames.get(1)).getLong("seq"));
+      assertEquals(3, json(frames.get(1)).getLong("epoch"));
       assertEquals(1, frames.get(1).priority());
       assertEquals(List.of(1L), engine.history(r, false, 0, 10).items().stream().map(Danmaku::seq).toList());
+    }
+
+    /** Room {@code room-e} in epoch 3, whose history holds items 1..3 of epoch 2 (loaded from Redis) and 1..2 of its own. */
+    private Room roomAfterAnEpochChange() {
+      Room r = new Room(data("room-e", RoomState.LIVE, 100, true, 0, "mask", 0), 3, NOW);
+      assertTrue(engine.put(PID, r));
+      List<Danmaku> older = new ArrayList<>();
+      for (long seq = 1; seq <= 3; seq++) {
+        older.add(new Danmaku(2, seq, "alice", "Alice", "old " + seq, "#ffffff", "scroll", -1, NOW - 1000, 0));
+      }
+      engine.makeLive(r, new RoomModeration(), older, List.of(), NOW);
+      send(r, ALICE, "new 1");
+      send(r, ALICE, "new 2");
+      return r;
+    }
+
+    private List<String> historyTexts(Room r) {
+      return engine.history(r, false, 0, 10).items().stream().map(Danmaku::text).toList();
+    }
+
+    @Test
+    void aDeleteAddressesItsItemByEpochAndSeqNotBySeqAlone() {
+      Room r = roomAfterAnEpochChange();
+      engine.join(r, EDGE_A1, BOB, true, false, 0, 0, NOW);
+      engine.tick(NOW);
+      engine.drainFanout();
+      ModerationChange old = engine.moderation(r, item(r, "delete", 2, 1), null, NOW);
+      assertEquals("de:2:1", old.field());
+      assertEquals(new Danmaku(2, 1, "alice", "Alice", "old 1", "#ffffff", "scroll", -1, NOW - 1000, 0), old.removed());
+      assertEquals(2L, old.audit().get("epoch"));
+      engine.moderated(r, old, NOW);
+      assertEquals(List.of("old 2", "old 3", "new 1", "new 2"), historyTexts(r), "seq 1 of epoch 3 is not hit");
+      JsonObject push = json(framesFor("node-a").get(0));
+      assertEquals("delete", push.getString("action"));
+      assertEquals(2, push.getLong("epoch"));
+      assertEquals(1, push.getLong("seq"));
+      assertFalse(push.containsKey("item"));
+
+      engine.moderated(r, engine.moderation(r, item(r, "delete", 3, 1), null, NOW), NOW);
+      assertEquals(List.of("old 2", "old 3", "new 2"), historyTexts(r));
+      assertTrue(engine.join(r, EDGE_A1, BOB, false, true, 3, 0, NOW).items().stream()
+          .noneMatch(d -> d.text().equals("new 1")), "recovery leaves it out too");
+    }
+
+    @Test
+    void anItemThatIsNotThereIsNotFound() {
+      Room r = roomAfterAnEpochChange();
+      refused(ErrorCode.NOT_FOUND, () -> engine.moderation(r, item(r, "delete", 3, 3), null, NOW));
+      refused(ErrorCode.NOT_FOUND, () -> engine.moderation(r, item(r, "delete", 4, 1), null, NOW));
+      refused(ErrorCode.NOT_FOUND, () -> engine.moderation(r, item(r, "pin", 1, 7), null, NOW));
+      engine.moderated(r, engine.moderation(r, item(r, "delete", 2, 3), null, NOW), NOW);
+      refused(ErrorCode.NOT_FOUND, () -> engine.moderation(r, item(r, "delete", 2, 3), null, NOW));
+      Danmaku stillInRedis = new Danmaku(2, 3, "alice", "Alice", "old 3", "#ffffff", "scroll", -1, NOW - 1000, 0);
+      // a deleted item is not found, even where Redis history still holds it
+      refused(ErrorCode.NOT_FOUND, () -> engine.moderation(r, item(r, "pin", 2, 3), stillInRedis, NOW));
+    }
+
+    @Test
+    void onlyAnItemNotInMemoryThatCouldBeStoredIsLookedUp() {
+      Room r = roomAfterAnEpochChange();
+      assertFalse(engine.needsLookup(r, item(r, "delete", 2, 1)), "in memory");
+      assertFalse(engine.needsLookup(r, item(r, "delete", 3, 2)), "in memory");
+      assertTrue(engine.needsLookup(r, item(r, "delete", 1, 40)), "an earlier epoch, gone from memory");
+      assertTrue(engine.needsLookup(r, item(r, "pin", 2, 9)));
+      assertFalse(engine.needsLookup(r, item(r, "delete", 3, 3)), "not stored yet");
+      assertFalse(engine.needsLookup(r, item(r, "delete", 4, 1)), "a later epoch");
+      assertFalse(engine.needsLookup(r, item(r, "delete", -1, 1)));
+      assertFalse(engine.needsLookup(r, new ShardCommand.Moderate(r.id(), ALICE, "delete", null, 1, 40, -1, null)),
+          "a viewer gets FORBIDDEN without a lookup");
+      assertFalse(engine.needsLookup(r, new ShardCommand.Moderate(r.id(), HOST, "kick", "bob", 1, 40, -1, null)));
+
+      Danmaku found = new Danmaku(1, 40, "carol", "Carol", "from the archive", "#ffffff", "scroll", 5000, NOW, 0);
+      ModerationChange c = engine.moderation(r, item(r, "delete", 1, 40), found, NOW);
+      assertEquals(found, c.removed());
+      assertEquals("de:1:40", c.field());
+      // an item found under another address is not taken
+      refused(ErrorCode.NOT_FOUND, () -> engine.moderation(r, item(r, "delete", 1, 41), found, NOW));
+    }
+
+    @Test
+    void aPinIsKeptWithTheRoomAndShownInItsViewUntilUnpinned() {
+      Room r = roomAfterAnEpochChange();
+      engine.join(r, EDGE_A1, BOB, true, false, 0, 0, NOW);
+      engine.tick(NOW);
+      engine.drainFanout();
+      ModerationChange pin = engine.moderation(r, item(r, "pin", 2, 2), null, NOW);
+      assertTrue(pin.pin());
+      assertEquals("none", pin.op());
+      assertEquals("old 2", pin.item().text());
+      engine.moderated(r, pin, NOW);
+      assertEquals(pin.item(), engine.view(r).pinned());
+      List<Push> frames = framesFor("node-a");
+      assertEquals(List.of("moderation", "room"), frames.stream().map(p -> json(p).getString("push")).toList());
+      JsonObject announced = json(frames.get(0));
+      assertEquals(2, announced.getLong("epoch"));
+      assertEquals(2, announced.getLong("seq"));
+      assertEquals("old 2", announced.getJsonObject("item").getString("text"));
+      assertEquals(2, announced.getJsonObject("item").getLong("epoch"));
+      JsonObject pinned = json(frames.get(1)).getJsonObject("room").getJsonObject("pinned");
+      assertEquals(2, pinned.getLong("epoch"));
+      assertEquals(2, pinned.getLong("seq"));
+      assertEquals("old 2", pinned.getString("text"));
+      assertEquals(pin.item(), engine.join(r, EDGE_A1, ALICE, true, false, 0, 0, NOW).room().pinned(),
+          "a joiner sees the pin");
+
+      engine.moderated(r, engine.moderation(r, item(r, "unpin", -1, -1), null, NOW), NOW);
+      assertNull(engine.view(r).pinned());
+      frames = framesFor("node-a");
+      JsonObject unpinned = json(frames.get(frames.size() - 2));
+      assertEquals("unpin", unpinned.getString("action"));
+      assertFalse(unpinned.containsKey("epoch") || unpinned.containsKey("seq") || unpinned.containsKey("item"));
+      assertTrue(json(frames.get(frames.size() - 1)).getJsonObject("room").containsKey("pinned"));
+      assertNull(json(frames.get(frames.size() - 1)).getJsonObject("room").getValue("pinned"));
+    }
+
+    @Test
+    void deletingThePinnedItemUnpinsIt() {
+      Room r = roomAfterAnEpochChange();
+      engine.moderated(r, engine.moderation(r, item(r, "pin", 3, 1), null, NOW), NOW);
+      ModerationChange other = engine.moderation(r, item(r, "delete", 2, 1), null, NOW);
+      assertFalse(other.unpin(), "same seq, another epoch: the pin stays");
+      engine.moderated(r, other, NOW);
+      assertEquals(1, engine.view(r).pinned().seq());
+      ModerationChange delete = engine.moderation(r, item(r, "delete", 3, 1), null, NOW);
+      assertTrue(delete.unpin());
+      engine.moderated(r, delete, NOW);
+      assertNull(engine.view(r).pinned());
+    }
+
+    @Test
+    void aPinComesBackWithTheRoomAndLeavesWithIt() {
+      Room r = new Room(data("room-p", RoomState.LIVE, 100, true, 0, "mask", 0), 4, NOW);
+      Danmaku stored = new Danmaku(3, 9, "alice", "Alice", "pinned earlier", "#ffffff", "top", -1, NOW, 1);
+      assertTrue(engine.put(PID, r, stored));
+      assertEquals(stored, engine.view(r).pinned(), "a loaded room has its pin before it is live");
+      engine.remove(PID, r.id());
+      assertNull(engine.pinned(r), "forgotten with the room");
+      Room again = new Room(data("room-p", RoomState.LIVE, 100, true, 0, "mask", 0), 5, NOW);
+      assertTrue(engine.put(PID, again, null));
+      assertNull(engine.view(again).pinned());
     }
 
     @Test
@@ -433,12 +589,12 @@ class RoomEngineTest {
       engine.join(r, EDGE_A1, BOB, true, false, 0, 0, NOW);
       engine.tick(NOW);
       engine.drainFanout();
-      engine.moderated(r, engine.moderation(r, HOST, "kick", "bob", -1, -1, null, NOW), NOW);
+      engine.moderated(r, moderation(r, HOST, "kick", "bob", -1, -1, -1, null), NOW);
       List<Push> frames = framesFor("node-a");
       assertEquals(2, frames.size());
       assertEquals("bob", frames.get(1).targetUser());
       assertEquals("kicked", json(frames.get(1)).getString("reason"));
-      engine.moderated(r, engine.moderation(r, HOST, "ban", "bob", -1, -1, null, NOW), NOW);
+      engine.moderated(r, moderation(r, HOST, "ban", "bob", -1, -1, -1, null), NOW);
       assertEquals("banned", json(framesFor("node-a").get(1)).getString("reason"));
     }
   }

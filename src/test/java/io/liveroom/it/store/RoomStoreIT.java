@@ -120,9 +120,10 @@ class RoomStoreIT {
     assertTrue(index.page(null, null, 1000).await().ids().containsAll(created), "the listing of all states");
     assertEquals(before + 40, index.count().await(), "a state change moves the count, it does not add one");
 
-    List<RoomData> read = index.readAll(List.of("page-0", "page-3", "missing")).await();
+    List<RoomStore.Hydrated> read = index.readAll(List.of("page-0", "page-3", "missing")).await();
     assertEquals(2, read.size());
-    assertEquals(live, read.get(1));
+    assertEquals(live, read.get(1).data());
+    assertNull(read.get(1).pinned());
   }
 
   @Test
@@ -215,13 +216,20 @@ class RoomStoreIT {
     HistoryStore.ReplayPage replay = store.historyStore().replay("hm-1", 0, 5000, 10).await();
     assertEquals(List.of(1L, 2L), replay.items().stream().map(o -> o.getLong("seq")).toList(), "items with a progress");
 
-    JsonObject audit = new JsonObject().put("action", "delete").put("seq", 1);
+    // items are found by (epoch, seq): in history, else in the replay archive
+    assertEquals(b, store.findItem("hm-1", epoch, 2, 100).await());
+    assertNull(store.findItem("hm-1", epoch - 1, 2, 100).await(), "same seq, another epoch");
+    assertNull(store.findItem("hm-1", epoch, 9, 100).await());
+    assertEquals(a, store.findItem("hm-1", epoch, 1, 1).await(), "past the history searched: from the archive");
+    assertNull(store.findItem("hm-none", 1, 1, 100).await());
+
+    JsonObject audit = new JsonObject().put("action", "delete").put("epoch", epoch).put("seq", 1);
     String deleted = "de:" + epoch + ":1";
-    assertEquals(RoomStore.WriteResult.STALE, store.moderate("hm-1", epoch - 1, "set", deleted, "1", audit, 1000, a)
-        .await());
-    assertEquals(RoomStore.WriteResult.OK, store.moderate("hm-1", epoch, "set", deleted, "1", audit, 1000, a).await());
-    assertEquals(RoomStore.WriteResult.MISSING, store.moderate("hm-none", 1, "none", null, null, audit, 1000, null)
-        .await());
+    ModerationStore.Change delete = new ModerationStore.Change("set", deleted, "1", a, null, false);
+    assertEquals(RoomStore.WriteResult.STALE, store.moderate("hm-1", epoch - 1, delete, audit, 1000).await());
+    assertEquals(RoomStore.WriteResult.OK, store.moderate("hm-1", epoch, delete, audit, 1000).await());
+    ModerationStore.Change none = new ModerationStore.Change("none", null, null, null, null, false);
+    assertEquals(RoomStore.WriteResult.MISSING, store.moderate("hm-none", 1, none, audit, 1000).await());
     assertEquals(Map.of(deleted, "1"), store.moderation("hm-1").await());
     assertEquals(List.of(2L), store.historyStore().replay("hm-1", 0, 5000, 10).await().items().stream()
         .map(o -> o.getLong("seq")).toList(), "a deleted item leaves the replay");
@@ -229,6 +237,19 @@ class RoomStoreIT {
     assertEquals(List.of(audit), log.entries(), "only the applied change is audited");
     assertNull(log.next());
     assertNull(store.moderationStore().auditLog("hm-none", null, 10).await());
+
+    // the pinned item is kept in the room's hash: a load and a listing return it, a data write keeps it
+    JsonObject pinAudit = new JsonObject().put("action", "pin");
+    assertEquals(RoomStore.WriteResult.OK, store.moderate("hm-1", epoch,
+        new ModerationStore.Change("none", null, null, null, b, false), pinAudit, 1000).await());
+    RoomStore.Hydrated loaded = store.hydrate("hm-1").await();
+    assertEquals(b, loaded.pinned());
+    assertEquals(RoomStore.WriteResult.OK, store.write(loaded.data(), loaded.data().state(), loaded.epoch(), DAY)
+        .await());
+    assertEquals(b, store.roomIndex().readAll(List.of("hm-1")).await().get(0).pinned());
+    assertEquals(RoomStore.WriteResult.OK, store.moderate("hm-1", loaded.epoch(),
+        new ModerationStore.Change("none", null, null, null, null, true), pinAudit, 1000).await());
+    assertNull(store.hydrate("hm-1").await().pinned());
     assertNull(store.historyStore().replay("hm-none", 0, 5000, 10).await());
 
     // the key layout that data already in Redis uses
