@@ -161,8 +161,10 @@ class OpenApiContractIT {
     check("getHistory", call(HttpMethod.GET, BASE + "/rooms/" + id + "/messages", null), 200);
     check("getReplay", call(HttpMethod.GET, BASE + "/rooms/" + id + "/replay?fromMs=0&toMs=10000", null), 200);
     long seq = published.bodyAsJsonObject().getLong("seq");
+    long epoch = published.bodyAsJsonObject().getLong("epoch");
     check("moderate", call(HttpMethod.POST, BASE + "/rooms/" + id + "/moderation",
-        new JsonObject().put("action", "pin").put("seq", seq)), 200);
+        new JsonObject().put("action", "pin").put("epoch", epoch).put("seq", seq)), 200);
+    check("getRoom", call(HttpMethod.GET, BASE + "/rooms/" + id, null), 200);
     check("moderate", call(HttpMethod.POST, BASE + "/rooms/" + id + "/moderation",
         new JsonObject().put("action", "mute").put("user", "u2").put("durationSec", 60).put("reason", "spam")), 200);
     check("getModerationLog", call(HttpMethod.GET, BASE + "/rooms/" + id + "/moderation/log?limit=1", null), 200);
@@ -221,7 +223,14 @@ class OpenApiContractIT {
    */
   private static void assertDocumented(Object value, JsonObject schema, String where) {
     JsonObject s = resolve(schema);
-    if (value instanceof JsonObject o && s.containsKey("properties")) {
+    if (value instanceof JsonObject && s.containsKey("oneOf")) {
+      // a nullable object ({"oneOf": [object, null]}): the alternative with properties names its fields
+      for (Object alt : s.getJsonArray("oneOf")) {
+        if (resolve((JsonObject) alt).containsKey("properties")) {
+          assertDocumented(value, (JsonObject) alt, where);
+        }
+      }
+    } else if (value instanceof JsonObject o && s.containsKey("properties")) {
       JsonObject props = s.getJsonObject("properties");
       for (String k : o.fieldNames()) {
         assertTrue(props.containsKey(k), where + "." + k + " is not in the document");

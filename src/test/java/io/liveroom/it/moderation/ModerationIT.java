@@ -107,25 +107,37 @@ class ModerationIT {
     assertTrue(moderate(mod, new JsonObject().put("action", "unmuteall")).getBoolean("ok"));
 
     // delete: clients are told, the item leaves history on every node
-    long bad = v2.send(ROOM, "a bad word").getLong("seq");
+    JsonObject badAck = v2.send(ROOM, "a bad word");
+    long bad = badAck.getLong("seq");
+    long epoch = badAck.getLong("epoch");
     v1.drainPushes();
-    assertTrue(moderate(mod, new JsonObject().put("action", "delete").put("seq", bad)).getBoolean("ok"));
+    assertTrue(moderate(mod, new JsonObject().put("action", "delete").put("epoch", epoch).put("seq", bad))
+        .getBoolean("ok"));
     JsonObject deleted = v1.awaitPush(x -> "moderation".equals(x.getString("push")) && "delete".equals(x.getString("action")), 5000);
     assertNotNull(deleted);
     assertEquals(bad, deleted.getLong("seq"));
+    assertEquals(epoch, deleted.getLong("epoch"));
     assertFalse(historyTexts(cluster.http(1)).contains("a bad word"));
     assertTrue(historyTexts(cluster.http(0)).contains("thanks"));
-    assertEquals("BAD_REQUEST", code(moderate(mod, new JsonObject().put("action", "delete").put("seq", 99_999))));
+    assertEquals("NOT_FOUND", code(moderate(mod, new JsonObject().put("action", "delete").put("epoch", epoch)
+        .put("seq", 99_999))));
+    assertEquals("BAD_REQUEST", code(moderate(mod, new JsonObject().put("action", "delete").put("seq", bad))));
 
     // pin and unpin
     long good = host.send(ROOM, "read the rules").getLong("seq");
-    assertTrue(moderate(mod, new JsonObject().put("action", "pin").put("seq", good)).getBoolean("ok"));
+    assertTrue(moderate(mod, new JsonObject().put("action", "pin").put("epoch", epoch).put("seq", good))
+        .getBoolean("ok"));
     assertNotNull(v2.awaitPush(x -> "pin".equals(x.getString("action")), 5000));
+    assertNotNull(v2.awaitPush(x -> "room".equals(x.getString("push"))
+        && x.getJsonObject("room").getValue("pinned") != null, 5000), "the room object carries the pin");
     assertTrue(moderate(mod, new JsonObject().put("action", "unpin")).getBoolean("ok"));
+    assertNotNull(v2.awaitPush(x -> "room".equals(x.getString("push"))
+        && x.getJsonObject("room").getValue("pinned") == null, 5000));
 
     // slow mode through moderation: the room object changes, members hear it
     assertTrue(moderate(mod, new JsonObject().put("action", "slowmode").put("durationSec", 20)).getBoolean("ok"));
-    JsonObject room = v1.awaitPush(x -> "room".equals(x.getString("push")), 5000);
+    JsonObject room = v1.awaitPush(x -> "room".equals(x.getString("push"))
+        && x.getJsonObject("room").getInteger("slowModeSec") != 0, 5000);
     assertEquals(20, room.getJsonObject("room").getInteger("slowModeSec"));
     assertTrue(v1.send(ROOM, "one").getBoolean("ok"));
     assertEquals("SLOW_MODE", code(v1.send(ROOM, "two")));
@@ -196,12 +208,14 @@ class ModerationIT {
     assertTrue(v.join(room).getBoolean("ok"));
     long[] progress = {5000, 1000, 3000, 9000, 7000, 3000};
     long deleteSeq = -1;
+    long deleteEpoch = -1;
     for (int i = 0; i < progress.length; i++) {
       JsonObject ack = v.call(new JsonObject().put("op", "send").put("room", room)
           .put("body", new JsonObject().put("text", "at " + progress[i] + " #" + i).put("progress", progress[i])));
       assertTrue(ack.getBoolean("ok"));
       if (i == 2) {
         deleteSeq = ack.getLong("seq");
+        deleteEpoch = ack.getLong("epoch");
       }
     }
     assertTrue(v.send(room, "no progress, not archived").getBoolean("ok"));
@@ -215,7 +229,7 @@ class ModerationIT {
     assertEquals(List.of(3000L, 3000L, 5000L, 7000L), got, "exactly the window, in progress order");
 
     assertEquals(200, api.post("/api/v1/rooms/" + room + "/moderation",
-        new JsonObject().put("action", "delete").put("seq", ds)).status());
+        new JsonObject().put("action", "delete").put("epoch", deleteEpoch).put("seq", ds)).status());
     JsonArray after = api.get("/api/v1/rooms/" + room + "/replay?fromMs=2000&toMs=7000").json().getJsonArray("items");
     assertEquals(3, after.size());
     assertFalse(after.stream().anyMatch(o -> ((JsonObject) o).getLong("seq") == ds), "a deleted item leaves replay");
@@ -238,7 +252,9 @@ class ModerationIT {
     assertTrue(watcher.join(room).getBoolean("ok"));
     RtClient target = client(1, "target-x", null);
     assertTrue(target.join(room).getBoolean("ok"));
-    long seq = target.send(room, "an item").getLong("seq");
+    JsonObject ack = target.send(room, "an item");
+    long seq = ack.getLong("seq");
+    long epoch = ack.getLong("epoch");
     Object[][] actions = {
         {"mute", new JsonObject().put("user", "target-x").put("durationSec", 30)},
         {"unmute", new JsonObject().put("user", "target-x")},
@@ -246,9 +262,9 @@ class ModerationIT {
         {"unmuteall", new JsonObject()},
         {"slowmode", new JsonObject().put("durationSec", 5)},
         {"slowmode", new JsonObject().put("durationSec", 0)},
-        {"pin", new JsonObject().put("seq", seq)},
+        {"pin", new JsonObject().put("epoch", epoch).put("seq", seq)},
         {"unpin", new JsonObject()},
-        {"delete", new JsonObject().put("seq", seq)},
+        {"delete", new JsonObject().put("epoch", epoch).put("seq", seq)},
         {"kick", new JsonObject().put("user", "target-x")},
         {"ban", new JsonObject().put("user", "target-x")},
         {"unban", new JsonObject().put("user", "target-x")},

@@ -301,7 +301,7 @@ class HostileInputIT {
     for (String u : new String[] {"5", "true", "[]", "{}", "\"\"", "\"../x\"", "\"a b\"", "\"" + "u".repeat(65) + "\""}) {
       cases.add(text("moderate user " + abbreviate(u), Stage.MEMBER, moderate("\"action\":\"kick\",\"user\":" + u), "BAD_REQUEST", 1L));
     }
-    for (String field : new String[] {"seq", "durationSec"}) {
+    for (String field : new String[] {"epoch", "seq", "durationSec"}) {
       for (String n : new String[] {"\"5\"", "-1", "1.5", "1e400", "-1e400", "9223372036854775808", "1e13", "true", "[]", "{}"}) {
         cases.add(text("moderate " + field + " " + n, Stage.MEMBER, moderate("\"action\":\"delete\",\"" + field + "\":" + n),
             "BAD_REQUEST", 1L));
