@@ -323,13 +323,18 @@ class RestHostileIT {
         {"{\"action\":\"delete\",\"seq\":1.5}", "seq must be a non-negative integer"},
         {"{\"action\":\"delete\",\"seq\":1e400}", "seq must be a non-negative integer"},
         {"{\"action\":\"delete\",\"seq\":\"5\"}", "seq must be a non-negative integer"},
-        {"{\"action\":\"delete\",\"seq\":999999}", "delete needs the seq"},
+        {"{\"action\":\"delete\",\"seq\":999999}", "delete needs the epoch and seq"},
+        {"{\"action\":\"pin\",\"epoch\":1}", "pin needs the epoch and seq"},
+        {"{\"action\":\"delete\",\"epoch\":-1,\"seq\":1}", "epoch must be a non-negative integer"},
+        {"{\"action\":\"pin\",\"epoch\":\"1\",\"seq\":1}", "epoch must be a non-negative integer"},
         {"{\"action\":\"mute\",\"user\":\"x\",\"durationSec\":1e13}", "durationSec must be a non-negative integer"},
         {"{\"action\":\"slowmode\",\"durationSec\":3601}", "slowmode needs durationSec"},
         {"{\"action\":\"kick\",\"user\":\"x\",\"reason\":\"" + "r".repeat(201) + "\"}", "reason must be a string"},
         {"{\"action\":\"kick\",\"user\":\"x\",\"room\":\"r1\"}", "unknown field 'room'"}}) {
       cases.add(new Case("moderation " + abbreviate(c[0]), "POST", moderation, List.of(), utf8(c[0]), 400, "BAD_REQUEST", c[1]));
     }
+    cases.add(new Case("moderation delete of no item", "POST", moderation, List.of(),
+        utf8("{\"action\":\"delete\",\"epoch\":1,\"seq\":999999}"), 404, "NOT_FOUND", "no item"));
     cases.add(new Case("moderation kick of nobody", "POST", moderation, List.of(),
         utf8("{\"action\":\"kick\",\"user\":\"nobody\",\"reason\":\"\\u0000<b>x</b>\"}"), 200, null, "\"ok\":true"));
     cases.add(new Case("moderation of a room that does not exist", "POST", ROOMS + "/no-such-room/moderation", List.of(),
