@@ -58,7 +58,7 @@ public final class RoomKeys {
     return "lr:p:" + id;
   }
 
-  /** A room's moderation state: muted and banned users, mute all, pin, deleted items. */
+  /** A room's moderation state: muted and banned users, mute all, deleted items (the pin is in the room's hash). */
   public static String moderationKey(String id) {
     return "lr:m:" + id;
   }
