@@ -44,7 +44,7 @@ class JarCommandLineIT {
   /** What a node needs on top of the defaults to pass validation. */
   private static final Map<String, String> VALID = Map.of(
       "LIVEROOM_AUTH_API_KEYS", "first-api-key,second-api-key",
-      "LIVEROOM_AUTH_JWT_SECRET", "a-jwt-secret-nobody-may-see");
+      "LIVEROOM_AUTH_JWT_SECRET", "a-jwt-secret-nobody-may-see-0123456789");
   private static int runs;
 
   /** One finished run of the jar: exit status, stdout and stderr apart. */
@@ -141,6 +141,7 @@ class JarCommandLineIT {
     Object[][] cases = {
         {validWith("LIVEROOM_REDIS_TIMEOUT_MS", "-5"), "redis.timeoutMs must be between 10 and 60000, got -5"},
         {validWith("LIVEROOM_HTTP_PORT", "eighty"), "http.port must be an integer"},
+        {validWith("LIVEROOM_AUTH_JWT_SECRET", "dev-secret"), "auth.jwt.secret has 10 bytes: an HS256 secret needs at least 32"},
         {Map.of(), "auth.apiKeys is empty"},
     };
     for (Object[] c : cases) {
