@@ -137,6 +137,19 @@ class JarCommandLineIT {
   }
 
   @Test
+  void aShortJwtSecretPassesOnlyWithAllowWeakSecret() throws Exception {
+    Run weak = run(validWith("LIVEROOM_AUTH_JWT_SECRET", "dev-secret"), "--check-config");
+    assertEquals(2, weak.exit(), weak.both());
+    assertTrue(weak.err().contains("auth.jwt.allowWeakSecret"), weak.both());
+    Run allowed = run(validWith("LIVEROOM_AUTH_JWT_SECRET", "dev-secret", "LIVEROOM_AUTH_JWT_ALLOW_WEAK_SECRET", "true"),
+        "--check-config");
+    assertEquals(0, allowed.exit(), allowed.both());
+    JsonObject jwt = new JsonObject(allowed.out()).getJsonObject("auth").getJsonObject("jwt");
+    assertEquals(true, jwt.getBoolean("allowWeakSecret"));
+    assertEquals("****", jwt.getString("secret"));
+  }
+
+  @Test
   void checkConfigExitsWith2AndTheMessageOnAnInvalidConfig() throws Exception {
     Object[][] cases = {
         {validWith("LIVEROOM_REDIS_TIMEOUT_MS", "-5"), "redis.timeoutMs must be between 10 and 60000, got -5"},
