@@ -71,7 +71,7 @@ public record LiveroomConfig(
    */
   public record Auth(List<String> apiKeys, String jwtAlgorithm, String jwtSecret, String jwtPublicKey,
                      boolean requireExp, String jwtIssuer, String jwtAudience, int leewaySec, boolean allowWeakSecret) {
-    /** The shortest HS256 secret accepted without {@code auth.jwt.allowWeakSecret}: the hash's own size (RFC 7518 3.2). */
+    /** The shortest HS256 secret without {@code auth.jwt.allowWeakSecret}: the hash's size (RFC 7518 3.2). */
     public static final int MIN_SECRET_BYTES = 32;
 
     /** Whether tokens are checked with an HS256 secret shorter than {@link #MIN_SECRET_BYTES}. */

@@ -20,8 +20,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The commands of each real-time connection (PROTOCOL.md section 1): a frame is parsed and
  * checked, then {@code hello} (guest or JWT), {@code join}, {@code leave}, {@code send},
- * {@code ping}, {@code moderate} and {@code refresh} (a new token) are answered, most after a request to the room's owner. A
- * malformed frame counts as a violation; {@code rt.maxViolations} of them end the connection.
+ * {@code ping}, {@code moderate} and {@code refresh} (a new token) are answered, most after a
+ * request to the room's owner. A malformed frame counts as a violation; {@code rt.maxViolations}
+ * of them end the connection.
  */
 final class RtCommands {
   private static final Logger LOG = LoggerFactory.getLogger(RtCommands.class);
@@ -187,7 +188,7 @@ final class RtCommands {
     return t;
   }
 
-  /** The verified claims when they name a user this server can sign in ({@code sub} an id, {@code rooms} an object), else null. */
+  /** Verified claims that name a user ({@code sub} an id, {@code rooms} absent or an object), else null. */
   private static JsonObject signedIn(JsonObject claims) {
     Object sub = claims.getValue("sub");
     Object rolesClaim = claims.getValue("rooms");

@@ -19,7 +19,7 @@ final class RtSession {
   JsonObject roles;
   boolean guest;
   boolean hello;
-  /** The epoch second its token counts as expired from ({@code exp} plus leeway); 0 for guests and tokens without exp. */
+  /** The epoch second its token expires ({@code exp} plus leeway); 0 for guests and tokens without exp. */
   long tokenDeadline;
   /** Counted in the node's connections of {@link #userId} (an authenticated user). */
   boolean countedUser;
