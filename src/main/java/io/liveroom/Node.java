@@ -153,6 +153,10 @@ public final class Node {
           config.node().roles(), config.cluster().name(), hazelcast.getCluster().getMembers().size(),
           config.node().has(Role.EDGE) ? config.http().port() : "-",
           vertx.isNativeTransportEnabled() ? "native" : "nio");
+      if (config.node().has(Role.EDGE) && config.auth().weakSecret()) {
+        LOG.warn("auth.jwt.allowWeakSecret is set: the HS256 secret has fewer than {} bytes and tokens signed with it "
+            + "can be forged by guessing it; for development only", LiveroomConfig.Auth.MIN_SECRET_BYTES);
+      }
       if (config.node().nativeTransport() && !vertx.isNativeTransportEnabled()) {
         LOG.warn("node.transport is {} but that transport is not available here, running on NIO: {}",
             config.node().transport(), String.valueOf(vertx.unavailableNativeTransportCause()));

@@ -44,7 +44,7 @@ class JarCommandLineIT {
   /** What a node needs on top of the defaults to pass validation. */
   private static final Map<String, String> VALID = Map.of(
       "LIVEROOM_AUTH_API_KEYS", "first-api-key,second-api-key",
-      "LIVEROOM_AUTH_JWT_SECRET", "a-jwt-secret-nobody-may-see");
+      "LIVEROOM_AUTH_JWT_SECRET", "a-jwt-secret-nobody-may-see-0123456789");
   private static int runs;
 
   /** One finished run of the jar: exit status, stdout and stderr apart. */
@@ -137,10 +137,24 @@ class JarCommandLineIT {
   }
 
   @Test
+  void aShortJwtSecretPassesOnlyWithAllowWeakSecret() throws Exception {
+    Run weak = run(validWith("LIVEROOM_AUTH_JWT_SECRET", "dev-secret"), "--check-config");
+    assertEquals(2, weak.exit(), weak.both());
+    assertTrue(weak.err().contains("auth.jwt.allowWeakSecret"), weak.both());
+    Run allowed = run(validWith("LIVEROOM_AUTH_JWT_SECRET", "dev-secret", "LIVEROOM_AUTH_JWT_ALLOW_WEAK_SECRET", "true"),
+        "--check-config");
+    assertEquals(0, allowed.exit(), allowed.both());
+    JsonObject jwt = new JsonObject(allowed.out()).getJsonObject("auth").getJsonObject("jwt");
+    assertEquals(true, jwt.getBoolean("allowWeakSecret"));
+    assertEquals("****", jwt.getString("secret"));
+  }
+
+  @Test
   void checkConfigExitsWith2AndTheMessageOnAnInvalidConfig() throws Exception {
     Object[][] cases = {
         {validWith("LIVEROOM_REDIS_TIMEOUT_MS", "-5"), "redis.timeoutMs must be between 10 and 60000, got -5"},
         {validWith("LIVEROOM_HTTP_PORT", "eighty"), "http.port must be an integer"},
+        {validWith("LIVEROOM_AUTH_JWT_SECRET", "dev-secret"), "auth.jwt.secret has 10 bytes: an HS256 secret needs at least 32"},
         {Map.of(), "auth.apiKeys is empty"},
     };
     for (Object[] c : cases) {

@@ -967,7 +967,7 @@ class K8sManifestsTest {
       } else if ("metadata.namespace".equals(v.fieldRef())) {
         value = "ns";
       } else if (v.secretKey() != null) {
-        value = v.secretKey().contains("key") ? "abcdef-api-key" : "a-jwt-secret-of-some-length";
+        value = v.secretKey().contains("key") ? "abcdef-api-key" : "a-jwt-secret-of-some-length-0123456789";
       } else {
         value = "x";
       }

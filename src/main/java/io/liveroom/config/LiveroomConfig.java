@@ -3,6 +3,7 @@ package io.liveroom.config;
 import io.liveroom.room.RoomLimits;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -62,10 +63,26 @@ public record LiveroomConfig(
   public record Redis(String url, int poolSize, int maxWaiting, long timeoutMs, long healthIntervalMs) {
   }
 
-  public record Auth(List<String> apiKeys, String jwtAlgorithm, String jwtSecret, String jwtPublicKey) {
+  /**
+   * Who may use the API and the real-time channel. JWTs are checked with {@code jwtAlgorithm} and
+   * its key; {@code requireExp} refuses tokens that never expire; {@code jwtIssuer} and
+   * {@code jwtAudience}, when not empty, must match {@code iss} and be in {@code aud};
+   * {@code leewaySec} is the clock skew allowed on {@code exp}, {@code nbf} and {@code iat}.
+   */
+  public record Auth(List<String> apiKeys, String jwtAlgorithm, String jwtSecret, String jwtPublicKey,
+                     boolean requireExp, String jwtIssuer, String jwtAudience, int leewaySec, boolean allowWeakSecret) {
+    /** The shortest HS256 secret without {@code auth.jwt.allowWeakSecret}: the hash's size (RFC 7518 3.2). */
+    public static final int MIN_SECRET_BYTES = 32;
+
+    /** Whether tokens are checked with an HS256 secret shorter than {@link #MIN_SECRET_BYTES}. */
+    public boolean weakSecret() {
+      return jwtAlgorithm.equals("HS256") && jwtSecret.getBytes(StandardCharsets.UTF_8).length < MIN_SECRET_BYTES;
+    }
+
     @Override
     public String toString() {
-      return "Auth[apiKeys=" + apiKeys.size() + " keys, jwtAlgorithm=" + jwtAlgorithm + "]";
+      return "Auth[apiKeys=" + apiKeys.size() + " keys, jwtAlgorithm=" + jwtAlgorithm + ", requireExp=" + requireExp
+          + ", jwtIssuer=" + jwtIssuer + ", jwtAudience=" + jwtAudience + ", leewaySec=" + leewaySec + "]";
     }
   }
 
@@ -200,7 +217,12 @@ public record LiveroomConfig(
         r.strings("auth.apiKeys", false),
         r.string("auth.jwt.algorithm", true),
         r.string("auth.jwt.secret", false),
-        r.string("auth.jwt.publicKey", false));
+        r.string("auth.jwt.publicKey", false),
+        r.bool("auth.jwt.requireExp"),
+        r.string("auth.jwt.issuer", false),
+        r.string("auth.jwt.audience", false),
+        r.intIn("auth.jwt.leewaySec", 0, 600),
+        r.bool("auth.jwt.allowWeakSecret"));
     if (roles.contains(Role.EDGE)) {
       checkAuth(auth);
     }
@@ -303,6 +325,11 @@ public record LiveroomConfig(
           throw new ConfigException("auth.jwt.secret is empty: set the HS256 secret "
               + "(LIVEROOM_AUTH_JWT_SECRET); there is no default secret");
         }
+        if (auth.weakSecret() && !auth.allowWeakSecret()) {
+          throw new ConfigException("auth.jwt.secret has " + auth.jwtSecret().getBytes(StandardCharsets.UTF_8).length
+              + " bytes: an HS256 secret needs at least " + Auth.MIN_SECRET_BYTES + " (e.g. openssl rand -hex 32); "
+              + "auth.jwt.allowWeakSecret=true accepts a shorter one, for development only");
+        }
       }
       case "RS256", "ES256" -> {
         if (auth.jwtPublicKey().isEmpty()) {
@@ -367,6 +394,13 @@ public record LiveroomConfig(
         throw new ConfigException(key + " names a value twice: " + values);
       }
       return values;
+    }
+
+    boolean bool(String key) {
+      if (!(raw(key) instanceof Boolean b)) {
+        throw new ConfigException(key + " must be true or false, got '" + raw(key) + "'");
+      }
+      return b;
     }
 
     String oneOf(String key, String... allowed) {

@@ -8,6 +8,7 @@ import io.vertx.core.json.JsonObject;
 import it.unimi.dsi.fastutil.objects.ObjectLinkedOpenHashSet;
 import it.unimi.dsi.fastutil.objects.ObjectOpenHashSet;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -25,6 +26,8 @@ final class LocalRooms {
   /** Local sockets per room (a linked set: removal of one of 50,000 members is O(1)). */
   private final Map<String, ObjectLinkedOpenHashSet<RtSession>> rooms = new HashMap<>();
   private final ObjectOpenHashSet<RtSession> sessions = new ObjectOpenHashSet<>();
+  /** The signed-in sessions by the second their token expires. */
+  private final Deadlines<RtSession> tokenDeadlines = new Deadlines<>();
 
   LocalRooms(Vertx vertx, NodeServices node, OwnerRequests owners) {
     this.vertx = vertx;
@@ -44,6 +47,30 @@ final class LocalRooms {
   /** A copy of the sessions, to end some of them while going through. */
   RtSession[] sessions() {
     return sessions.toArray(new RtSession[0]);
+  }
+
+  /** The session's token, from hello or refresh, expires at epoch second {@code deadline} (0: never). */
+  void tokenDeadline(RtSession s, long deadline) {
+    if (s.closed) {
+      return;
+    }
+    if (s.tokenDeadline != 0) {
+      tokenDeadlines.remove(s, s.tokenDeadline);
+    }
+    s.tokenDeadline = deadline;
+    if (deadline != 0) {
+      tokenDeadlines.add(s, deadline);
+    }
+  }
+
+  /** Ends, with {@code bye} {@code TOKEN_EXPIRED}, the sessions whose token expired by epoch second {@code now}. */
+  int expireTokens(long now) {
+    List<RtSession> due = tokenDeadlines.pollDue(now);
+    for (RtSession s : due) {
+      s.tokenDeadline = 0;
+      bye(s, "TOKEN_EXPIRED");
+    }
+    return due.size();
   }
 
   /** The local members of a room, null for none; read only, and not across a {@link #leave} or {@link #bye}. */
@@ -85,6 +112,10 @@ final class LocalRooms {
     }
     node.metrics().connections(-1);
     s.closed = true;
+    if (s.tokenDeadline != 0) {
+      tokenDeadlines.remove(s, s.tokenDeadline);
+      s.tokenDeadline = 0;
+    }
     if (s.countedUser) {
       s.countedUser = false;
       node.userConnections().release(s.userId);

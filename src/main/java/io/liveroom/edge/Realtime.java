@@ -28,6 +28,8 @@ final class Realtime {
   private static final Logger LOG = LoggerFactory.getLogger(Realtime.class);
   private static final int MAX_TRACKED_IPS = 100_000;
   private static final long SHUTDOWN_RECONNECT_SPREAD_MS = 2000;
+  /** How often connections are checked for an expired token: tokens expire to the second. */
+  private static final long TOKEN_CHECK_MS = 1000;
 
   private final Vertx vertx;
   private final NodeServices node;
@@ -41,6 +43,7 @@ final class Realtime {
   private MessageConsumer<Bundle> bundles;
   private long refreshTimer = -1;
   private long idleTimer = -1;
+  private long expiryTimer = -1;
 
   Realtime(Vertx vertx, NodeServices node, OwnerRequests owners, int instance) {
     this.vertx = vertx;
@@ -61,12 +64,15 @@ final class Realtime {
     }
     refreshTimer = vertx.setPeriodic(cfg.presenceRefreshMs(), id -> rooms.refresh());
     idleTimer = vertx.setPeriodic(Math.max(500, Math.min(5000, cfg.idleTimeoutMs() / 4)), id -> closeIdle());
+    // one check a second for all of this instance's connections, not a timer per connection
+    expiryTimer = vertx.setPeriodic(TOKEN_CHECK_MS, id -> expireTokens());
     return bundles.completion();
   }
 
   Future<Void> stop() {
     vertx.cancelTimer(refreshTimer);
     vertx.cancelTimer(idleTimer);
+    vertx.cancelTimer(expiryTimer);
     for (RtSession s : rooms.sessions()) {
       // a reconnect hint with jitter, so the clients of a draining node do not all come back at once
       rooms.bye(s, "SHUTDOWN", new JsonObject().put("reconnect", true)
@@ -116,6 +122,14 @@ final class Realtime {
       }
     }
     pruneConnectBuckets(now);
+  }
+
+  /** Ends the connections whose token expired without a refresh. */
+  private void expireTokens() {
+    int n = rooms.expireTokens(System.currentTimeMillis() / 1000);
+    if (n > 0) {
+      node.metrics().tokensExpired(n);
+    }
   }
 
   private void pruneConnectBuckets(long now) {

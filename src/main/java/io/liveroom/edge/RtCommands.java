@@ -11,38 +11,37 @@ import io.liveroom.room.RandomIds;
 import io.liveroom.protocol.ShardReply.JoinReply;
 import io.liveroom.protocol.ShardReply.Position;
 import io.liveroom.room.RoomRules;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.auth.User;
-import io.vertx.ext.auth.authentication.TokenCredentials;
-import io.vertx.ext.auth.jwt.JWTAuth;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The commands of each real-time connection (PROTOCOL.md section 1): a frame is parsed and
  * checked, then {@code hello} (guest or JWT), {@code join}, {@code leave}, {@code send},
- * {@code ping} and {@code moderate} are answered, most after a request to the room's owner. A
- * malformed frame counts as a violation; {@code rt.maxViolations} of them end the connection.
+ * {@code ping}, {@code moderate} and {@code refresh} (a new token) are answered, most after a
+ * request to the room's owner. A malformed frame counts as a violation; {@code rt.maxViolations}
+ * of them end the connection.
  */
 final class RtCommands {
   private static final Logger LOG = LoggerFactory.getLogger(RtCommands.class);
   private static final char[] ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz".toCharArray();
   /** Retry hint for a user over rt.maxConnectionsPerUser: until one of its connections has closed. */
   private static final long USER_LIMIT_RETRY_MS = 5000;
+  private static final int MAX_TOKEN_LENGTH = 8192;
+  private static final String INVALID_TOKEN = "invalid or expired token";
 
   private final NodeServices node;
   private final LiveroomConfig.Rt cfg;
-  private final JWTAuth jwt;
+  private final TokenVerifier tokens;
   private final OwnerRequests owners;
   private final LocalRooms rooms;
 
   RtCommands(Vertx vertx, NodeServices node, OwnerRequests owners, LocalRooms rooms) {
     this.node = node;
     this.cfg = node.config().rt();
-    this.jwt = ApiAuth.createJwt(vertx, node.config().auth());
+    this.tokens = new TokenVerifier(vertx, node.config().auth());
     this.owners = owners;
     this.rooms = rooms;
   }
@@ -98,6 +97,7 @@ final class RtCommands {
         case "send" -> send(s, cid, cmd);
         case "ping" -> ok(s, cid, new JsonObject().put("ts", System.currentTimeMillis()));
         case "moderate" -> moderate(s, cid, cmd);
+        case "refresh" -> refresh(s, cid, cmd);
         default -> throw LiveroomException.badRequest("unknown op '" + truncate(opName, 32) + "'");
       }
     } catch (LiveroomException e) {
@@ -125,29 +125,17 @@ final class RtCommands {
       helloOk(s, id);
       return;
     }
-    if (!(token instanceof String t) || t.isEmpty() || t.length() > 8192) {
-      throw LiveroomException.badRequest("token must be a JWT string");
-    }
-    Future<User> auth;
-    try {
-      auth = jwt.authenticate(new TokenCredentials(t));
-    } catch (RuntimeException e) {
-      // vertx-auth-jwt throws (rather than failing) on a signed token with a mistyped exp/nbf/iat
-      auth = Future.failedFuture(e);
-    }
-    auth.onComplete(ar -> {
+    tokens.verify(token(token)).onComplete(ar -> {
       if (s.closed) {
         return;
       }
-      JsonObject claims = ar.succeeded() ? ar.result().principal() : null;
-      Object sub = claims == null ? null : claims.getValue("sub");
-      Object rolesClaim = claims == null ? null : claims.getValue("rooms");
-      if (!(sub instanceof String subject) || !RoomRules.isValidId(subject)
-          || rolesClaim != null && !(rolesClaim instanceof JsonObject)) {
-        fail(s, id, new LiveroomException(ErrorCode.UNAUTHORIZED, "invalid or expired token"));
+      JsonObject claims = ar.succeeded() ? signedIn(ar.result()) : null;
+      if (claims == null) {
+        fail(s, id, ar.failed() ? ar.cause() : new LiveroomException(ErrorCode.UNAUTHORIZED, INVALID_TOKEN));
         violation(s);
         return;
       }
+      String subject = claims.getString("sub");
       if (!node.userConnections().tryAcquire(subject, cfg.maxConnectionsPerUser())) {
         node.metrics().rejectedConnection("user_connections");
         fail(s, id, LiveroomException.retryAfter(ErrorCode.RATE_LIMITED, "user " + subject + " has "
@@ -156,14 +144,67 @@ final class RtCommands {
         return;
       }
       s.countedUser = true;
-      Object name = claims.getValue("name");
       s.userId = subject;
-      String clean = name instanceof String n ? DanmakuInput.normalise(n) : "";
-      s.userName = clean.isEmpty() ? subject : truncate(clean, 64);
-      s.roles = (JsonObject) rolesClaim;
+      takeClaims(s, claims);
       s.hello = true;
       helloOk(s, id);
     });
+  }
+
+  /**
+   * A new token for the same user: its name, roles and expiry replace the old ones. A token that
+   * fails its checks changes nothing (the old expiry still holds); one for another user, or on a
+   * guest's connection, is {@code FORBIDDEN}. Either counts as a violation, as a failed hello does.
+   */
+  private void refresh(RtSession s, Long id, JsonObject cmd) {
+    String token = token(cmd.getValue("token"));
+    tokens.verify(token).onComplete(ar -> {
+      if (s.closed) {
+        return;
+      }
+      JsonObject claims = ar.succeeded() ? signedIn(ar.result()) : null;
+      if (claims == null) {
+        fail(s, id, ar.failed() ? ar.cause() : new LiveroomException(ErrorCode.UNAUTHORIZED, INVALID_TOKEN));
+        violation(s);
+        return;
+      }
+      if (s.guest || !claims.getString("sub").equals(s.userId)) {
+        fail(s, id, new LiveroomException(ErrorCode.FORBIDDEN, s.guest
+            ? "a guest connection cannot sign in: connect again and send hello with the token"
+            : "refresh needs a token for the same user (sub) as hello: connect again to change user"));
+        violation(s);
+        return;
+      }
+      takeClaims(s, claims);
+      ok(s, id, new JsonObject().put("exp", TokenVerifier.expMillis(claims)));
+    });
+  }
+
+  /** A token's string, or BAD_REQUEST. */
+  private static String token(Object token) {
+    if (!(token instanceof String t) || t.isEmpty() || t.length() > MAX_TOKEN_LENGTH) {
+      throw LiveroomException.badRequest("token must be a JWT string");
+    }
+    return t;
+  }
+
+  /** Verified claims that name a user ({@code sub} an id, {@code rooms} absent or an object), else null. */
+  private static JsonObject signedIn(JsonObject claims) {
+    Object sub = claims.getValue("sub");
+    Object rolesClaim = claims.getValue("rooms");
+    if (!(sub instanceof String subject) || !RoomRules.isValidId(subject)
+        || rolesClaim != null && !(rolesClaim instanceof JsonObject)) {
+      return null;
+    }
+    return claims;
+  }
+
+  /** The name, roles and expiry of verified claims, for hello or a refresh. */
+  private void takeClaims(RtSession s, JsonObject claims) {
+    String clean = claims.getValue("name") instanceof String n ? DanmakuInput.normalise(n) : "";
+    s.userName = clean.isEmpty() ? s.userId : truncate(clean, 64);
+    s.roles = claims.getJsonObject("rooms");
+    rooms.tokenDeadline(s, tokens.deadline(claims));
   }
 
   private void helloOk(RtSession s, Long id) {

@@ -19,6 +19,8 @@ final class RtSession {
   JsonObject roles;
   boolean guest;
   boolean hello;
+  /** The epoch second its token expires ({@code exp} plus leeway); 0 for guests and tokens without exp. */
+  long tokenDeadline;
   /** Counted in the node's connections of {@link #userId} (an authenticated user). */
   boolean countedUser;
   boolean closed;

@@ -193,6 +193,11 @@ public final class NodeMetrics {
     count("liveroom.connections.rejected", "reason", reason, null, null);
   }
 
+  /** Connections closed ({@code bye} {@code TOKEN_EXPIRED}) because their token expired without a refresh. */
+  public void tokensExpired(int n) {
+    counter("liveroom.connections.expired", null, null, null, null).increment(n);
+  }
+
   /** Fan-out bundles sent by owners to edge nodes. */
   public void bundleSent(int frames) {
     count("liveroom.fanout.bundles", null, null, null, null);

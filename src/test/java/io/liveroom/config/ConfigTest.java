@@ -22,13 +22,15 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** The typed config: defaults, validation messages that name the key, env and system overrides. */
 class ConfigTest {
   private static final int CORES = Runtime.getRuntime().availableProcessors();
+  /** An HS256 secret of the 32 bytes a node asks for. */
+  private static final String SECRET = "s3cret-of-32-bytes-0123456789abc";
 
   /** The least an edge node needs on top of the defaults. */
   private static JsonObject minimal() {
     return new JsonObject()
         .put("auth", new JsonObject()
             .put("apiKeys", new JsonArray().add("abcdef"))
-            .put("jwt", new JsonObject().put("secret", "s3cret")));
+            .put("jwt", new JsonObject().put("secret", SECRET)));
   }
 
   /** {@link #minimal()} with {@code value} put at the dotted {@code key}. */
@@ -87,8 +89,14 @@ class ConfigTest {
 
       assertEquals(List.of("abcdef"), c.auth().apiKeys());
       assertEquals("HS256", c.auth().jwtAlgorithm());
-      assertEquals("s3cret", c.auth().jwtSecret());
+      assertEquals(SECRET, c.auth().jwtSecret());
       assertEquals("", c.auth().jwtPublicKey());
+      assertTrue(c.auth().requireExp(), "tokens must expire unless told otherwise");
+      assertEquals("", c.auth().jwtIssuer());
+      assertEquals("", c.auth().jwtAudience());
+      assertEquals(5, c.auth().leewaySec());
+      assertFalse(c.auth().allowWeakSecret());
+      assertFalse(c.auth().weakSecret());
 
       assertEquals(new RoomLimits(100, 4096, 100_000, 10_000_000, 3600), c.rooms().limits());
       assertEquals(RoomLimits.DEFAULTS, c.rooms().limits());
@@ -128,7 +136,7 @@ class ConfigTest {
     void authToStringHidesTheSecrets() {
       LiveroomConfig c = ConfigLoader.fromJson(minimal());
       assertFalse(c.auth().toString().contains("abcdef"), c.auth().toString());
-      assertFalse(c.auth().toString().contains("s3cret"), c.auth().toString());
+      assertFalse(c.auth().toString().contains(SECRET), c.auth().toString());
     }
 
     @Test
@@ -165,6 +173,48 @@ class ConfigTest {
       o.getJsonObject("auth").getJsonObject("jwt").remove("secret");
       assertRejected(o, "auth.jwt.secret");
       assertRejected(minimalWith("auth.jwt.secret", "   "), "auth.jwt.secret");
+    }
+
+    @Test
+    void anHs256SecretUnder32BytesIsRefusedUnlessWeakSecretsAreAllowed() {
+      ConfigException e = assertRejected(minimalWith("auth.jwt.secret", "dev-secret"), "auth.jwt.secret");
+      assertTrue(e.getMessage().contains("10 bytes") && e.getMessage().contains("auth.jwt.allowWeakSecret"),
+          e.getMessage());
+      // bytes, not characters: 11 characters of 3 bytes each are 33 bytes
+      assertEquals(33, ConfigLoader.fromJson(minimalWith("auth.jwt.secret", "\u732b".repeat(11))).auth()
+          .jwtSecret().getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+      assertRejected(minimalWith("auth.jwt.secret", "x".repeat(31)), "auth.jwt.secret");
+
+      JsonObject allowed = minimalWith("auth.jwt.secret", "dev-secret");
+      allowed.getJsonObject("auth").getJsonObject("jwt").put("allowWeakSecret", true);
+      LiveroomConfig c = ConfigLoader.fromJson(allowed);
+      assertTrue(c.auth().weakSecret());
+      assertTrue(c.auth().allowWeakSecret());
+    }
+
+    @Test
+    void theSecretLengthIsAnHs256Rule() {
+      JsonObject rs = minimalWith("auth.jwt.algorithm", "RS256");
+      rs.getJsonObject("auth").getJsonObject("jwt").put("publicKey", "-----BEGIN PUBLIC KEY-----").put("secret", "");
+      assertFalse(ConfigLoader.fromJson(rs).auth().weakSecret());
+      JsonObject shardOnly = new JsonObject().put("node", new JsonObject().put("roles", new JsonArray().add("shard")))
+          .put("auth", new JsonObject().put("jwt", new JsonObject().put("secret", "short")));
+      assertEquals("short", ConfigLoader.fromJson(shardOnly).auth().jwtSecret(), "a node without the edge role checks no token");
+    }
+
+    @Test
+    void tokenLifetimeKeysAreTyped() {
+      assertRejected(minimalWith("auth.jwt.requireExp", "yes"), "auth.jwt.requireExp");
+      assertRejected(minimalWith("auth.jwt.allowWeakSecret", 1), "auth.jwt.allowWeakSecret");
+      assertRejected(minimalWith("auth.jwt.leewaySec", -1), "auth.jwt.leewaySec");
+      assertRejected(minimalWith("auth.jwt.leewaySec", 601), "auth.jwt.leewaySec");
+      JsonObject o = minimalWith("auth.jwt.issuer", " https://id.example ");
+      o.getJsonObject("auth").getJsonObject("jwt").put("audience", "liveroom").put("requireExp", false).put("leewaySec", 0);
+      LiveroomConfig.Auth a = ConfigLoader.fromJson(o).auth();
+      assertEquals("https://id.example", a.jwtIssuer());
+      assertEquals("liveroom", a.jwtAudience());
+      assertFalse(a.requireExp());
+      assertEquals(0, a.leewaySec());
     }
 
     @ParameterizedTest
@@ -316,7 +366,10 @@ class ConfigTest {
         "auth.apiKeys,           LIVEROOM_AUTH_API_KEYS",
         "http.maxBodyBytes,      LIVEROOM_HTTP_MAX_BODY_BYTES",
         "rooms.maxSlowModeSec,   LIVEROOM_ROOMS_MAX_SLOW_MODE_SEC",
-        "redis.url,              LIVEROOM_REDIS_URL"})
+        "redis.url,              LIVEROOM_REDIS_URL",
+        "auth.jwt.requireExp,    LIVEROOM_AUTH_JWT_REQUIRE_EXP",
+        "auth.jwt.leewaySec,     LIVEROOM_AUTH_JWT_LEEWAY_SEC",
+        "auth.jwt.allowWeakSecret, LIVEROOM_AUTH_JWT_ALLOW_WEAK_SECRET"})
     void envNameOfADottedKey(String key, String env) {
       assertEquals(env, ConfigLoader.envName(key));
     }
@@ -417,12 +470,25 @@ class ConfigTest {
       JsonObject o = ConfigLoader.overlay(ConfigLoader.defaults(), Map.of(
           "LIVEROOM_HTTP_PORT", "8081",
           "LIVEROOM_AUTH_API_KEYS", "key-one,key-two",
-          "LIVEROOM_AUTH_JWT_SECRET", "s3cret",
+          "LIVEROOM_AUTH_JWT_SECRET", SECRET,
           "LIVEROOM_NODE_ROLES", "edge, shard"), Map.of());
       LiveroomConfig c = LiveroomConfig.from(o);
       assertEquals(8081, c.http().port());
       assertEquals(List.of("key-one", "key-two"), c.auth().apiKeys());
       assertEquals(Set.of(Role.EDGE, Role.SHARD), c.node().roles());
+    }
+
+    @Test
+    void theDevClustersEnvironmentAllowsItsShortSecret() {
+      // scripts/dev-cluster.sh: LIVEROOM_AUTH_JWT_SECRET=dev-secret with LIVEROOM_AUTH_JWT_ALLOW_WEAK_SECRET=true
+      Map<String, String> env = Map.of("LIVEROOM_AUTH_API_KEYS", "dev-key", "LIVEROOM_AUTH_JWT_SECRET", "dev-secret");
+      assertThrows(ConfigException.class, () -> LiveroomConfig.from(ConfigLoader.overlay(ConfigLoader.defaults(), env, Map.of())));
+      Map<String, String> dev = new java.util.HashMap<>(env);
+      dev.put("LIVEROOM_AUTH_JWT_ALLOW_WEAK_SECRET", "true");
+      dev.put("LIVEROOM_AUTH_JWT_REQUIRE_EXP", "false");
+      LiveroomConfig c = LiveroomConfig.from(ConfigLoader.overlay(ConfigLoader.defaults(), dev, Map.of()));
+      assertTrue(c.auth().allowWeakSecret());
+      assertFalse(c.auth().requireExp());
     }
 
     @Test

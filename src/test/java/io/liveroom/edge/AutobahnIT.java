@@ -70,7 +70,7 @@ class AutobahnIT {
     LiveroomConfig config = ConfigLoader.fromJson(new JsonObject()
         .put("http", new JsonObject().put("host", "127.0.0.1").put("port", RedisServer.freePort()))
         .put("auth", new JsonObject().put("apiKeys", new JsonArray().add("autobahn-unused"))
-            .put("jwt", new JsonObject().put("secret", "autobahn-unused"))));
+            .put("jwt", new JsonObject().put("secret", "autobahn-unused-0123456789abcdef"))));
     Vertx vertx = Vertx.vertx();
     try {
       vertx.deployVerticle(new EchoEdge(config)).await(30, TimeUnit.SECONDS);

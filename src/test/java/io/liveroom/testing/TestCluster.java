@@ -18,7 +18,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class TestCluster implements AutoCloseable {
   public static final String API_KEY = "test-api-key";
-  public static final String JWT_SECRET = "test-jwt-secret-of-some-length";
+  /** Long enough for HS256 (32 bytes at least): no test node needs auth.jwt.allowWeakSecret. */
+  public static final String JWT_SECRET = "test-jwt-secret-of-some-length-0123456789";
 
   private final String name = "lr-test-" + UUID.randomUUID().toString().substring(0, 8);
   private final RedisServer redis;

@@ -63,6 +63,7 @@ class ProcessIT {
             "http.port"},
         {Map.of("LIVEROOM_AUTH_API_KEYS", "a-long-key", "LIVEROOM_AUTH_JWT_SECRET", "s", "LIVEROOM_NODE_ROLES", "edge,cook"),
             "node.roles"},
+        {Map.of("LIVEROOM_AUTH_API_KEYS", "a-long-key", "LIVEROOM_AUTH_JWT_SECRET", "dev-secret"), "auth.jwt.allowWeakSecret"},
     };
     for (Object[] c : cases) {
       @SuppressWarnings("unchecked")
@@ -84,7 +85,7 @@ class ProcessIT {
     Path log = Files.createTempFile("liveroom-node", ".log");
     Process p = launch(Map.of(
         "LIVEROOM_AUTH_API_KEYS", "process-test-key",
-        "LIVEROOM_AUTH_JWT_SECRET", "process-test-secret",
+        "LIVEROOM_AUTH_JWT_SECRET", "process-test-secret-0123456789abcdef",
         "LIVEROOM_HTTP_PORT", Integer.toString(http),
         "LIVEROOM_HTTP_HOST", "127.0.0.1",
         "LIVEROOM_CLUSTER_PORT", Integer.toString(hz),

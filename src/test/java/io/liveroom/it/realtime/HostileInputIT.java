@@ -93,9 +93,12 @@ class HostileInputIT {
         .put("sendRatePerSec", 100_000).put("sendBurst", 100_000)
         .put("roomMessagesPerSec", 1_000_000).put("roomMessagesBurst", 1_000_000)
         .put("ipConnectRatePerSec", 100_000).put("ipConnectBurst", 100_000);
-    cluster.start(0, new JsonObject().put("rt", rt));
+    // no clock-skew leeway, so that a token expired by one second is expired
+    cluster.start(0, new JsonObject().put("rt", rt)
+        .put("auth", new JsonObject().put("jwt", new JsonObject().put("leewaySec", 0))));
     cluster.start(1, new JsonObject().put("rt", rt.copy())
-        .put("auth", new JsonObject().put("jwt", new JsonObject().put("algorithm", "RS256").put("publicKey", publicPem()))));
+        .put("auth", new JsonObject().put("jwt", new JsonObject().put("algorithm", "RS256").put("publicKey", publicPem())
+            .put("leewaySec", 0))));
     cluster.awaitClusterSafe();
     createRoom(ROOM, true);
     createRoom(NO_GUESTS, false);
