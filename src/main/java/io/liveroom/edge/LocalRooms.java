@@ -79,14 +79,8 @@ final class LocalRooms {
   /** The owner has counted {@code s} in the room: it gets the room's pushes from now on. */
   void joined(RtSession s, String room) {
     s.rooms.add(room);
-    Local l = rooms.get(room);
-    if (l == null) {
-      // the room ended while the join was in flight: the count was dropped with it
-      l = new Local();
-      l.users.add(s.member(room));
-      rooms.put(room, l);
-    }
-    l.sockets.add(s);
+    // the room's entry holds this join's count since joining(); a missing one would heal at the next refresh
+    rooms.computeIfAbsent(room, k -> new Local()).sockets.add(s);
   }
 
   /** Takes {@code s} out of a room it is in and tells the owner; false when it was not in it. */
