@@ -16,6 +16,6 @@ final class RoomJson {
 
   /** A cold room as Redis holds it: no one online, its pinned item as stored. */
   static JsonObject cold(RoomStore.Hydrated stored) {
-    return Pushes.roomObject(new RoomView(stored.data(), stored.epoch(), 0, false, null, stored.pinned()));
+    return Pushes.roomObject(new RoomView(stored.data(), stored.epoch(), 0, 0, false, null, stored.pinned()));
   }
 }
