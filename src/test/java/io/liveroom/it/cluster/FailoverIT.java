@@ -10,6 +10,7 @@ import io.liveroom.testing.NodeProcess;
 import io.liveroom.testing.ProcessCluster;
 import io.liveroom.testing.ProcessClusters;
 import io.liveroom.testing.RedisAndCluster;
+import io.liveroom.testing.Traffic;
 import io.liveroom.testing.TrafficClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -58,19 +59,21 @@ class FailoverIT {
   private static final Duration SETTLE = Duration.ofSeconds(20);
 
   private Vertx vertx;
-  private final List<TrafficClient> clients = new ArrayList<>();
+  private Traffic traffic;
+  private List<TrafficClient> clients;
   private String testName;
 
   @BeforeEach
   void setUp(TestInfo info) {
     vertx = Vertx.vertx();
+    traffic = new Traffic(vertx);
+    clients = traffic.clients();
     testName = info.getTestMethod().map(m -> m.getName()).orElse("test");
   }
 
   @AfterEach
   void tearDown() throws Exception {
-    clients.forEach(TrafficClient::close);
-    clients.clear();
+    traffic.close();
     vertx.close().await(20, TimeUnit.SECONDS);
   }
 
@@ -106,10 +109,10 @@ class FailoverIT {
       clients.add(new TrafficClient(vertx, "join-c" + k, ProcessCluster.JWT_SECRET,
           List.of(home.httpPort(), other.httpPort()), rooms.subList(8 * g, 8 * g + 8), ledger));
     }
-    startClients();
+    traffic.start();
     // 10 messages a second per client until the test stops them; 400 each at most
     clients.forEach(cl -> cl.startSending(100, 400));
-    awaitAcks(ledger, 60, "traffic before the join");
+    Traffic.awaitAcks(ledger, 60, "traffic before the join");
 
     long t0 = System.nanoTime();
     int acksBefore = ledger.acks().size();
@@ -118,9 +121,9 @@ class FailoverIT {
     c.awaitMembers(3, Duration.ofSeconds(30));
     c.awaitClusterSafe(Duration.ofSeconds(60));
     long safeMs = msSince(t0);
-    awaitAcks(ledger, ledger.acks().size() + 60, "traffic after the migration");
+    Traffic.awaitAcks(ledger, ledger.acks().size() + 60, "traffic after the migration");
     int acksDuring = ledger.acks().size() - acksBefore;
-    stopTraffic();
+    traffic.stop();
 
     Map<String, String> ownerAfter = new LinkedHashMap<>();
     for (String room : rooms) {
@@ -147,12 +150,12 @@ class FailoverIT {
     ProcessCluster c = clusters.create("kill9", 3, Map.of());
     c.startAll(3);
     NodeProcess victim = c.node(2);
-    List<String> rooms = roomsOwnedBy(c, "k9", victim, 4, 4);
+    List<String> rooms = c.roomsOwnedBy("k9", victim, 4, 4);
     Ledger ledger = new Ledger();
-    addClientsOnEveryNode(c, "k9", rooms, ledger, 6);
-    startClients();
+    traffic.addOnEveryNode(c, "k9", rooms, ledger, 6);
+    traffic.start();
     clients.forEach(cl -> cl.startSending(100, 400));
-    awaitAcks(ledger, 100, "traffic before the kill");
+    Traffic.awaitAcks(ledger, 100, "traffic before the kill");
     Map<String, Long> epochBefore = epochs(c, rooms);
 
     long t0 = System.nanoTime();
@@ -161,10 +164,10 @@ class FailoverIT {
     Map<String, Long> answered = probeUntilEveryRoomAnswers(c, c.node(0), rooms, victim, t0,
         documentedFailoverBound().plusSeconds(10));
     long everyRoomMs = answered.values().stream().mapToLong(Long::longValue).max().orElse(-1);
-    awaitAllClientsReady(Duration.ofSeconds(30));
+    traffic.awaitReady(Duration.ofSeconds(30));
     long clientsBackMs = msSince(t0);
-    awaitAcks(ledger, ledger.acks().size() + 80, "traffic after the kill");
-    stopTraffic();
+    Traffic.awaitAcks(ledger, ledger.acks().size() + 80, "traffic after the kill");
+    traffic.stop();
 
     Map<String, Long> firstAckAfter = firstAckAtNewEpoch(ledger, rooms, epochBefore, t0);
     Verdict v = verify(c, ledger, rooms);
@@ -180,7 +183,7 @@ class FailoverIT {
     assertTrue(everyRoomMs >= 0 && everyRoomMs <= documentedFailoverBound().toMillis(),
         "every room should answer within " + documentedFailoverBound().toMillis() + " ms of the kill: " + answered);
     assertTrue(clients.stream().filter(cl -> cl.connects() > 1).count() >= 2,
-        "the clients of the killed node should have reconnected: " + clientFigures());
+        "the clients of the killed node should have reconnected: " + traffic.figures());
     v.assertClean();
   }
 
@@ -196,12 +199,12 @@ class FailoverIT {
     ProcessCluster c = clusters.create("pause9", 3, Map.of());
     c.startAll(3);
     NodeProcess victim = c.node(2);
-    List<String> rooms = roomsOwnedBy(c, "p9", victim, 4, 4);
+    List<String> rooms = c.roomsOwnedBy("p9", victim, 4, 4);
     Ledger ledger = new Ledger();
-    addClientsOnEveryNode(c, "p9", rooms, ledger, 6);
-    startClients();
+    traffic.addOnEveryNode(c, "p9", rooms, ledger, 6);
+    traffic.start();
     clients.forEach(cl -> cl.startSending(100, 400));
-    awaitAcks(ledger, 100, "traffic before the pause");
+    Traffic.awaitAcks(ledger, 100, "traffic before the pause");
     c.redis("CLIENT", "PAUSE", "3000", "WRITE");
     long t0 = System.nanoTime();
     // sends keep coming while Redis holds the writes: the victim has appends in flight when it dies
@@ -212,9 +215,9 @@ class FailoverIT {
         .filter(a -> a.atNanos() > t0 + 200_000_000L && a.atNanos() < killAt).count();
     victim.kill();
     long killedMs = msSince(t0);
-    awaitAllClientsReady(Duration.ofSeconds(30));
-    awaitAcks(ledger, ledger.acks().size() + 80, "traffic after the kill and the pause");
-    stopTraffic();
+    traffic.awaitReady(Duration.ofSeconds(30));
+    Traffic.awaitAcks(ledger, ledger.acks().size() + 80, "traffic after the kill and the pause");
+    traffic.stop();
 
     Verdict v = verify(c, ledger, rooms);
     JsonObject fig = v.figures()
@@ -239,7 +242,7 @@ class FailoverIT {
     c.startAll(3);
     NodeProcess n0 = c.node(0);
     NodeProcess victim = c.node(2);
-    String room = roomsOwnedBy(c, "rk", victim, 1, 0).get(0);
+    String room = c.roomsOwnedBy("rk", victim, 1, 0).get(0);
     String path = "/api/v1/rooms/" + room + "/messages";
     ProcessCluster.Reply first = c.call(n0, "POST", path, new JsonObject().put("text", "once").put("key", "k-1"),
         Duration.ofSeconds(10));
@@ -280,7 +283,7 @@ class FailoverIT {
     assertTrue(log.contains("stopping node") && log.contains("stopped"), "graceful stop in the log:\n" + s.victim.logTail(40));
     assertTrue(!log.contains("history items not written to Redis at stop"), "write-behind drained:\n" + s.victim.logTail(40));
     List<String> byes = clients.stream().flatMap(cl -> cl.byes().stream()).toList();
-    assertTrue(byes.contains("SHUTDOWN"), "the stopped node's clients get bye SHUTDOWN: " + clientFigures());
+    assertTrue(byes.contains("SHUTDOWN"), "the stopped node's clients get bye SHUTDOWN: " + traffic.figures());
 
     Verdict v = verify(c, s.ledger, s.rooms);
     JsonObject fig = v.figures()
@@ -320,12 +323,12 @@ class FailoverIT {
   private Stopped stopOneOfThreeGracefully(ProcessCluster c, long sendIntervalMs) throws Exception {
     c.startAll(3);
     NodeProcess victim = c.node(2);
-    List<String> rooms = roomsOwnedBy(c, "term", victim, 4, 4);
+    List<String> rooms = c.roomsOwnedBy("term", victim, 4, 4);
     Ledger ledger = new Ledger();
-    addClientsOnEveryNode(c, "term", rooms, ledger, 6);
-    startClients();
+    traffic.addOnEveryNode(c, "term", rooms, ledger, 6);
+    traffic.start();
     clients.forEach(cl -> cl.startSending(sendIntervalMs, 400));
-    awaitAcks(ledger, 100, "traffic before the stop");
+    Traffic.awaitAcks(ledger, 100, "traffic before the stop");
 
     long t0 = System.nanoTime();
     victim.terminate();
@@ -333,10 +336,10 @@ class FailoverIT {
     int exit = victim.awaitExit(Duration.ofSeconds(30));
     long stopMs = msSince(t0);
     assertEquals(143, exit, "a SIGTERM'd node exits with 143 within its grace period:\n" + victim.logTail(40));
-    awaitAllClientsReady(Duration.ofSeconds(30));
+    traffic.awaitReady(Duration.ofSeconds(30));
     long clientsBackMs = msSince(t0);
-    awaitAcks(ledger, ledger.acks().size() + 80, "traffic after the stop");
-    stopTraffic();
+    Traffic.awaitAcks(ledger, ledger.acks().size() + 80, "traffic after the stop");
+    traffic.stop();
     return new Stopped(victim, rooms, ledger, answered, stopMs, clientsBackMs);
   }
 
@@ -365,8 +368,8 @@ class FailoverIT {
     assertEquals("after failover", now.json().getString("title"));
     assertNotEquals(p.victim.nodeId(), now.owner(), "the room stays with a survivor");
 
-    awaitAcks(p.ledger, p.ledger.acks().size() + 10, "traffic after the resume");
-    stopTraffic();
+    Traffic.awaitAcks(p.ledger, p.ledger.acks().size() + 10, "traffic after the resume");
+    traffic.stop();
     JsonObject victimStats = c.stats(p.victim);
     Verdict v = verify(c, p.ledger, p.rooms);
     JsonObject fig = v.figures()
@@ -450,15 +453,15 @@ class FailoverIT {
     c.startAll(3);
     NodeProcess n0 = c.node(0);
     NodeProcess victim = c.node(2);
-    List<String> rooms = roomsOwnedBy(c, "stop", victim, 2, 0);
+    List<String> rooms = c.roomsOwnedBy("stop", victim, 2, 0);
     String room = rooms.get(0);
     Ledger ledger = new Ledger();
     TrafficClient client = new TrafficClient(vertx, "stop-c0", ProcessCluster.JWT_SECRET,
         List.of(n0.httpPort(), c.node(1).httpPort()), rooms, ledger);
     clients.add(client);
-    startClients();
+    traffic.start();
     client.startSending(100, 400);
-    awaitAcks(ledger, 10, "traffic before the pause");
+    Traffic.awaitAcks(ledger, 10, "traffic before the pause");
     long epoch1 = c.epochInRedis(room);
     double hydrationsBefore = metric(c, victim, "liveroom_rooms_hydrations_total", "outcome=\"ok\"");
 
@@ -473,7 +476,7 @@ class FailoverIT {
         new JsonObject().put("title", "after failover"), Duration.ofSeconds(10));
     assertEquals(200, patched.status(), patched.toString());
     assertNotEquals(victim.nodeId(), patched.owner(), "patched by a survivor");
-    awaitAcks(ledger, ledger.acks().size() + 10, "traffic to the new owner");
+    Traffic.awaitAcks(ledger, ledger.acks().size() + 10, "traffic to the new owner");
     long epoch2 = c.epochInRedis(room);
 
     victim.resume();
@@ -501,65 +504,6 @@ class FailoverIT {
   }
 
   // --- helpers: clients and traffic ----------------------------------------------------------------
-
-  /** {@code n} clients, client k on node k mod 3 (then the next nodes), each in every room. */
-  private void addClientsOnEveryNode(ProcessCluster c, String prefix, List<String> rooms, Ledger ledger, int n) {
-    for (int k = 0; k < n; k++) {
-      List<Integer> ports = new ArrayList<>();
-      for (int j = 0; j < 3; j++) {
-        ports.add(c.node((k + j) % 3).httpPort());
-      }
-      clients.add(new TrafficClient(vertx, prefix + "-c" + k, ProcessCluster.JWT_SECRET, ports, rooms, ledger));
-    }
-  }
-
-  private void startClients() throws InterruptedException {
-    clients.forEach(TrafficClient::start);
-    awaitAllClientsReady(Duration.ofSeconds(30));
-  }
-
-  private void awaitAllClientsReady(Duration timeout) throws InterruptedException {
-    Await.until(() -> clients.stream().allMatch(TrafficClient::ready), timeout,
-        () -> "every client is connected and in its rooms: " + clientFigures());
-  }
-
-  private static void awaitAcks(Ledger ledger, int n, String what) throws InterruptedException {
-    Await.until(() -> ledger.acks().size() >= n, Duration.ofSeconds(40),
-        () -> n + " acknowledged messages (" + what + "; " + ledger.acks().size() + " so far, refusals "
-            + ledger.refusals() + ")");
-  }
-
-  /** Stops sending, waits for the replies in flight and for the last pushes. */
-  private void stopTraffic() throws InterruptedException {
-    clients.forEach(TrafficClient::stopSending);
-    Await.until(() -> clients.stream().allMatch(cl -> cl.sendsInFlight() == 0), Duration.ofSeconds(30),
-        () -> "no send in flight: " + clientFigures());
-    // a client that saw a gap may be re-joining (the last pushes are waited for by verify's polling)
-    Await.until(() -> clients.stream().allMatch(TrafficClient::ready), Duration.ofSeconds(30),
-        () -> "every client is in its rooms: " + clientFigures());
-  }
-
-  /** Creates rooms until {@code victim} owns {@code onVictim} of them and the others {@code elsewhere}. */
-  private static List<String> roomsOwnedBy(ProcessCluster c, String prefix, NodeProcess victim, int onVictim,
-                                           int elsewhere) {
-    List<String> mine = new ArrayList<>();
-    List<String> other = new ArrayList<>();
-    for (int i = 0; i < 80 && (mine.size() < onVictim || other.size() < elsewhere); i++) {
-      String room = prefix + "-" + i;
-      String owner = c.createRoom(c.node(0), room);
-      if (owner.equals(victim.nodeId())) {
-        if (mine.size() < onVictim) {
-          mine.add(room);
-        }
-      } else if (other.size() < elsewhere) {
-        other.add(room);
-      }
-    }
-    assertEquals(onVictim, mine.size(), "rooms owned by " + victim);
-    List<String> all = new ArrayList<>(mine);
-    all.addAll(other);
-    return all;
-  }
 
   private static String ownerOf(ProcessCluster c, NodeProcess via, String room) {
     ProcessCluster.Reply r = c.get(via, "/api/v1/rooms/" + room);
@@ -666,12 +610,6 @@ class FailoverIT {
     JsonArray a = new JsonArray();
     clients.forEach(cl -> cl.recoveryMillis().forEach(a::add));
     return a;
-  }
-
-  private String clientFigures() {
-    StringBuilder sb = new StringBuilder();
-    clients.forEach(cl -> sb.append(cl.name()).append(cl.figures()).append(' '));
-    return sb.toString();
   }
 
   private static long msSince(long t0) {
@@ -797,7 +735,7 @@ class FailoverIT {
     // every client catches up the way a client that was away does, then must hold every ack
     clients.forEach(TrafficClient::requestFullHistory);
     Await.until(() -> clients.stream().allMatch(TrafficClient::fullHistoryDone), Duration.ofSeconds(30),
-        () -> "every client re-joined for the full history: " + clientFigures());
+        () -> "every client re-joined for the full history: " + traffic.figures());
     for (TrafficClient cl : clients) {
       for (String room : cl.rooms()) {
         Map<Ledger.Pos, String> seen = cl.seen(room);
