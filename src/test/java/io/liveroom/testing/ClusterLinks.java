@@ -43,6 +43,9 @@ public final class ClusterLinks {
   /** The two kinds of link between nodes. */
   public enum Kind { HAZELCAST, EVENT_BUS }
 
+  /** The most an event-bus connection's first bytes are held while its sender is read. */
+  private static final int MAX_HEAD = 64 * 1024;
+
   private final Vertx vertx;
   private final int nodes;
   private final int[] hzPorts;
@@ -155,8 +158,12 @@ public final class ClusterLinks {
   public void cut(int node) {
     cut = node;
     for (Link l : open) {
+      if (l.source < 0 && l.senderId != null) {
+        // connected before the test told this node id (at start-up)
+        l.source = nodeIds.getOrDefault(l.senderId, -1);
+      }
       if (involves(l, node)) {
-        count(l.kind + " closed by the cut");
+        count(l.kind + " closed by the cut, " + direction(l, node));
         drop(l);
       }
     }
@@ -194,7 +201,7 @@ public final class ClusterLinks {
       l.source = sourceOf(in.remoteAddress().hostAddress());
     }
     if (refused(l)) {
-      count(kind + " refused");
+      count(kind + " refused, " + direction(l, cut));
       in.close();
       return;
     }
@@ -213,12 +220,19 @@ public final class ClusterLinks {
       if (l.kind == Kind.EVENT_BUS && l.senderId == null) {
         String sender = senderOf(head);
         if (sender == null) {
+          if (head.length() > MAX_HEAD) {
+            count(kind + " dropped, no sender in the first " + MAX_HEAD + " bytes");
+            drop(l);
+          }
           return; // not the whole first frame header yet
         }
         l.senderId = sender;
         l.source = nodeIds.getOrDefault(sender, -1);
+        if (l.source < 0) {
+          count(kind + " from an unknown node id");
+        }
         if (refused(l)) {
-          count(kind + " refused");
+          count(kind + " refused, " + direction(l, cut));
           drop(l);
           return;
         }
@@ -272,6 +286,13 @@ public final class ClusterLinks {
   private boolean refused(Link l) {
     int c = cut;
     return c == -2 || c >= 0 && involves(l, c);
+  }
+
+  private static String direction(Link l, int node) {
+    if (node < 0) {
+      return "closing";
+    }
+    return l.target == node ? "to the cut node" : "from the cut node";
   }
 
   private static boolean involves(Link l, int node) {
