@@ -7,12 +7,14 @@ import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetSocket;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -85,7 +87,7 @@ public final class ClusterLinks {
   }
 
   /** Allocates the ports; {@link #start} listens. */
-  public ClusterLinks(Vertx vertx, int nodes) throws java.io.IOException {
+  public ClusterLinks(Vertx vertx, int nodes) throws IOException {
     this.vertx = vertx;
     this.nodes = nodes;
     this.hzPorts = new int[nodes];
@@ -175,7 +177,7 @@ public final class ClusterLinks {
 
   /** What the proxies did: connections forwarded, refused and closed, per kind. */
   public Map<String, Integer> figures() {
-    Map<String, Integer> out = new java.util.TreeMap<>();
+    Map<String, Integer> out = new TreeMap<>();
     counts.forEach((k, v) -> out.put(k, v.get()));
     return out;
   }

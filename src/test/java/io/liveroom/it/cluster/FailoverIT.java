@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.liveroom.testing.Await;
+import io.liveroom.testing.HistoryAudit;
 import io.liveroom.testing.Ledger;
 import io.liveroom.testing.NodeProcess;
 import io.liveroom.testing.ProcessCluster;
@@ -43,8 +44,8 @@ import org.junit.jupiter.api.TestInfo;
  * JVM ({@link TrafficClient}) that track every acknowledged message in a {@link Ledger}. Traffic
  * is bounded in count (a few hundred messages per test) and in time (every wait has a deadline).
  *
- * <p>What every test checks at the end, per room: each acknowledged (epoch, seq, text) was
- * delivered to some client or is in the room's Redis history stream {@code lr:h:<room>}; no
+ * <p>What every test checks at the end, per room: each acknowledged (epoch, seq, text) is in the
+ * room's Redis history stream {@code lr:h:<room>} ({@link HistoryAudit}); no
  * (epoch, seq) was ever seen with two different texts; no connection was pushed an (epoch, seq)
  * twice or missed a seq within an epoch ({@link TrafficClient#duplicates()}, {@link
  * TrafficClient#gaps()}); and each client, after it re-joined with
@@ -587,6 +588,14 @@ class FailoverIT {
     return Duration.ofSeconds(Long.parseLong(m.group(1))).plusMillis(3000);
   }
 
+  private static HistoryAudit readAudit(ProcessCluster c, List<String> rooms) {
+    try {
+      return HistoryAudit.read(c, rooms);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   private static List<JsonObject> historyStream(ProcessCluster c, String room) {
     try {
       return c.historyStream(room);
@@ -697,38 +706,17 @@ class FailoverIT {
   private Verdict verify(ProcessCluster c, Ledger ledger, List<String> rooms) throws Exception {
     Verdict v = new Verdict();
     v.ledger = ledger;
-    List<Ledger.Ack> acks = ledger.acks();
-    v.acked = acks.size();
-    Map<String, Map<Ledger.Pos, String>> streams = new HashMap<>();
-    // the write-behind may still be at work: read the streams until they hold every ack, or SETTLE
-    // passes (then what is missing is reported below)
-    Await.within(() -> {
-      streams.clear();
-      for (String room : rooms) {
-        Map<Ledger.Pos, String> m = new HashMap<>();
-        for (JsonObject item : historyStream(c, room)) {
-          Ledger.Pos p = Ledger.posOf(item, -1);
-          String before = m.putIfAbsent(p, item.getString("text"));
-          if (before != null && !before.equals(item.getString("text"))) {
-            ledger.inHistory(room, p.epoch(), p.seq(), item.getString("text"), "redis stream (twice)");
-          }
-        }
-        streams.put(room, m);
-      }
-      return acks.stream().allMatch(a -> a.text().equals(streams.get(a.room()).get(a.pos())));
-    }, SETTLE);
-    streams.forEach((room, m) -> m.forEach((p, text) -> ledger.inHistory(room, p.epoch(), p.seq(), text, "redis stream")));
-    v.streamItems = streams.values().stream().mapToInt(Map::size).sum();
-    for (Ledger.Ack a : acks) {
-      boolean inStream = a.text().equals(streams.get(a.room()).get(a.pos()));
-      if (!inStream) {
-        // kept means in Redis: an item some client received but Redis lacks is lost for every
-        // later joiner, recovery and replay
-        v.notInStream.add(a.room() + " " + a.pos() + " " + a.text());
-        v.lost.add(a.room() + " " + a.pos() + " " + a.text()
-            + (ledger.wasDelivered(a.room(), a.pos(), a.text()) ? " (delivered, not stored)" : ""));
-      }
-    }
+    v.acked = ledger.acks().size();
+    // appends may still be landing: read Redis until it holds every ack, or SETTLE passes (then
+    // what is missing is reported below)
+    HistoryAudit[] audit = {readAudit(c, rooms)};
+    Await.within(() -> (audit[0] = readAudit(c, rooms)).holdsEveryAck(ledger), SETTLE);
+    audit[0].feed(ledger);
+    v.streamItems = audit[0].size();
+    // kept means in Redis: an item some client received but Redis lacks is lost for every later
+    // joiner, recovery and replay
+    v.lost.addAll(audit[0].missing(ledger));
+    v.notInStream.addAll(v.lost);
     // what the clients hold from pushes and their own re-joins (gaps, reconnects) alone, once the
     // last pushes had a few seconds to arrive
     Await.within(() -> (v.missingBeforeCatchUp = missingFromClients(ledger)).isEmpty(), Duration.ofSeconds(5));
