@@ -77,7 +77,7 @@ public final class Node {
     this.pauseGuard = new PauseGuard(hazelcast, failureTimeoutSec);
     NodeMetrics metrics = new NodeMetrics(registry);
     this.services = new NodeServices(config, cm.getNodeId(), hazelcast, new Ownership(hazelcast, pauseGuard),
-        new RoomStore(vertx, config.redis(), registry), new RoomRules(config.rooms().limits()), metrics,
+        new RoomStore(vertx, config.redis(), cm.getNodeId(), registry), new RoomRules(config.rooms().limits()), metrics,
         new NodeHealth(), new Webhooks(vertx, config.webhooks()),
         new SensitiveWords(vertx, config.filter().wordsFile(), config.filter().reloadMs()),
         new io.liveroom.limit.UserConnections());
@@ -101,6 +101,11 @@ public final class Node {
             Label.POOL_NAME, Label.EB_SIDE)));
     // the event bus announces what it binds to: the pod IP and, in k8s, a fixed port the NetworkPolicy names
     options.getEventBusOptions().setHost(config.cluster().host()).setPort(config.cluster().eventBusPort());
+    if (!config.cluster().eventBusPublicHost().isEmpty()) {
+      // behind NAT or a proxy the others reach the event bus elsewhere than where it binds
+      options.getEventBusOptions().setClusterPublicHost(config.cluster().eventBusPublicHost())
+          .setClusterPublicPort(config.cluster().eventBusPublicPort());
+    }
     options.setPreferNativeTransport(config.node().nativeTransport());
     // a blocked-thread warning comes with the blocked thread's stack at once (default: after 5 s)
     options.setWarningExceptionTime(options.getMaxEventLoopExecuteTime())

@@ -14,8 +14,8 @@ import java.nio.file.Path;
 
 /**
  * Builds the Hazelcast member config of a node: {@code cluster.xml} for what every node shares,
- * then the node's own settings from {@code cluster.*}: name, bind address and port, TCP-IP
- * members, lite membership for nodes that own no rooms, and the member attributes edges use to
+ * then the node's own settings from {@code cluster.*}: name, bind address and port, the address
+ * announced to the others, TCP-IP members, lite membership for nodes that own no rooms, and the member attributes edges use to
  * find a partition owner's shard addresses.
  */
 public final class ClusterConfig {
@@ -33,6 +33,10 @@ public final class ClusterConfig {
     // else Hazelcast listens on every interface (0.0.0.0) and only announces cluster.host
     hz.setProperty("hazelcast.socket.bind.any", "false");
     hz.getNetworkConfig().setPort(c.port()).setPortAutoIncrement(false);
+    if (!c.publicAddress().isEmpty()) {
+      // what the others connect to when it is not the bind address (NAT, a proxy)
+      hz.getNetworkConfig().setPublicAddress(c.publicAddress());
+    }
     JoinConfig join = hz.getNetworkConfig().getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);

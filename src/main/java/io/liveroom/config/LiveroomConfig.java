@@ -48,10 +48,14 @@ public record LiveroomConfig(
    * Hazelcast membership: {@code discovery} is {@code tcp-ip} (the {@code members} list) or
    * {@code kubernetes} (DNS lookup of the headless service {@code kubernetesServiceDns}).
    * {@code eventBusPort} is where the clustered event bus listens on {@code host}: 0 picks a free
-   * port, a fixed one lets a firewall or NetworkPolicy name it.
+   * port, a fixed one lets a firewall or NetworkPolicy name it. {@code publicAddress} (Hazelcast,
+   * {@code host} or {@code host:port}) and {@code eventBusPublicHost}/{@code eventBusPublicPort}
+   * are what the node announces to the others when that differs from where it binds (NAT, a
+   * proxy): empty and 0 announce the bind address.
    */
   public record Cluster(String name, String host, int port, int eventBusPort, List<String> members, String discovery,
-                        String kubernetesServiceDns, String configFile, long joinTimeoutMs) {
+                        String kubernetesServiceDns, String configFile, long joinTimeoutMs, String publicAddress,
+                        String eventBusPublicHost, int eventBusPublicPort) {
   }
 
   public record Http(String host, int port, int instances, int maxBodyBytes) {
@@ -60,7 +64,9 @@ public record LiveroomConfig(
   public record Shard(int instances, long requestTimeoutMs, long retryBudgetMs) {
   }
 
-  public record Redis(String url, int poolSize, int maxWaiting, long timeoutMs, long healthIntervalMs) {
+  /** {@code claimLogSize}: entries of the claim log {@code lr:claims} (which node took which epoch), 0 = none. */
+  public record Redis(String url, int poolSize, int maxWaiting, long timeoutMs, long healthIntervalMs,
+                      int claimLogSize) {
   }
 
   /**
@@ -178,7 +184,10 @@ public record LiveroomConfig(
         r.string("cluster.discovery", true),
         r.string("cluster.kubernetesServiceDns", false),
         r.string("cluster.configFile", true),
-        r.longIn("cluster.joinTimeoutMs", 1000, 600_000));
+        r.longIn("cluster.joinTimeoutMs", 1000, 600_000),
+        r.string("cluster.publicAddress", false),
+        r.string("cluster.eventBusPublicHost", false),
+        r.intIn("cluster.eventBusPublicPort", 0, 65535));
     if (!cluster.discovery().equals("tcp-ip") && !cluster.discovery().equals("kubernetes")) {
       throw new ConfigException("cluster.discovery must be tcp-ip or kubernetes, got '" + cluster.discovery() + "'");
     }
@@ -188,6 +197,12 @@ public record LiveroomConfig(
     }
     if (cluster.discovery().equals("tcp-ip") && cluster.members().isEmpty()) {
       throw new ConfigException("cluster.members must list at least one member when cluster.discovery is tcp-ip");
+    }
+    if (!cluster.publicAddress().isEmpty() && !cluster.publicAddress().matches("[^:\\s]+(:\\d{1,5})?")) {
+      throw new ConfigException("cluster.publicAddress must be host or host:port, got '" + cluster.publicAddress() + "'");
+    }
+    if (cluster.eventBusPublicPort() != 0 && cluster.eventBusPublicHost().isEmpty()) {
+      throw new ConfigException("cluster.eventBusPublicPort needs cluster.eventBusPublicHost");
     }
     int cores = Runtime.getRuntime().availableProcessors();
     Http http = new Http(
@@ -209,7 +224,8 @@ public record LiveroomConfig(
         r.intIn("redis.poolSize", 1, 1024),
         r.intIn("redis.maxWaiting", 1, 1_000_000),
         r.longIn("redis.timeoutMs", 10, 60_000),
-        r.longIn("redis.healthIntervalMs", 100, 60_000));
+        r.longIn("redis.healthIntervalMs", 100, 60_000),
+        r.intIn("redis.claimLogSize", 0, 1_000_000));
     if (!redis.url().startsWith("redis://") && !redis.url().startsWith("rediss://")
         && !redis.url().startsWith("unix://")) {
       throw new ConfigException("redis.url must start with redis://, rediss:// or unix://, got '" + redis.url() + "'");

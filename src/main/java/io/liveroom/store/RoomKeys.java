@@ -16,7 +16,8 @@ import io.liveroom.room.RoomState;
  *   <li>{@code lr:h:<id>}, {@code lr:p:<id>}: a room's history stream and replay archive;</li>
  *   <li>{@code lr:m:<id>}, {@code lr:a:<id>}: a room's moderation hash and audit log;</li>
  *   <li>{@code lr:k:<id>}, {@code lr:kz:<id>}: a room's idempotency keys (key -> epoch:seq:time)
- *   and their times, for pruning.</li>
+ *   and their times, for pruning;</li>
+ *   <li>{@link #CLAIMS}: the claim log, which node took which epoch of which room.</li>
  * </ul>
  * The Lua scripts build {@code lr:ix:} names themselves where a listing walks them.
  */
@@ -25,6 +26,11 @@ public final class RoomKeys {
   public static final int BUCKETS = 16384;
   /** Hash of room counts per state. */
   public static final String COUNT = "lr:count";
+  /**
+   * The claim log: a capped stream with one entry per epoch taken (a create or a load), fields
+   * {@code r} room id, {@code e} epoch, {@code n} node id; the entry id is Redis's clock at the claim.
+   */
+  public static final String CLAIMS = "lr:claims";
 
   private RoomKeys() {
   }

@@ -1,5 +1,6 @@
 package io.liveroom.store;
 
+import static io.liveroom.store.RoomKeys.CLAIMS;
 import static io.liveroom.store.RoomKeys.COUNT;
 import static io.liveroom.store.RoomKeys.auditKey;
 import static io.liveroom.store.RoomKeys.bucketKey;
@@ -33,22 +34,30 @@ import java.util.Map;
  * {@code UNAVAILABLE}. Keys are in {@link RoomKeys}, a room's hash fields in {@link RoomHash}.
  * Writes of room state are Lua scripts fenced by epoch: a write from an owner whose epoch is no
  * longer current is rejected, so a stale owner cannot overwrite a newer one. The scripts also keep
- * the index and the counts per state.
+ * the index and the counts per state, and note which node claimed each epoch in the claim log.
  */
 public final class RoomStore {
-  // KEYS: room, bucket, bucket set, count. ARGV: id, bucket, state, then field/value pairs
+  // KEYS: room, bucket, bucket set, count, claim log. ARGV: id, bucket, state, node, claim log cap,
+  // then field/value pairs
   private static final LuaScript CREATE = new LuaScript("create", """
       if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-      redis.call('HSET', KEYS[1], 'e', 1, unpack(ARGV, 4))
+      redis.call('HSET', KEYS[1], 'e', 1, unpack(ARGV, 6))
       redis.call('ZADD', KEYS[2], 0, ARGV[1])
       redis.call('ZADD', KEYS[3], ARGV[2], ARGV[2])
       redis.call('HINCRBY', KEYS[4], ARGV[3], 1)
+      if tonumber(ARGV[5]) > 0 then
+        redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[5], '*', 'r', ARGV[1], 'e', 1, 'n', ARGV[4])
+      end
       return 1
       """);
 
+  // KEYS: room, claim log. ARGV: id, node, claim log cap
   private static final LuaScript HYDRATE = new LuaScript("hydrate", """
       if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-      redis.call('HINCRBY', KEYS[1], 'e', 1)
+      local e = redis.call('HINCRBY', KEYS[1], 'e', 1)
+      if tonumber(ARGV[3]) > 0 then
+        redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'r', ARGV[1], 'e', e, 'n', ARGV[2])
+      end
       return redis.call('HGETALL', KEYS[1])
       """);
 
@@ -102,12 +111,17 @@ public final class RoomStore {
   }
 
   private final StoreClient client;
+  private final String nodeId;
+  private final int claimLogSize;
   private final RoomIndex index;
   private final HistoryStore history;
   private final ModerationStore moderation;
 
-  public RoomStore(Vertx vertx, LiveroomConfig.Redis cfg, MeterRegistry registry) {
+  /** @param nodeId the node whose claims of epochs (creates and loads) go to the claim log {@code lr:claims} */
+  public RoomStore(Vertx vertx, LiveroomConfig.Redis cfg, String nodeId, MeterRegistry registry) {
     this.client = new StoreClient(vertx, cfg, registry);
+    this.nodeId = nodeId;
+    this.claimLogSize = cfg.claimLogSize();
     this.index = new RoomIndex(client);
     this.history = new HistoryStore(client);
     this.moderation = new ModerationStore(client);
@@ -135,14 +149,16 @@ public final class RoomStore {
     args.add(d.id());
     args.add(Integer.toString(b));
     args.add(d.state().wire());
+    args.add(nodeId);
+    args.add(Integer.toString(claimLogSize));
     RoomHash.fields(d, args, null);
-    return client.eval(CREATE, List.of(roomKey(d.id()), bucketKey(d.state(), b), bucketSetKey(d.state()), COUNT),
-        args).map(r -> r.toInteger() == 1);
+    return client.eval(CREATE, List.of(roomKey(d.id()), bucketKey(d.state(), b), bucketSetKey(d.state()), COUNT,
+        CLAIMS), args).map(r -> r.toInteger() == 1);
   }
 
   /** Loads a room for a new owner, taking the next epoch; null when there is no such room. */
   public Future<Hydrated> hydrate(String id) {
-    return client.eval(HYDRATE, List.of(roomKey(id)), List.of())
+    return client.eval(HYDRATE, List.of(roomKey(id), CLAIMS), List.of(id, nodeId, Integer.toString(claimLogSize)))
         .map(r -> r == null ? null : RoomHash.decode(id, r));
   }
 

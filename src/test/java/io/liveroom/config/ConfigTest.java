@@ -70,6 +70,10 @@ class ConfigTest {
       assertEquals("127.0.0.1", c.cluster().host());
       assertEquals(5701, c.cluster().port());
       assertEquals(0, c.cluster().eventBusPort(), "a free port unless one is fixed");
+      assertEquals("", c.cluster().publicAddress(), "announce the bind address");
+      assertEquals("", c.cluster().eventBusPublicHost());
+      assertEquals(0, c.cluster().eventBusPublicPort());
+      assertEquals(10_000, c.redis().claimLogSize());
       assertEquals(List.of("127.0.0.1"), c.cluster().members());
       assertEquals("conf/cluster.xml", c.cluster().configFile());
       assertEquals(30_000, c.cluster().joinTimeoutMs());
@@ -275,6 +279,11 @@ class ConfigTest {
           Arguments.of("cluster.eventBusPort", 65_536),
           Arguments.of("cluster.eventBusPort", 5701),
           Arguments.of("cluster.name", " "),
+          Arguments.of("cluster.publicAddress", "10.0.0.1:port"),
+          Arguments.of("cluster.publicAddress", "a b"),
+          Arguments.of("cluster.eventBusPublicPort", 70_000),
+          Arguments.of("cluster.eventBusPublicPort", 5702),
+          Arguments.of("redis.claimLogSize", -1),
           Arguments.of("cluster.members", new JsonArray().add(1)),
           Arguments.of("redis.url", "http://x"),
           Arguments.of("redis.url", ""),
@@ -295,6 +304,17 @@ class ConfigTest {
     void eventBusPortOnTheHttpPortNamesBoth() {
       ConfigException e = assertRejected(minimalWith("cluster.eventBusPort", 8080), "cluster.eventBusPort");
       assertTrue(e.getMessage().contains("http.port"), e.getMessage());
+    }
+
+    @Test
+    void publicAddressesFromTheEnvironment() {
+      JsonObject o = ConfigLoader.overlay(ConfigLoader.defaults().mergeIn(minimal(), true),
+          Map.of("LIVEROOM_CLUSTER_PUBLIC_ADDRESS", "203.0.113.7:15701", "LIVEROOM_CLUSTER_EVENT_BUS_PUBLIC_HOST",
+              "203.0.113.7", "LIVEROOM_CLUSTER_EVENT_BUS_PUBLIC_PORT", "15702"), Map.of());
+      LiveroomConfig.Cluster c = LiveroomConfig.from(o).cluster();
+      assertEquals("203.0.113.7:15701", c.publicAddress());
+      assertEquals("203.0.113.7", c.eventBusPublicHost());
+      assertEquals(15702, c.eventBusPublicPort());
     }
 
     @Test

@@ -42,7 +42,8 @@ public final class NodeProcess implements AutoCloseable {
 
   /**
    * Starts the jar with exactly {@code env} as its {@code LIVEROOM_*} configuration (inherited
-   * {@code LIVEROOM_*} variables are removed); does not wait for readiness.
+   * {@code LIVEROOM_*} variables are removed), plus the HTTP address and, unless {@code env} sets
+   * them, the cluster address; does not wait for readiness.
    */
   public static NodeProcess launch(String name, int httpPort, int clusterPort, Map<String, String> env, Path log)
       throws IOException {
@@ -57,11 +58,12 @@ public final class NodeProcess implements AutoCloseable {
     cmd.addAll(List.of("-jar", JAR.toString()));
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().keySet().removeIf(k -> k.startsWith("LIVEROOM_"));
+    pb.environment().put("LIVEROOM_CLUSTER_HOST", "127.0.0.1");
+    pb.environment().put("LIVEROOM_CLUSTER_PORT", Integer.toString(clusterPort));
+    // env may bind the cluster links elsewhere (ClusterLinks does)
     pb.environment().putAll(env);
     pb.environment().put("LIVEROOM_HTTP_HOST", "127.0.0.1");
     pb.environment().put("LIVEROOM_HTTP_PORT", Integer.toString(httpPort));
-    pb.environment().put("LIVEROOM_CLUSTER_HOST", "127.0.0.1");
-    pb.environment().put("LIVEROOM_CLUSTER_PORT", Integer.toString(clusterPort));
     Files.createDirectories(log.getParent());
     pb.redirectErrorStream(true).redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
     return new NodeProcess(name, httpPort, clusterPort, log, pb.start());

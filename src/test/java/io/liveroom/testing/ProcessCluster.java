@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.IntFunction;
 
 /**
  * A liveroom cluster of separate JVMs ({@link NodeProcess}) on loopback, over a real redis-server
@@ -41,6 +42,7 @@ public final class ProcessCluster implements AutoCloseable {
   private final int[] clusterPorts;
   private final NodeProcess[] nodes;
   private final Map<String, String> env;
+  private final IntFunction<Map<String, String>> nodeEnv;
   private final Path logDir;
   private boolean closed;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -52,9 +54,12 @@ public final class ProcessCluster implements AutoCloseable {
    * @param redis  the running redis-server the nodes use (not closed by this cluster)
    * @param max    how many nodes may ever run
    * @param extra  LIVEROOM_* settings on top of the test defaults
+   * @param nodeEnv LIVEROOM_* settings of node i on top of those
    */
-  ProcessCluster(String label, RedisServer redis, int max, Map<String, String> extra) throws Exception {
+  ProcessCluster(String label, RedisServer redis, int max, Map<String, String> extra,
+                 IntFunction<Map<String, String>> nodeEnv) throws Exception {
     this.label = label;
+    this.nodeEnv = nodeEnv;
     this.redis = redis;
     this.httpPorts = new int[max];
     this.clusterPorts = new int[max];
@@ -109,7 +114,9 @@ public final class ProcessCluster implements AutoCloseable {
       throw new IllegalStateException("node " + i + " is running");
     }
     Path log = logDir.resolve("node-" + i + (nodes[i] == null ? "" : "-" + System.nanoTime()) + ".log");
-    nodes[i] = NodeProcess.launch("node-" + i, httpPorts[i], clusterPorts[i], env, log);
+    Map<String, String> e = new HashMap<>(env);
+    e.putAll(nodeEnv.apply(i));
+    nodes[i] = NodeProcess.launch("node-" + i, httpPorts[i], clusterPorts[i], e, log);
     return nodes[i];
   }
 
@@ -237,6 +244,32 @@ public final class ProcessCluster implements AutoCloseable {
     return r.owner();
   }
 
+  /**
+   * Creates rooms {@code <prefix>-0}, {@code -1}... (via node 0) until {@code victim} owns
+   * {@code onVictim} of them and the other nodes {@code elsewhere}; answers the victim's first.
+   */
+  public List<String> roomsOwnedBy(String prefix, NodeProcess victim, int onVictim, int elsewhere) {
+    List<String> mine = new ArrayList<>();
+    List<String> other = new ArrayList<>();
+    for (int i = 0; i < 80 && (mine.size() < onVictim || other.size() < elsewhere); i++) {
+      String room = prefix + "-" + i;
+      String owner = createRoom(node(0), room);
+      if (owner.equals(victim.nodeId())) {
+        if (mine.size() < onVictim) {
+          mine.add(room);
+        }
+      } else if (other.size() < elsewhere) {
+        other.add(room);
+      }
+    }
+    if (mine.size() != onVictim) {
+      throw new AssertionError("rooms owned by " + victim + ": " + mine.size() + " of " + onVictim + " in 80 tries");
+    }
+    List<String> all = new ArrayList<>(mine);
+    all.addAll(other);
+    return all;
+  }
+
   /** Waits until every running node reports {@code n} members. */
   public void awaitMembers(int n, Duration timeout) {
     Await.until(() -> alive().stream().allMatch(node -> {
@@ -347,20 +380,39 @@ public final class ProcessCluster implements AutoCloseable {
   }
 
   /** Every item in the room's Redis history stream {@code lr:h:<id>} (field {@code j}), oldest first. */
-  @SuppressWarnings("unchecked")
   public List<JsonObject> historyStream(String room) throws IOException {
-    List<JsonObject> out = new ArrayList<>();
-    Object r = redis("XRANGE", "lr:h:" + room, "-", "+");
+    return historyEntries(room).stream().map(StreamEntry::fields).map(f -> new JsonObject(f.get("j"))).toList();
+  }
+
+  /** An entry of a Redis stream: its id ({@code <ms>-<n>}, Redis's clock when it was added) and fields. */
+  public record StreamEntry(String id, Map<String, String> fields) {
+    /** The millisecond part of the id. */
+    public long millis() {
+      return Long.parseLong(id.substring(0, id.indexOf('-')));
+    }
+  }
+
+  /** The entries of the room's history stream that carry an item (field {@code j}), oldest first. */
+  public List<StreamEntry> historyEntries(String room) throws IOException {
+    return stream("lr:h:" + room).stream().filter(e -> e.fields().containsKey("j")).toList();
+  }
+
+  /** Every entry of a Redis stream, oldest first. */
+  @SuppressWarnings("unchecked")
+  public List<StreamEntry> stream(String key) throws IOException {
+    List<StreamEntry> out = new ArrayList<>();
+    Object r = redis("XRANGE", key, "-", "+");
     if (r == null) {
       return out;
     }
     for (Object entry : (List<Object>) r) {
-      List<Object> fields = (List<Object>) ((List<Object>) entry).get(1);
+      List<Object> e = (List<Object>) entry;
+      List<Object> fields = (List<Object>) e.get(1);
+      Map<String, String> m = new HashMap<>();
       for (int i = 0; i + 1 < fields.size(); i += 2) {
-        if ("j".equals(fields.get(i))) {
-          out.add(new JsonObject((String) fields.get(i + 1)));
-        }
+        m.put((String) fields.get(i), (String) fields.get(i + 1));
       }
+      out.add(new StreamEntry((String) e.get(0), m));
     }
     return out;
   }

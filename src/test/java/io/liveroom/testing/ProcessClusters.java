@@ -3,6 +3,7 @@ package io.liveroom.testing;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
@@ -26,10 +27,16 @@ public final class ProcessClusters implements ExtensionContext.Store.CloseableRe
    * @param extra {@code LIVEROOM_*} settings on top of the test defaults
    */
   public ProcessCluster create(String label, int max, Map<String, String> extra) throws Exception {
+    return create(label, max, extra, i -> Map.of());
+  }
+
+  /** {@link #create(String, int, Map)} with {@code LIVEROOM_*} settings of each node ({@code nodeEnv.apply(i)}) on top. */
+  public ProcessCluster create(String label, int max, Map<String, String> extra,
+                               IntFunction<Map<String, String>> nodeEnv) throws Exception {
     for (ProcessCluster earlier : made) {
       earlier.close();
     }
-    ProcessCluster c = new ProcessCluster(label, redis, max, extra);
+    ProcessCluster c = new ProcessCluster(label, redis, max, extra, nodeEnv);
     made.add(c);
     c.redis("FLUSHALL");
     return c;

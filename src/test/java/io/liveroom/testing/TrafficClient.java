@@ -11,6 +11,7 @@ import io.vertx.ext.auth.JWTOptions;
 import io.vertx.ext.auth.PubSecKeyOptions;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -94,6 +95,11 @@ public final class TrafficClient {
   private int sendsInFlight;
   private int acked;
   private int failed;
+  /** Whether refused (UNAVAILABLE) and unanswered sends go again, with their key. */
+  private boolean retrying;
+  /** Sends to make again, (room, text), before new ones. */
+  private final ArrayDeque<String[]> again = new ArrayDeque<>();
+  private int retried;
 
   private record Pending(String op, String room, String text, long at, Consumer<JsonObject> onReply) {
   }
@@ -129,6 +135,16 @@ public final class TrafficClient {
   /** Connects, says hello and joins every room; {@link #ready()} tells when that is done. */
   public synchronized void start() {
     connect();
+  }
+
+  /**
+   * Makes this client retry the way the JS client and the docs ask: every send carries a key (its
+   * text), and a send refused with {@code UNAVAILABLE}, or whose connection closed before the
+   * reply, goes again with the same key (after the reconnect), before any new one.
+   */
+  public synchronized TrafficClient retrying() {
+    this.retrying = true;
+    return this;
   }
 
   /** Starts sending one message every {@code intervalMs}, round-robin over the rooms, up to {@code limit}. */
@@ -187,6 +203,7 @@ public final class TrafficClient {
     m.put("sent", sent);
     m.put("acked", acked);
     m.put("failed", failed);
+    m.put("retried", retried);
     m.put("gapRejoins", gapRejoins);
     m.put("duplicates", duplicates.size());
     m.put("gaps", gaps.size());
@@ -312,6 +329,9 @@ public final class TrafficClient {
     for (Pending p : pending.values()) {
       if (p.op.equals("send")) {
         lostSends++;
+        if (retrying) {
+          again.add(new String[] {p.room, p.text});
+        }
       }
     }
     sendsInFlight -= lostSends;
@@ -432,24 +452,40 @@ public final class TrafficClient {
 
   private void sendNext() {
     synchronized (this) {
-      if (!sending || ws == null || !ready() || sendsInFlight >= maxInFlight || sent >= sendLimit) {
+      if (!sending || ws == null || !ready() || sendsInFlight >= maxInFlight || again.isEmpty() && sent >= sendLimit) {
         return;
       }
-      String room = rooms.get(sent % rooms.size());
-      String text = name + "#" + sent;
-      sent++;
+      String room;
+      String text;
+      if (again.isEmpty()) {
+        room = rooms.get(sent % rooms.size());
+        text = name + "#" + sent;
+        sent++;
+      } else {
+        String[] next = again.poll();
+        room = next[0];
+        text = next[1];
+        retried++;
+      }
       sendsInFlight++;
-      call(new JsonObject().put("op", "send").put("room", room).put("body", new JsonObject().put("text", text)),
-          room, text, reply -> {
-            sendsInFlight--;
-            if (reply.getBoolean("ok", false)) {
-              acked++;
-              ledger.acked(room, reply.getLong("epoch"), reply.getLong("seq"), text, name);
-            } else {
-              failed++;
-              ledger.refused("send:" + reason(reply));
-            }
-          });
+      JsonObject cmd = new JsonObject().put("op", "send").put("room", room)
+          .put("body", new JsonObject().put("text", text));
+      if (retrying) {
+        cmd.put("key", text);
+      }
+      call(cmd, room, text, reply -> {
+        sendsInFlight--;
+        if (reply.getBoolean("ok", false)) {
+          acked++;
+          ledger.acked(room, reply.getLong("epoch"), reply.getLong("seq"), text, name);
+        } else {
+          failed++;
+          ledger.refused("send:" + reason(reply));
+          if (retrying && "UNAVAILABLE".equals(reply.getJsonObject("error", new JsonObject()).getString("code"))) {
+            again.add(new String[] {room, text});
+          }
+        }
+      });
     }
   }
 

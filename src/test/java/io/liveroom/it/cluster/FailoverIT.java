@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.liveroom.testing.Await;
+import io.liveroom.testing.HistoryAudit;
 import io.liveroom.testing.Ledger;
 import io.liveroom.testing.NodeProcess;
 import io.liveroom.testing.ProcessCluster;
 import io.liveroom.testing.ProcessClusters;
 import io.liveroom.testing.RedisAndCluster;
+import io.liveroom.testing.Traffic;
 import io.liveroom.testing.TrafficClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -42,8 +44,8 @@ import org.junit.jupiter.api.TestInfo;
  * JVM ({@link TrafficClient}) that track every acknowledged message in a {@link Ledger}. Traffic
  * is bounded in count (a few hundred messages per test) and in time (every wait has a deadline).
  *
- * <p>What every test checks at the end, per room: each acknowledged (epoch, seq, text) was
- * delivered to some client or is in the room's Redis history stream {@code lr:h:<room>}; no
+ * <p>What every test checks at the end, per room: each acknowledged (epoch, seq, text) is in the
+ * room's Redis history stream {@code lr:h:<room>} ({@link HistoryAudit}); no
  * (epoch, seq) was ever seen with two different texts; no connection was pushed an (epoch, seq)
  * twice or missed a seq within an epoch ({@link TrafficClient#duplicates()}, {@link
  * TrafficClient#gaps()}); and each client, after it re-joined with
@@ -58,19 +60,21 @@ class FailoverIT {
   private static final Duration SETTLE = Duration.ofSeconds(20);
 
   private Vertx vertx;
-  private final List<TrafficClient> clients = new ArrayList<>();
+  private Traffic traffic;
+  private List<TrafficClient> clients;
   private String testName;
 
   @BeforeEach
   void setUp(TestInfo info) {
     vertx = Vertx.vertx();
+    traffic = new Traffic(vertx);
+    clients = traffic.clients();
     testName = info.getTestMethod().map(m -> m.getName()).orElse("test");
   }
 
   @AfterEach
   void tearDown() throws Exception {
-    clients.forEach(TrafficClient::close);
-    clients.clear();
+    traffic.close();
     vertx.close().await(20, TimeUnit.SECONDS);
   }
 
@@ -106,10 +110,10 @@ class FailoverIT {
       clients.add(new TrafficClient(vertx, "join-c" + k, ProcessCluster.JWT_SECRET,
           List.of(home.httpPort(), other.httpPort()), rooms.subList(8 * g, 8 * g + 8), ledger));
     }
-    startClients();
+    traffic.start();
     // 10 messages a second per client until the test stops them; 400 each at most
     clients.forEach(cl -> cl.startSending(100, 400));
-    awaitAcks(ledger, 60, "traffic before the join");
+    Traffic.awaitAcks(ledger, 60, "traffic before the join");
 
     long t0 = System.nanoTime();
     int acksBefore = ledger.acks().size();
@@ -118,9 +122,9 @@ class FailoverIT {
     c.awaitMembers(3, Duration.ofSeconds(30));
     c.awaitClusterSafe(Duration.ofSeconds(60));
     long safeMs = msSince(t0);
-    awaitAcks(ledger, ledger.acks().size() + 60, "traffic after the migration");
+    Traffic.awaitAcks(ledger, ledger.acks().size() + 60, "traffic after the migration");
     int acksDuring = ledger.acks().size() - acksBefore;
-    stopTraffic();
+    traffic.stop();
 
     Map<String, String> ownerAfter = new LinkedHashMap<>();
     for (String room : rooms) {
@@ -147,12 +151,12 @@ class FailoverIT {
     ProcessCluster c = clusters.create("kill9", 3, Map.of());
     c.startAll(3);
     NodeProcess victim = c.node(2);
-    List<String> rooms = roomsOwnedBy(c, "k9", victim, 4, 4);
+    List<String> rooms = c.roomsOwnedBy("k9", victim, 4, 4);
     Ledger ledger = new Ledger();
-    addClientsOnEveryNode(c, "k9", rooms, ledger, 6);
-    startClients();
+    traffic.addOnEveryNode(c, "k9", rooms, ledger, 6);
+    traffic.start();
     clients.forEach(cl -> cl.startSending(100, 400));
-    awaitAcks(ledger, 100, "traffic before the kill");
+    Traffic.awaitAcks(ledger, 100, "traffic before the kill");
     Map<String, Long> epochBefore = epochs(c, rooms);
 
     long t0 = System.nanoTime();
@@ -161,10 +165,10 @@ class FailoverIT {
     Map<String, Long> answered = probeUntilEveryRoomAnswers(c, c.node(0), rooms, victim, t0,
         documentedFailoverBound().plusSeconds(10));
     long everyRoomMs = answered.values().stream().mapToLong(Long::longValue).max().orElse(-1);
-    awaitAllClientsReady(Duration.ofSeconds(30));
+    traffic.awaitReady(Duration.ofSeconds(30));
     long clientsBackMs = msSince(t0);
-    awaitAcks(ledger, ledger.acks().size() + 80, "traffic after the kill");
-    stopTraffic();
+    Traffic.awaitAcks(ledger, ledger.acks().size() + 80, "traffic after the kill");
+    traffic.stop();
 
     Map<String, Long> firstAckAfter = firstAckAtNewEpoch(ledger, rooms, epochBefore, t0);
     Verdict v = verify(c, ledger, rooms);
@@ -180,7 +184,7 @@ class FailoverIT {
     assertTrue(everyRoomMs >= 0 && everyRoomMs <= documentedFailoverBound().toMillis(),
         "every room should answer within " + documentedFailoverBound().toMillis() + " ms of the kill: " + answered);
     assertTrue(clients.stream().filter(cl -> cl.connects() > 1).count() >= 2,
-        "the clients of the killed node should have reconnected: " + clientFigures());
+        "the clients of the killed node should have reconnected: " + traffic.figures());
     v.assertClean();
   }
 
@@ -196,12 +200,12 @@ class FailoverIT {
     ProcessCluster c = clusters.create("pause9", 3, Map.of());
     c.startAll(3);
     NodeProcess victim = c.node(2);
-    List<String> rooms = roomsOwnedBy(c, "p9", victim, 4, 4);
+    List<String> rooms = c.roomsOwnedBy("p9", victim, 4, 4);
     Ledger ledger = new Ledger();
-    addClientsOnEveryNode(c, "p9", rooms, ledger, 6);
-    startClients();
+    traffic.addOnEveryNode(c, "p9", rooms, ledger, 6);
+    traffic.start();
     clients.forEach(cl -> cl.startSending(100, 400));
-    awaitAcks(ledger, 100, "traffic before the pause");
+    Traffic.awaitAcks(ledger, 100, "traffic before the pause");
     c.redis("CLIENT", "PAUSE", "3000", "WRITE");
     long t0 = System.nanoTime();
     // sends keep coming while Redis holds the writes: the victim has appends in flight when it dies
@@ -212,9 +216,9 @@ class FailoverIT {
         .filter(a -> a.atNanos() > t0 + 200_000_000L && a.atNanos() < killAt).count();
     victim.kill();
     long killedMs = msSince(t0);
-    awaitAllClientsReady(Duration.ofSeconds(30));
-    awaitAcks(ledger, ledger.acks().size() + 80, "traffic after the kill and the pause");
-    stopTraffic();
+    traffic.awaitReady(Duration.ofSeconds(30));
+    Traffic.awaitAcks(ledger, ledger.acks().size() + 80, "traffic after the kill and the pause");
+    traffic.stop();
 
     Verdict v = verify(c, ledger, rooms);
     JsonObject fig = v.figures()
@@ -239,7 +243,7 @@ class FailoverIT {
     c.startAll(3);
     NodeProcess n0 = c.node(0);
     NodeProcess victim = c.node(2);
-    String room = roomsOwnedBy(c, "rk", victim, 1, 0).get(0);
+    String room = c.roomsOwnedBy("rk", victim, 1, 0).get(0);
     String path = "/api/v1/rooms/" + room + "/messages";
     ProcessCluster.Reply first = c.call(n0, "POST", path, new JsonObject().put("text", "once").put("key", "k-1"),
         Duration.ofSeconds(10));
@@ -280,7 +284,7 @@ class FailoverIT {
     assertTrue(log.contains("stopping node") && log.contains("stopped"), "graceful stop in the log:\n" + s.victim.logTail(40));
     assertTrue(!log.contains("history items not written to Redis at stop"), "write-behind drained:\n" + s.victim.logTail(40));
     List<String> byes = clients.stream().flatMap(cl -> cl.byes().stream()).toList();
-    assertTrue(byes.contains("SHUTDOWN"), "the stopped node's clients get bye SHUTDOWN: " + clientFigures());
+    assertTrue(byes.contains("SHUTDOWN"), "the stopped node's clients get bye SHUTDOWN: " + traffic.figures());
 
     Verdict v = verify(c, s.ledger, s.rooms);
     JsonObject fig = v.figures()
@@ -320,12 +324,12 @@ class FailoverIT {
   private Stopped stopOneOfThreeGracefully(ProcessCluster c, long sendIntervalMs) throws Exception {
     c.startAll(3);
     NodeProcess victim = c.node(2);
-    List<String> rooms = roomsOwnedBy(c, "term", victim, 4, 4);
+    List<String> rooms = c.roomsOwnedBy("term", victim, 4, 4);
     Ledger ledger = new Ledger();
-    addClientsOnEveryNode(c, "term", rooms, ledger, 6);
-    startClients();
+    traffic.addOnEveryNode(c, "term", rooms, ledger, 6);
+    traffic.start();
     clients.forEach(cl -> cl.startSending(sendIntervalMs, 400));
-    awaitAcks(ledger, 100, "traffic before the stop");
+    Traffic.awaitAcks(ledger, 100, "traffic before the stop");
 
     long t0 = System.nanoTime();
     victim.terminate();
@@ -333,10 +337,10 @@ class FailoverIT {
     int exit = victim.awaitExit(Duration.ofSeconds(30));
     long stopMs = msSince(t0);
     assertEquals(143, exit, "a SIGTERM'd node exits with 143 within its grace period:\n" + victim.logTail(40));
-    awaitAllClientsReady(Duration.ofSeconds(30));
+    traffic.awaitReady(Duration.ofSeconds(30));
     long clientsBackMs = msSince(t0);
-    awaitAcks(ledger, ledger.acks().size() + 80, "traffic after the stop");
-    stopTraffic();
+    Traffic.awaitAcks(ledger, ledger.acks().size() + 80, "traffic after the stop");
+    traffic.stop();
     return new Stopped(victim, rooms, ledger, answered, stopMs, clientsBackMs);
   }
 
@@ -365,8 +369,8 @@ class FailoverIT {
     assertEquals("after failover", now.json().getString("title"));
     assertNotEquals(p.victim.nodeId(), now.owner(), "the room stays with a survivor");
 
-    awaitAcks(p.ledger, p.ledger.acks().size() + 10, "traffic after the resume");
-    stopTraffic();
+    Traffic.awaitAcks(p.ledger, p.ledger.acks().size() + 10, "traffic after the resume");
+    traffic.stop();
     JsonObject victimStats = c.stats(p.victim);
     Verdict v = verify(c, p.ledger, p.rooms);
     JsonObject fig = v.figures()
@@ -450,15 +454,15 @@ class FailoverIT {
     c.startAll(3);
     NodeProcess n0 = c.node(0);
     NodeProcess victim = c.node(2);
-    List<String> rooms = roomsOwnedBy(c, "stop", victim, 2, 0);
+    List<String> rooms = c.roomsOwnedBy("stop", victim, 2, 0);
     String room = rooms.get(0);
     Ledger ledger = new Ledger();
     TrafficClient client = new TrafficClient(vertx, "stop-c0", ProcessCluster.JWT_SECRET,
         List.of(n0.httpPort(), c.node(1).httpPort()), rooms, ledger);
     clients.add(client);
-    startClients();
+    traffic.start();
     client.startSending(100, 400);
-    awaitAcks(ledger, 10, "traffic before the pause");
+    Traffic.awaitAcks(ledger, 10, "traffic before the pause");
     long epoch1 = c.epochInRedis(room);
     double hydrationsBefore = metric(c, victim, "liveroom_rooms_hydrations_total", "outcome=\"ok\"");
 
@@ -473,7 +477,7 @@ class FailoverIT {
         new JsonObject().put("title", "after failover"), Duration.ofSeconds(10));
     assertEquals(200, patched.status(), patched.toString());
     assertNotEquals(victim.nodeId(), patched.owner(), "patched by a survivor");
-    awaitAcks(ledger, ledger.acks().size() + 10, "traffic to the new owner");
+    Traffic.awaitAcks(ledger, ledger.acks().size() + 10, "traffic to the new owner");
     long epoch2 = c.epochInRedis(room);
 
     victim.resume();
@@ -501,65 +505,6 @@ class FailoverIT {
   }
 
   // --- helpers: clients and traffic ----------------------------------------------------------------
-
-  /** {@code n} clients, client k on node k mod 3 (then the next nodes), each in every room. */
-  private void addClientsOnEveryNode(ProcessCluster c, String prefix, List<String> rooms, Ledger ledger, int n) {
-    for (int k = 0; k < n; k++) {
-      List<Integer> ports = new ArrayList<>();
-      for (int j = 0; j < 3; j++) {
-        ports.add(c.node((k + j) % 3).httpPort());
-      }
-      clients.add(new TrafficClient(vertx, prefix + "-c" + k, ProcessCluster.JWT_SECRET, ports, rooms, ledger));
-    }
-  }
-
-  private void startClients() throws InterruptedException {
-    clients.forEach(TrafficClient::start);
-    awaitAllClientsReady(Duration.ofSeconds(30));
-  }
-
-  private void awaitAllClientsReady(Duration timeout) throws InterruptedException {
-    Await.until(() -> clients.stream().allMatch(TrafficClient::ready), timeout,
-        () -> "every client is connected and in its rooms: " + clientFigures());
-  }
-
-  private static void awaitAcks(Ledger ledger, int n, String what) throws InterruptedException {
-    Await.until(() -> ledger.acks().size() >= n, Duration.ofSeconds(40),
-        () -> n + " acknowledged messages (" + what + "; " + ledger.acks().size() + " so far, refusals "
-            + ledger.refusals() + ")");
-  }
-
-  /** Stops sending, waits for the replies in flight and for the last pushes. */
-  private void stopTraffic() throws InterruptedException {
-    clients.forEach(TrafficClient::stopSending);
-    Await.until(() -> clients.stream().allMatch(cl -> cl.sendsInFlight() == 0), Duration.ofSeconds(30),
-        () -> "no send in flight: " + clientFigures());
-    // a client that saw a gap may be re-joining (the last pushes are waited for by verify's polling)
-    Await.until(() -> clients.stream().allMatch(TrafficClient::ready), Duration.ofSeconds(30),
-        () -> "every client is in its rooms: " + clientFigures());
-  }
-
-  /** Creates rooms until {@code victim} owns {@code onVictim} of them and the others {@code elsewhere}. */
-  private static List<String> roomsOwnedBy(ProcessCluster c, String prefix, NodeProcess victim, int onVictim,
-                                           int elsewhere) {
-    List<String> mine = new ArrayList<>();
-    List<String> other = new ArrayList<>();
-    for (int i = 0; i < 80 && (mine.size() < onVictim || other.size() < elsewhere); i++) {
-      String room = prefix + "-" + i;
-      String owner = c.createRoom(c.node(0), room);
-      if (owner.equals(victim.nodeId())) {
-        if (mine.size() < onVictim) {
-          mine.add(room);
-        }
-      } else if (other.size() < elsewhere) {
-        other.add(room);
-      }
-    }
-    assertEquals(onVictim, mine.size(), "rooms owned by " + victim);
-    List<String> all = new ArrayList<>(mine);
-    all.addAll(other);
-    return all;
-  }
 
   private static String ownerOf(ProcessCluster c, NodeProcess via, String room) {
     ProcessCluster.Reply r = c.get(via, "/api/v1/rooms/" + room);
@@ -643,6 +588,14 @@ class FailoverIT {
     return Duration.ofSeconds(Long.parseLong(m.group(1))).plusMillis(3000);
   }
 
+  private static HistoryAudit readAudit(ProcessCluster c, List<String> rooms) {
+    try {
+      return HistoryAudit.read(c, rooms);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   private static List<JsonObject> historyStream(ProcessCluster c, String room) {
     try {
       return c.historyStream(room);
@@ -666,12 +619,6 @@ class FailoverIT {
     JsonArray a = new JsonArray();
     clients.forEach(cl -> cl.recoveryMillis().forEach(a::add));
     return a;
-  }
-
-  private String clientFigures() {
-    StringBuilder sb = new StringBuilder();
-    clients.forEach(cl -> sb.append(cl.name()).append(cl.figures()).append(' '));
-    return sb.toString();
   }
 
   private static long msSince(long t0) {
@@ -759,45 +706,24 @@ class FailoverIT {
   private Verdict verify(ProcessCluster c, Ledger ledger, List<String> rooms) throws Exception {
     Verdict v = new Verdict();
     v.ledger = ledger;
-    List<Ledger.Ack> acks = ledger.acks();
-    v.acked = acks.size();
-    Map<String, Map<Ledger.Pos, String>> streams = new HashMap<>();
-    // the write-behind may still be at work: read the streams until they hold every ack, or SETTLE
-    // passes (then what is missing is reported below)
-    Await.within(() -> {
-      streams.clear();
-      for (String room : rooms) {
-        Map<Ledger.Pos, String> m = new HashMap<>();
-        for (JsonObject item : historyStream(c, room)) {
-          Ledger.Pos p = Ledger.posOf(item, -1);
-          String before = m.putIfAbsent(p, item.getString("text"));
-          if (before != null && !before.equals(item.getString("text"))) {
-            ledger.inHistory(room, p.epoch(), p.seq(), item.getString("text"), "redis stream (twice)");
-          }
-        }
-        streams.put(room, m);
-      }
-      return acks.stream().allMatch(a -> a.text().equals(streams.get(a.room()).get(a.pos())));
-    }, SETTLE);
-    streams.forEach((room, m) -> m.forEach((p, text) -> ledger.inHistory(room, p.epoch(), p.seq(), text, "redis stream")));
-    v.streamItems = streams.values().stream().mapToInt(Map::size).sum();
-    for (Ledger.Ack a : acks) {
-      boolean inStream = a.text().equals(streams.get(a.room()).get(a.pos()));
-      if (!inStream) {
-        // kept means in Redis: an item some client received but Redis lacks is lost for every
-        // later joiner, recovery and replay
-        v.notInStream.add(a.room() + " " + a.pos() + " " + a.text());
-        v.lost.add(a.room() + " " + a.pos() + " " + a.text()
-            + (ledger.wasDelivered(a.room(), a.pos(), a.text()) ? " (delivered, not stored)" : ""));
-      }
-    }
+    v.acked = ledger.acks().size();
+    // appends may still be landing: read Redis until it holds every ack, or SETTLE passes (then
+    // what is missing is reported below)
+    HistoryAudit[] audit = {readAudit(c, rooms)};
+    Await.within(() -> (audit[0] = readAudit(c, rooms)).holdsEveryAck(ledger), SETTLE);
+    audit[0].feed(ledger);
+    v.streamItems = audit[0].size();
+    // kept means in Redis: an item some client received but Redis lacks is lost for every later
+    // joiner, recovery and replay
+    v.lost.addAll(audit[0].missing(ledger));
+    v.notInStream.addAll(v.lost);
     // what the clients hold from pushes and their own re-joins (gaps, reconnects) alone, once the
     // last pushes had a few seconds to arrive
     Await.within(() -> (v.missingBeforeCatchUp = missingFromClients(ledger)).isEmpty(), Duration.ofSeconds(5));
     // every client catches up the way a client that was away does, then must hold every ack
     clients.forEach(TrafficClient::requestFullHistory);
     Await.until(() -> clients.stream().allMatch(TrafficClient::fullHistoryDone), Duration.ofSeconds(30),
-        () -> "every client re-joined for the full history: " + clientFigures());
+        () -> "every client re-joined for the full history: " + traffic.figures());
     for (TrafficClient cl : clients) {
       for (String room : cl.rooms()) {
         Map<Ledger.Pos, String> seen = cl.seen(room);

@@ -54,7 +54,7 @@ class RoomStoreIT {
     LiveroomConfig cfg = ConfigLoader.fromJson(new JsonObject()
         .put("node", new JsonObject().put("roles", new JsonArray().add("shard")))
         .put("redis", new JsonObject().put("url", redis.url()).put("timeoutMs", 500)));
-    store = new RoomStore(vertx, cfg.redis(), new SimpleMeterRegistry());
+    store = new RoomStore(vertx, cfg.redis(), "test-node", new SimpleMeterRegistry());
     index = store.roomIndex();
   }
 
