@@ -36,7 +36,9 @@ function showApp() {
   app.hidden = false;
   signOut.hidden = false;
   cluster.start();
-  rooms.load(null);
+  if (currentRoom() === null) {
+    rooms.load(null);
+  }
   route();
 }
 

@@ -11,6 +11,7 @@ export class RoomsView {
     this.state = document.getElementById('rooms-state');
     this.limit = document.getElementById('rooms-limit');
     this.next = document.getElementById('rooms-next');
+    this.cursor = null;
     this.nextCursor = null;
     document.getElementById('rooms-filter').addEventListener('submit', (e) => {
       e.preventDefault();
@@ -27,16 +28,22 @@ export class RoomsView {
     });
   }
 
+  /** Shows or hides the directory; shown again, it reloads the page it was on. */
   show(visible) {
+    if (visible && this.section.hidden) {
+      this.load(this.cursor);
+    }
     this.section.hidden = !visible;
   }
 
+  /** Loads the page that starts at cursor (null: the first). */
   async load(cursor) {
     try {
       const page = await request('GET', '/rooms', {
         query: { state: this.state.value, limit: this.limit.value, cursor },
       });
       this.error.hidden = true;
+      this.cursor = cursor;
       this.nextCursor = page.next;
       this.next.disabled = !page.next;
       const headers = ['Room', 'Title', 'State', 'Online', 'Hot', 'Slow mode', 'Created'];
