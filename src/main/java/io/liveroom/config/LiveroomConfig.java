@@ -69,7 +69,8 @@ public record LiveroomConfig(
     }
   }
 
-  public record Rooms(RoomLimits limits, int pageSize, int maxPageSize) {
+  /** Room limits, and the page sizes of {@code GET /rooms} and of {@code GET /rooms/{id}/members}. */
+  public record Rooms(RoomLimits limits, int pageSize, int maxPageSize, int membersPageSize, int membersMaxPageSize) {
   }
 
   /** The content filter: a sensitive-word file (empty: none), checked for changes every {@code reloadMs}. */
@@ -213,9 +214,13 @@ public record LiveroomConfig(
     if (limits.defaultMaxMembers() > limits.maxMembersLimit()) {
       throw new ConfigException("rooms.defaultMaxMembers must not exceed rooms.maxMembersLimit");
     }
-    Rooms rooms = new Rooms(limits, r.intIn("rooms.pageSize", 1, 1000), r.intIn("rooms.maxPageSize", 1, 1000));
+    Rooms rooms = new Rooms(limits, r.intIn("rooms.pageSize", 1, 1000), r.intIn("rooms.maxPageSize", 1, 1000),
+        r.intIn("rooms.membersPageSize", 1, 5000), r.intIn("rooms.membersMaxPageSize", 1, 5000));
     if (rooms.pageSize() > rooms.maxPageSize()) {
       throw new ConfigException("rooms.pageSize must not exceed rooms.maxPageSize");
+    }
+    if (rooms.membersPageSize() > rooms.membersMaxPageSize()) {
+      throw new ConfigException("rooms.membersPageSize must not exceed rooms.membersMaxPageSize");
     }
     Rt rt = new Rt(
         r.strings("rt.allowedOrigins", false),

@@ -2,6 +2,8 @@ package io.liveroom.edge;
 
 import io.liveroom.node.NodeServices;
 import io.liveroom.cluster.Ownership;
+import io.liveroom.room.EdgeUsers;
+import io.liveroom.room.Member;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -12,9 +14,11 @@ import java.util.Map;
 
 /**
  * Who is in which room on one edge instance: its sessions, the local members of each room, and
- * the counts it reports to the rooms' owners. The owners keep only those counts; a session that
- * leaves, is kicked, or ends ({@link #bye}, a closed socket) is taken out here and counted out
- * there. How bytes reach the members is {@link FanoutWriter}'s business.
+ * the users it reports to the rooms' owners. Each room's {@link EdgeUsers} counts a connection
+ * from the moment its join is sent, as the owner will, so that both copies agree when a presence
+ * refresh compares them; a session that leaves, is kicked, or ends ({@link #bye}, a closed
+ * socket) is taken out here and counted out there. How bytes reach the members is
+ * {@link FanoutWriter}'s business.
  */
 final class LocalRooms {
   private static final long BYE_FLUSH_MS = 1000;
@@ -22,8 +26,14 @@ final class LocalRooms {
   private final Vertx vertx;
   private final NodeServices node;
   private final OwnerRequests owners;
-  /** Local sockets per room (a linked set: removal of one of 50,000 members is O(1)). */
-  private final Map<String, ObjectLinkedOpenHashSet<RtSession>> rooms = new HashMap<>();
+  /** A room here: the sockets that get its pushes, and its users as its owner counts them (joins in flight too). */
+  private static final class Local {
+    /** A linked set: removal of one of 50,000 members is O(1). */
+    final ObjectLinkedOpenHashSet<RtSession> sockets = new ObjectLinkedOpenHashSet<>();
+    final EdgeUsers users = new EdgeUsers();
+  }
+
+  private final Map<String, Local> rooms = new HashMap<>();
   private final ObjectOpenHashSet<RtSession> sessions = new ObjectOpenHashSet<>();
 
   LocalRooms(Vertx vertx, NodeServices node, OwnerRequests owners) {
@@ -48,13 +58,35 @@ final class LocalRooms {
 
   /** The local members of a room, null for none; read only, and not across a {@link #leave} or {@link #bye}. */
   ObjectLinkedOpenHashSet<RtSession> members(String room) {
-    return rooms.get(room);
+    Local l = rooms.get(room);
+    return l == null || l.sockets.isEmpty() ? null : l.sockets;
   }
 
-  /** The owner has counted {@code s} in the room. */
+  /** A join of {@code m} is about to be sent: counted here as the owner will count it. */
+  void joining(String room, Member m) {
+    rooms.computeIfAbsent(room, k -> new Local()).users.add(m);
+  }
+
+  /** A join counted by {@link #joining} that the owner did not count (refused, or taken back). */
+  void notJoined(RtSession s, String room) {
+    Local l = rooms.get(room);
+    if (l != null) {
+      l.users.remove(s.userId, s.guest);
+      dropIfEmpty(room, l);
+    }
+  }
+
+  /** The owner has counted {@code s} in the room: it gets the room's pushes from now on. */
   void joined(RtSession s, String room) {
     s.rooms.add(room);
-    rooms.computeIfAbsent(room, k -> new ObjectLinkedOpenHashSet<>()).add(s);
+    Local l = rooms.get(room);
+    if (l == null) {
+      // the room ended while the join was in flight: the count was dropped with it
+      l = new Local();
+      l.users.add(s.member(room));
+      rooms.put(room, l);
+    }
+    l.sockets.add(s);
   }
 
   /** Takes {@code s} out of a room it is in and tells the owner; false when it was not in it. */
@@ -63,19 +95,23 @@ final class LocalRooms {
       return false;
     }
     if (removeLocal(room, s)) {
-      owners.leave(room);
+      owners.leave(room, s);
     }
     return true;
   }
 
   /** The room ended: its members are no longer in it, and the owner has already forgotten them. */
   void ended(String room) {
-    ObjectLinkedOpenHashSet<RtSession> members = rooms.remove(room);
-    if (members != null) {
-      for (RtSession s : members) {
-        s.rooms.remove(room);
-      }
+    Local l = rooms.get(room);
+    if (l == null) {
+      return;
     }
+    for (RtSession s : l.sockets) {
+      s.rooms.remove(room);
+      l.users.remove(s.userId, s.guest);
+    }
+    l.sockets.clear();
+    dropIfEmpty(room, l); // joins still in flight stay counted until they are answered
   }
 
   /** The socket closed (or is closing): the session leaves its rooms and the node's counts. */
@@ -91,7 +127,7 @@ final class LocalRooms {
     }
     for (String room : s.rooms) {
       if (removeLocal(room, s)) {
-        owners.leave(room);
+        owners.leave(room, s);
       }
     }
     s.rooms.clear();
@@ -125,40 +161,48 @@ final class LocalRooms {
   }
 
   /**
-   * Tells owners how many members this edge has in each room (soft state that heals after
-   * failures): one message per owner shard instance with all its rooms. Rooms it does not own
-   * (moved meanwhile), and those of owners that did not answer, are refreshed one by one through
-   * the routing retries.
+   * Tells owners who this edge has in each room (soft state that heals after failures): one
+   * message per owner shard instance with a summary of each of its rooms. The owner answers with
+   * the rooms whose full list it wants (moved meanwhile, a new owner, or its copy differs), and
+   * those go one by one through the routing retries, as do all the rooms of an owner that did not
+   * answer.
    */
   void refresh() {
-    Map<String, Map<String, Integer>> perOwner = new HashMap<>();
-    rooms.forEach((room, members) -> {
+    Map<String, Map<String, EdgeUsers.Summary>> perOwner = new HashMap<>();
+    rooms.forEach((room, local) -> {
       Ownership.Target t = node.ownership().resolve(room);
       if (t == null) {
-        owners.refresh(room, members.size());
+        fullRefresh(room);
         return;
       }
-      perOwner.computeIfAbsent(t.address(), a -> new HashMap<>()).put(room, members.size());
+      perOwner.computeIfAbsent(t.address(), a -> new HashMap<>()).put(room, local.users.summary());
     });
-    perOwner.forEach((address, counts) -> owners.presence(address, counts).onComplete(ar -> {
-      Iterable<String> again = ar.succeeded() ? ar.result().roomIds() : counts.keySet();
-      for (String room : again) {
-        ObjectLinkedOpenHashSet<RtSession> members = rooms.get(room);
-        if (members != null) {
-          owners.refresh(room, members.size());
-        }
-      }
+    perOwner.forEach((address, summaries) -> owners.presence(address, summaries).onComplete(ar -> {
+      Iterable<String> again = ar.succeeded() ? ar.result().roomIds() : summaries.keySet();
+      again.forEach(this::fullRefresh);
     }));
   }
 
+  private void fullRefresh(String room) {
+    Local l = rooms.get(room);
+    if (l != null) {
+      owners.refresh(room, l.users.entries(), l.users.guests());
+    }
+  }
+
   private boolean removeLocal(String room, RtSession s) {
-    ObjectLinkedOpenHashSet<RtSession> members = rooms.get(room);
-    if (members == null || !members.remove(s)) {
+    Local l = rooms.get(room);
+    if (l == null || !l.sockets.remove(s)) {
       return false;
     }
-    if (members.isEmpty()) {
+    l.users.remove(s.userId, s.guest);
+    dropIfEmpty(room, l);
+    return true;
+  }
+
+  private void dropIfEmpty(String room, Local l) {
+    if (l.sockets.isEmpty() && l.users.isEmpty()) {
       rooms.remove(room);
     }
-    return true;
   }
 }

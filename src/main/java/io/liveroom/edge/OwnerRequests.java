@@ -3,11 +3,13 @@ package io.liveroom.edge;
 import io.liveroom.node.NodeServices;
 import io.liveroom.protocol.DanmakuInput;
 import io.liveroom.protocol.ShardCommand;
-import io.liveroom.protocol.ShardControl.NotOwned;
+import io.liveroom.protocol.ShardControl.FullRefresh;
 import io.liveroom.protocol.ShardControl.PresenceReport;
 import io.liveroom.protocol.ShardReply.HistoryReply;
 import io.liveroom.protocol.ShardReply.JoinReply;
+import io.liveroom.protocol.ShardReply.MembersPage;
 import io.liveroom.protocol.ShardReply.Position;
+import io.liveroom.room.EdgeUsers;
 import io.liveroom.room.Member;
 import io.liveroom.protocol.Addresses;
 import io.liveroom.shard.ShardClient;
@@ -15,6 +17,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -39,40 +42,45 @@ final class OwnerRequests {
     this.presenceDelivery = new DeliveryOptions().setSendTimeout(node.config().shard().requestTimeoutMs());
   }
 
-  /** A socket's join; {@code newMember} false for a re-join, which reads history without counting again. */
-  Future<JoinReply> join(String room, RtSession s, boolean newMember, Position since) {
-    return shards.request(new ShardCommand.Join(room, edgeKey, member(room, s), newMember, since));
+  /** A socket's join as {@code m}; {@code newMember} false for a re-join, which reads history without counting again. */
+  Future<JoinReply> join(String room, Member m, boolean newMember, Position since) {
+    return shards.request(new ShardCommand.Join(room, edgeKey, m, newMember, since));
   }
 
-  /** One member fewer here; nobody waits for the answer. */
-  void leave(String room) {
-    shards.request(new ShardCommand.Leave(room, edgeKey));
+  /** One connection of {@code s} fewer here; nobody waits for the answer. */
+  void leave(String room, RtSession s) {
+    shards.request(new ShardCommand.Leave(room, edgeKey, s.userId, s.guest));
   }
 
   Future<Position> send(String room, RtSession s, DanmakuInput in, String key) {
-    return shards.request(new ShardCommand.Send(room, edgeKey, member(room, s), in.text(), in.color(), in.mode(),
+    return shards.request(new ShardCommand.Send(room, edgeKey, s.member(room), in.text(), in.color(), in.mode(),
         in.progress(), key));
   }
 
   Future<Position> moderate(String room, RtSession s, String action, Moderation m) {
-    return shards.request(new ShardCommand.Moderate(room, member(room, s), action, m.user(), m.seq(),
+    return shards.request(new ShardCommand.Moderate(room, s.member(room), action, m.user(), m.seq(),
         m.durationSec(), m.reason()));
   }
 
-  /** This edge instance's member count of one room, through the routing retries. */
-  void refresh(String room, int members) {
-    shards.request(new ShardCommand.Refresh(room, edgeKey, members));
+  /** This edge instance's full list of one room, through the routing retries. */
+  void refresh(String room, List<EdgeUsers.Entry> users, int guests) {
+    shards.request(new ShardCommand.Refresh(room, edgeKey, users, guests));
   }
 
   /**
-   * The member counts of the rooms that one owner shard instance ({@code shardAddress}) holds, in
-   * one message: answered with the rooms it no longer owns.
+   * The summaries of the rooms that one owner shard instance ({@code shardAddress}) holds, in one
+   * message: answered with the rooms whose full list it wants.
    */
-  Future<NotOwned> presence(String shardAddress, Map<String, Integer> counts) {
+  Future<FullRefresh> presence(String shardAddress, Map<String, EdgeUsers.Summary> summaries) {
     return vertx.eventBus()
-        .<NotOwned>request(Addresses.shardPresence(shardAddress), new PresenceReport(edgeKey, counts),
+        .<FullRefresh>request(Addresses.shardPresence(shardAddress), new PresenceReport(edgeKey, summaries),
             presenceDelivery)
         .map(Message::body);
+  }
+
+  /** A page of a room's member list for the API: users with ids after {@code after} (null: the first). */
+  Future<MembersPage> apiMembers(String room, String after, int limit) {
+    return shards.request(new ShardCommand.Members(room, after, limit));
   }
 
   /** A message published through the API, as no socket of this edge. */
@@ -90,9 +98,5 @@ final class OwnerRequests {
   Future<Position> apiModerate(String room, String action, Moderation m) {
     return shards.request(new ShardCommand.Moderate(room, API_ACTOR, action, m.user(), m.seq(), m.durationSec(),
         m.reason()));
-  }
-
-  private static Member member(String room, RtSession s) {
-    return new Member(s.userId, s.userName, s.role(room));
   }
 }

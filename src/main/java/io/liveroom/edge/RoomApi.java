@@ -56,6 +56,7 @@ final class RoomApi {
   private final HistoryStore historyStore;
   private final ModerationStore moderationStore;
   private final OwnerRequests owners;
+  private final MembersApi members;
 
   RoomApi(Vertx vertx, NodeServices node, ShardClient shards, OwnerRequests owners) {
     this.vertx = vertx;
@@ -65,6 +66,7 @@ final class RoomApi {
     this.historyStore = node.store().historyStore();
     this.moderationStore = node.store().moderationStore();
     this.owners = owners;
+    this.members = new MembersApi(node, owners);
   }
 
   void mount(Router router, OpenApiDocument openApi) {
@@ -84,6 +86,7 @@ final class RoomApi {
     router.get(base + "/rooms/:id/replay").handler(this::replay);
     router.post(base + "/rooms/:id/moderation").handler(this::moderate);
     router.get(base + "/rooms/:id/moderation/log").handler(this::moderationLog);
+    router.get(base + "/rooms/:id/members").handler(members::page);
     router.get(base + "/stats").handler(this::stats);
     router.route(base + "/*").handler(ctx -> ApiErrors.send(ctx,
         new LiveroomException(ErrorCode.NOT_FOUND, "no endpoint " + ctx.request().method() + " " + ctx.request().path())));
@@ -266,7 +269,7 @@ final class RoomApi {
   }
 
   /** The {@code limit} query parameter: {@code fallback} when absent, else 1..{@code max}. */
-  private static int limit(RoutingContext ctx, int fallback, int max) {
+  static int limit(RoutingContext ctx, int fallback, int max) {
     String v = query(ctx, "limit");
     if (v == null || v.isEmpty()) {
       return fallback;
@@ -376,13 +379,13 @@ final class RoomApi {
     }).onFailure(t -> ApiErrors.send(ctx, t));
   }
 
-  private static void ok(RoutingContext ctx, int status, JsonObject body) {
+  static void ok(RoutingContext ctx, int status, JsonObject body) {
     if (!ctx.response().ended()) {
       ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
     }
   }
 
-  private static String query(RoutingContext ctx, String name) {
+  static String query(RoutingContext ctx, String name) {
     try {
       return ctx.request().getParam(name);
     } catch (IllegalArgumentException e) {
@@ -390,7 +393,7 @@ final class RoomApi {
     }
   }
 
-  private static String pathId(RoutingContext ctx) {
+  static String pathId(RoutingContext ctx) {
     return RoomRules.requireId(ctx.pathParam("id"), "room id");
   }
 
@@ -467,11 +470,11 @@ final class RoomApi {
     return m.encode();
   }
 
-  private static String encodeCursor(String lastId) {
+  static String encodeCursor(String lastId) {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(lastId.getBytes(StandardCharsets.UTF_8));
   }
 
-  private static String decodeCursor(String cursor) {
+  static String decodeCursor(String cursor) {
     if (cursor == null || cursor.isEmpty()) {
       return null;
     }

@@ -15,6 +15,6 @@ final class RoomJson {
   }
 
   static JsonObject of(RoomData d, int online, boolean hot) {
-    return Pushes.roomObject(new RoomView(d, 0, online, hot, null));
+    return Pushes.roomObject(new RoomView(d, 0, online, 0, hot, null));
   }
 }

@@ -7,6 +7,7 @@ import io.liveroom.protocol.DanmakuInput;
 import io.liveroom.error.ErrorCode;
 import io.liveroom.error.LiveroomException;
 import io.liveroom.protocol.Pushes;
+import io.liveroom.room.Member;
 import io.liveroom.room.RandomIds;
 import io.liveroom.protocol.ShardReply.JoinReply;
 import io.liveroom.protocol.ShardReply.Position;
@@ -192,22 +193,28 @@ final class RtCommands {
       }
       from = new Position(e.longValue(), q.longValue());
     }
+    Member member = s.member(room);
     if (!already) {
       s.joining.add(room);
+      rooms.joining(room, member);
     }
-    owners.join(room, s, !already, from).onComplete(ar -> {
+    owners.join(room, member, !already, from).onComplete(ar -> {
       boolean cancelled = false;
       if (!already) {
         s.joining.remove(room);
         cancelled = s.cancelled.remove(room);
       }
       if (ar.failed()) {
+        if (!already) {
+          rooms.notJoined(s, room);
+        }
         fail(s, id, ar.cause());
         return;
       }
       if (!already && (s.closed || cancelled)) {
         // left while joining: the owner counted this member, so take it back
-        owners.leave(room);
+        rooms.notJoined(s, room);
+        owners.leave(room, s);
         fail(s, id, LiveroomException.badRequest("left room " + room + " while joining it"));
         return;
       }
@@ -222,6 +229,7 @@ final class RtCommands {
       ok(s, id, new JsonObject()
           .put("room", RoomJson.of(r.room()))
           .put("online", r.room().online())
+          .put("connections", r.room().connections())
           .put("epoch", r.epoch())
           .put("seq", r.seq())
           .put("history", Pushes.items(r.items(), !r.recovered()))

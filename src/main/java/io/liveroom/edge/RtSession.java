@@ -2,6 +2,7 @@ package io.liveroom.edge;
 
 import io.liveroom.edge.internals.SharedFrames;
 import io.liveroom.limit.TokenBucket;
+import io.liveroom.room.Member;
 import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -60,6 +61,11 @@ final class RtSession {
       }
     }
     return "viewer";
+  }
+
+  /** Who this connection is in a room, as its owner is told. */
+  Member member(String roomId) {
+    return new Member(userId, userName, role(roomId));
   }
 
   /**

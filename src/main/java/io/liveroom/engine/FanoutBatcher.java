@@ -51,7 +51,7 @@ final class FanoutBatcher {
   }
 
   /**
-   * A room's items since the last tick, and its online count when it changed (at most once per
+   * A room's items since the last tick, and its online and connection counts when they changed (at most once per
    * {@code presenceMinIntervalMs}: a later change keeps the room dirty), into the outbox now.
    */
   void flush(Room room, long now) {
@@ -71,7 +71,7 @@ final class FanoutBatcher {
     }
     if (l.presenceChanged()) {
       if (l.presenceDue(now, presenceMinIntervalMs)) {
-        frames.add(Push.of(room.id(), 0, Pushes.presence(room.id(), l.online()).getBytes()));
+        frames.add(Push.of(room.id(), 0, Pushes.presence(room.id(), l.online(), l.connections()).getBytes()));
         l.presenceSent(now);
       } else {
         dirty.add(room);

@@ -7,11 +7,14 @@ import io.liveroom.protocol.Pushes;
 import io.liveroom.protocol.RoomView;
 import io.liveroom.protocol.ShardReply.HistoryReply;
 import io.liveroom.protocol.ShardReply.JoinReply;
+import io.liveroom.protocol.ShardReply.MembersPage;
 import io.liveroom.room.Danmaku;
+import io.liveroom.room.EdgeUsers;
 import io.liveroom.room.Member;
 import io.liveroom.room.Room;
 import io.liveroom.room.RoomData;
 import io.liveroom.room.RoomLive;
+import io.liveroom.room.RoomMembers;
 import io.liveroom.room.RoomModeration;
 import io.liveroom.room.RoomState;
 import io.liveroom.room.StoredKey;
@@ -94,7 +97,9 @@ public final class RoomEngine {
   }
 
   public RoomView view(Room r) {
-    return new RoomView(r.data(), r.epoch(), r.live() == null ? 0 : r.live().online(), true, nodeId);
+    RoomLive l = r.live();
+    return new RoomView(r.data(), r.epoch(), l == null ? 0 : l.online(), l == null ? 0 : l.connections(), true,
+        nodeId);
   }
 
   // ---- real-time state
@@ -122,8 +127,9 @@ public final class RoomEngine {
 
   /**
    * A connection joins from {@code edge}: refused when the room ended, for guests where the room is
-   * closed to them, for banned users, and for a new member of a full room. A new member is counted
-   * after the items sequenced before it have gone out. The reply has exactly the missed items when
+   * closed to them, for banned users, and for a new user of a full room ({@code maxMembers} counts
+   * distinct users; a user's further connection is let in). A new connection is counted after the
+   * items sequenced before it have gone out. The reply has exactly the missed items when
    * {@code since} is in this epoch and still in history, else the latest {@code joinHistory}.
    */
   public JoinReply join(Room room, String edge, Member m, boolean newMember, boolean hasSince, long sinceEpoch,
@@ -139,13 +145,14 @@ public final class RoomEngine {
       throw new LiveroomException(ErrorCode.BANNED, "you are banned from room " + room.id());
     }
     if (newMember) {
-      if (l.online() >= room.maxMembers()) {
+      if (!l.members().present(m) && l.online() >= room.maxMembers()) {
         throw new LiveroomException(ErrorCode.ROOM_FULL, "room " + room.id() + " has " + room.maxMembers()
             + " members");
       }
       // items sequenced before this member counted go out now, to the edges that had members then
       fanout.flush(room, now);
-      l.memberDelta(edge, 1, now);
+      l.members().join(edge, m, now);
+      l.membersChanged(now);
       fanout.markDirty(room);
     }
     room.touch(now);
@@ -239,22 +246,60 @@ public final class RoomEngine {
     return f.mask(text);
   }
 
-  /** A connection on {@code edge} left a hot room. */
-  public void leave(Room room, String edge, long now) {
-    if (room.live() != null) {
-      room.live().memberDelta(edge, -1, now);
+  /** A connection of {@code userId} (a guest's when {@code guest}) on {@code edge} left a hot room. */
+  public void leave(Room room, String edge, String userId, boolean guest, long now) {
+    RoomLive l = room.live();
+    if (l != null) {
+      l.members().leave(edge, userId, guest, now);
+      l.membersChanged(now);
       fanout.markDirty(room);
     }
   }
 
-  /** An edge's full member count of a room (soft state); the room is touched so it is not swept. */
-  public void members(Room room, String edge, int count, long now) {
+  /**
+   * An edge's presence summary of a hot, live room: true when the owner's copy of that edge
+   * matches (the room is touched so it is not swept); false when the edge must send its full list.
+   */
+  public boolean presence(Room room, String edge, EdgeUsers.Summary s, long now) {
+    if (!room.live().members().matches(edge, s, now)) {
+      return false;
+    }
+    if (s.connections() > 0) {
+      room.touch(now);
+    }
+    return true;
+  }
+
+  /** An edge's full list of a room (soft state) replaces the owner's copy; the room is touched so it is not swept. */
+  public void refresh(Room room, String edge, List<EdgeUsers.Entry> users, int guests, long now) {
     room.touch(now);
-    int before = room.live().online();
-    room.live().setMembers(edge, count, now);
-    if (room.live().online() != before) {
+    RoomLive l = room.live();
+    int online = l.online();
+    int connections = l.connections();
+    l.members().replace(edge, users, guests, now);
+    l.membersChanged(now);
+    if (l.online() != online || l.connections() != connections) {
       fanout.markDirty(room);
     }
+  }
+
+  /**
+   * A page of the member list: signed-in users after {@code after} in id order, each with its
+   * role in the room (the room's owner is {@code host} unless its token says {@code admin}), and
+   * the guest connections. A room without real-time state has no members.
+   */
+  public MembersPage members(Room room, String after, int limit) {
+    RoomLive l = room.live();
+    if (l == null) {
+      return new MembersPage(List.of(), false, 0);
+    }
+    RoomMembers.Page p = l.members().page(after, limit);
+    List<Member> out = new ArrayList<>(p.members().size());
+    for (Member m : p.members()) {
+      boolean host = room.ownedBy(m.userId()) && !"admin".equals(m.role()) && !"host".equals(m.role());
+      out.add(host ? new Member(m.userId(), m.userName(), "host") : m);
+    }
+    return new MembersPage(out, p.more(), l.members().guests());
   }
 
   /** The {@code limit} newest items, or those after {@code afterSeq} of the current epoch when {@code hasAfter}. */

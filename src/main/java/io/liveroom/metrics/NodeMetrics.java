@@ -188,6 +188,14 @@ public final class NodeMetrics {
         .description("SockJS sessions of the HTTP transports held by vertx-web on this node").register(registry);
   }
 
+  /**
+   * An owner asked an edge for a room's full member list at a presence refresh: reason differs
+   * (its copy of the edge did not match), not_live (a new owner) or not_owned (the room moved).
+   */
+  public void presenceFullRefresh(String reason) {
+    count("liveroom.presence.full.refreshes", "reason", reason, null, null);
+  }
+
   /** Connections refused or cut: reason ip_rate or slow_consumer. */
   public void rejectedConnection(String reason) {
     count("liveroom.connections.rejected", "reason", reason, null, null);

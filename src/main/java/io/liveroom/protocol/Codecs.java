@@ -1,6 +1,7 @@
 package io.liveroom.protocol;
 
 import io.liveroom.room.Danmaku;
+import io.liveroom.room.EdgeUsers;
 import io.liveroom.room.Member;
 import io.liveroom.room.RoomData;
 import io.liveroom.room.RoomFields;
@@ -98,6 +99,37 @@ public final class Codecs {
     return new Member(in.string(), in.string(), in.string());
   }
 
+  static void writeMembers(Buffer b, List<Member> members) {
+    b.appendInt(members.size());
+    members.forEach(m -> writeMember(b, m));
+  }
+
+  static List<Member> readMembers(Wire.In in) {
+    int n = in.i32();
+    List<Member> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      out.add(readMember(in));
+    }
+    return out;
+  }
+
+  static void writeEntries(Buffer b, List<EdgeUsers.Entry> entries) {
+    b.appendInt(entries.size());
+    for (EdgeUsers.Entry e : entries) {
+      writeMember(b, e.member());
+      b.appendInt(e.connections());
+    }
+  }
+
+  static List<EdgeUsers.Entry> readEntries(Wire.In in) {
+    int n = in.i32();
+    List<EdgeUsers.Entry> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      out.add(new EdgeUsers.Entry(readMember(in), in.i32()));
+    }
+    return out;
+  }
+
   static void writeDanmakus(Buffer b, List<Danmaku> items) {
     b.appendInt(items.size());
     for (Danmaku d : items) {
@@ -162,7 +194,7 @@ public final class Codecs {
   }
 
   static void writeView(Buffer b, RoomView v) {
-    b.appendLong(v.epoch()).appendInt(v.online());
+    b.appendLong(v.epoch()).appendInt(v.online()).appendInt(v.connections());
     Wire.writeBool(b, v.hot());
     Wire.writeString(b, v.ownerNode());
     RoomData d = v.data();
@@ -185,6 +217,7 @@ public final class Codecs {
   static RoomView readView(Wire.In in) {
     long epoch = in.i64();
     int online = in.i32();
+    int connections = in.i32();
     boolean hot = in.bool();
     String owner = in.string();
     RoomData d = null;
@@ -192,6 +225,6 @@ public final class Codecs {
       d = new RoomData(in.string(), in.string(), in.string(), RoomState.ofOrdinal(in.u8()), in.i64(), in.i64(),
           in.i32(), in.bool(), in.i32(), in.string(), in.string(), in.i32());
     }
-    return new RoomView(d, epoch, online, hot, owner);
+    return new RoomView(d, epoch, online, connections, hot, owner);
   }
 }

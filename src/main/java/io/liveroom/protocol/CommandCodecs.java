@@ -7,6 +7,7 @@ import io.liveroom.protocol.ShardCommand.Get;
 import io.liveroom.protocol.ShardCommand.History;
 import io.liveroom.protocol.ShardCommand.Join;
 import io.liveroom.protocol.ShardCommand.Leave;
+import io.liveroom.protocol.ShardCommand.Members;
 import io.liveroom.protocol.ShardCommand.Moderate;
 import io.liveroom.protocol.ShardCommand.Peek;
 import io.liveroom.protocol.ShardCommand.Refresh;
@@ -66,13 +67,22 @@ final class CommandCodecs {
   static final RecordCodec<Leave> LEAVE = new RecordCodec<>(Leave.class, (b, c) -> {
     Wire.writeString(b, c.roomId());
     Wire.writeString(b, c.edge());
-  }, in -> new Leave(in.string(), in.string()));
+    Wire.writeString(b, c.userId());
+    Wire.writeBool(b, c.guest());
+  }, in -> new Leave(in.string(), in.string(), in.string(), in.bool()));
 
   static final RecordCodec<Refresh> REFRESH = new RecordCodec<>(Refresh.class, (b, c) -> {
     Wire.writeString(b, c.roomId());
     Wire.writeString(b, c.edge());
-    b.appendInt(c.members());
-  }, in -> new Refresh(in.string(), in.string(), in.i32()));
+    Codecs.writeEntries(b, c.users());
+    b.appendInt(c.guests());
+  }, in -> new Refresh(in.string(), in.string(), Codecs.readEntries(in), in.i32()));
+
+  static final RecordCodec<Members> MEMBERS = new RecordCodec<>(Members.class, (b, c) -> {
+    Wire.writeString(b, c.roomId());
+    Wire.writeString(b, c.after());
+    b.appendInt(c.limit());
+  }, in -> new Members(in.string(), in.string(), in.i32()));
 
   static final RecordCodec<History> HISTORY = new RecordCodec<>(History.class, (b, c) -> {
     Wire.writeString(b, c.roomId());
@@ -90,5 +100,5 @@ final class CommandCodecs {
       in.string()));
 
   static final List<RecordCodec<?>> ALL = List.of(CREATE, GET, PEEK, UPDATE, END, JOIN, SEND, LEAVE, REFRESH,
-      HISTORY, MODERATE);
+      HISTORY, MODERATE, MEMBERS);
 }

@@ -70,6 +70,7 @@ public final class Pushes {
         .put("filter", d.filter())
         .put("emptyTimeoutSec", d.emptyTimeoutSec())
         .put("online", v.online())
+        .put("connections", v.connections())
         .put("hot", v.hot());
   }
 
@@ -93,7 +94,9 @@ public final class Pushes {
     return new JsonObject().put("push", "kicked").put("room", roomId).put("reason", reason).toBuffer();
   }
 
-  public static Buffer presence(String roomId, int online) {
-    return new JsonObject().put("push", "presence").put("room", roomId).put("online", online).toBuffer();
+  /** The {@code presence} push: distinct users ({@code online}) and connections in the room. */
+  public static Buffer presence(String roomId, int online, int connections) {
+    return new JsonObject().put("push", "presence").put("room", roomId).put("online", online)
+        .put("connections", connections).toBuffer();
   }
 }

@@ -2,13 +2,15 @@ package io.liveroom.protocol;
 
 import io.liveroom.error.ErrorCode;
 import io.liveroom.protocol.Codecs.RecordCodec;
+import io.liveroom.room.EdgeUsers;
 import io.liveroom.protocol.ShardControl.Drop;
-import io.liveroom.protocol.ShardControl.NotOwned;
+import io.liveroom.protocol.ShardControl.FullRefresh;
 import io.liveroom.protocol.ShardControl.PresenceReport;
 import io.liveroom.protocol.ShardControl.Sweep;
 import io.liveroom.protocol.ShardControl.Swept;
 import io.liveroom.protocol.ShardReply.HistoryReply;
 import io.liveroom.protocol.ShardReply.JoinReply;
+import io.liveroom.protocol.ShardReply.MembersPage;
 import io.liveroom.protocol.ShardReply.Position;
 import io.liveroom.protocol.ShardReply.Refused;
 import java.util.ArrayList;
@@ -40,6 +42,12 @@ final class ReplyCodecs {
     Wire.writeBool(b, r.complete());
   }, in -> new HistoryReply(in.i64(), in.i64(), Codecs.readDanmakus(in), in.bool()));
 
+  static final RecordCodec<MembersPage> MEMBERS_PAGE = new RecordCodec<>(MembersPage.class, (b, r) -> {
+    Codecs.writeMembers(b, r.members());
+    Wire.writeBool(b, r.more());
+    b.appendInt(r.guests());
+  }, in -> new MembersPage(Codecs.readMembers(in), in.bool(), in.i32()));
+
   static final RecordCodec<Refused> REFUSED = new RecordCodec<>(Refused.class, (b, r) -> {
     b.appendByte((byte) r.code().ordinal()).appendInt(r.httpStatus());
     Wire.writeString(b, r.message());
@@ -49,21 +57,21 @@ final class ReplyCodecs {
   static final RecordCodec<PresenceReport> PRESENCE = new RecordCodec<>(PresenceReport.class, (b, p) -> {
     Wire.writeString(b, p.edge());
     b.appendInt(p.rooms().size());
-    p.rooms().forEach((id, n) -> {
+    p.rooms().forEach((id, s) -> {
       Wire.writeString(b, id);
-      b.appendInt(n);
+      b.appendInt(s.connections()).appendInt(s.guests()).appendLong(s.digest());
     });
   }, in -> {
     String edge = in.string();
     int n = in.i32();
-    Map<String, Integer> rooms = new LinkedHashMap<>(n * 2);
+    Map<String, EdgeUsers.Summary> rooms = new LinkedHashMap<>(n * 2);
     for (int i = 0; i < n; i++) {
-      rooms.put(in.string(), in.i32());
+      rooms.put(in.string(), new EdgeUsers.Summary(in.i32(), in.i32(), in.i64()));
     }
     return new PresenceReport(edge, rooms);
   });
 
-  static final RecordCodec<NotOwned> NOT_OWNED = new RecordCodec<>(NotOwned.class, (b, r) -> {
+  static final RecordCodec<FullRefresh> FULL_REFRESH = new RecordCodec<>(FullRefresh.class, (b, r) -> {
     b.appendInt(r.roomIds().size());
     r.roomIds().forEach(id -> Wire.writeString(b, id));
   }, in -> {
@@ -72,7 +80,7 @@ final class ReplyCodecs {
     for (int i = 0; i < n; i++) {
       ids.add(in.string());
     }
-    return new NotOwned(ids);
+    return new FullRefresh(ids);
   });
 
   static final RecordCodec<Drop> DROP = new RecordCodec<>(Drop.class, (b, d) -> b.appendInt(d.partition()),
@@ -112,6 +120,6 @@ final class ReplyCodecs {
     return new Bundle(frames);
   });
 
-  static final List<RecordCodec<?>> ALL = List.of(ROOM_VIEW, POSITION, JOIN_REPLY, HISTORY_REPLY, REFUSED, PRESENCE,
-      NOT_OWNED, DROP, SWEEP, SWEPT, BUNDLE);
+  static final List<RecordCodec<?>> ALL = List.of(ROOM_VIEW, POSITION, JOIN_REPLY, HISTORY_REPLY, MEMBERS_PAGE, REFUSED,
+      PRESENCE, FULL_REFRESH, DROP, SWEEP, SWEPT, BUNDLE);
 }

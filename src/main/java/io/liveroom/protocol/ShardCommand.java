@@ -1,8 +1,10 @@
 package io.liveroom.protocol;
 
+import io.liveroom.room.EdgeUsers;
 import io.liveroom.room.Member;
 import io.liveroom.room.RoomFields;
 import io.vertx.core.Future;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -58,6 +60,8 @@ public sealed interface ShardCommand<R extends ShardReply> {
     Future<ShardReply.HistoryReply> history(History c);
 
     Future<ShardReply.Position> moderate(Moderate c);
+
+    Future<ShardReply.MembersPage> members(Members c);
   }
 
   /** Create the room from the body of a create; fails when the id exists (409). */
@@ -117,15 +121,19 @@ public sealed interface ShardCommand<R extends ShardReply> {
     }
   }
 
-  /** A connection on {@code edge} left the room. */
-  record Leave(String roomId, String edge) implements ShardCommand<ShardReply.Position> {
+  /** A connection of {@code userId} (a guest's when {@code guest}) on {@code edge} left the room. */
+  record Leave(String roomId, String edge, String userId, boolean guest) implements ShardCommand<ShardReply.Position> {
     public Future<ShardReply.Position> dispatch(Handler h) {
       return h.leave(this);
     }
   }
 
-  /** The edge's full member count of the room (soft state that expires unless refreshed). */
-  record Refresh(String roomId, String edge, int members) implements ShardCommand<ShardReply.Position> {
+  /**
+   * The edge's full list of the room: its signed-in users with their connections, and its guest
+   * connections (soft state that expires unless refreshed). Replaces the owner's copy of the edge.
+   */
+  record Refresh(String roomId, String edge, List<EdgeUsers.Entry> users, int guests)
+      implements ShardCommand<ShardReply.Position> {
     public Future<ShardReply.Position> dispatch(Handler h) {
       return h.refresh(this);
     }
@@ -146,6 +154,13 @@ public sealed interface ShardCommand<R extends ShardReply> {
       implements ShardCommand<ShardReply.Position> {
     public Future<ShardReply.Position> dispatch(Handler h) {
       return h.moderate(this);
+    }
+  }
+
+  /** A page of the room's member list: up to {@code limit} users with ids after {@code after} (null: from the first). */
+  record Members(String roomId, String after, int limit) implements ShardCommand<ShardReply.MembersPage> {
+    public Future<ShardReply.MembersPage> dispatch(Handler h) {
+      return h.members(this);
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.liveroom.protocol;
 
+import io.liveroom.room.EdgeUsers;
 import java.util.List;
 import java.util.Map;
 
@@ -11,12 +12,16 @@ public final class ShardControl {
   private ShardControl() {
   }
 
-  /** An edge instance's member counts of every room it has at this owner (the batched presence refresh). */
-  public record PresenceReport(String edge, Map<String, Integer> rooms) {
+  /** An edge instance's summary of every room it has at this owner (the batched presence refresh). */
+  public record PresenceReport(String edge, Map<String, EdgeUsers.Summary> rooms) {
   }
 
-  /** The rooms of a {@link PresenceReport} this owner does not own: the edge refreshes them one by one. */
-  public record NotOwned(List<String> roomIds) {
+  /**
+   * The rooms of a {@link PresenceReport} whose full list the owner wants, each through the routing
+   * retries: rooms it does not own (moved meanwhile), and rooms whose copy of the edge differs or
+   * is missing (a new owner, a lost join or leave).
+   */
+  public record FullRefresh(List<String> roomIds) {
   }
 
   /** Drop the hot rooms of a partition this node no longer owns. */

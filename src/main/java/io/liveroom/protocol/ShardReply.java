@@ -3,11 +3,12 @@ package io.liveroom.protocol;
 import io.liveroom.error.LiveroomException;
 import io.liveroom.error.ErrorCode;
 import io.liveroom.room.Danmaku;
+import io.liveroom.room.Member;
 import java.util.List;
 
 /** An owner's answer to a {@link ShardCommand}: one record per kind of reply. */
 public sealed interface ShardReply permits RoomView, ShardReply.JoinReply, ShardReply.Position,
-    ShardReply.HistoryReply, ShardReply.Refused {
+    ShardReply.HistoryReply, ShardReply.MembersPage, ShardReply.Refused {
 
   /** A place in a room's sequence: the owner's epoch and a seq (the assigned one for a send). */
   record Position(long epoch, long seq) implements ShardReply {
@@ -20,6 +21,13 @@ public sealed interface ShardReply permits RoomView, ShardReply.JoinReply, Shard
 
   /** Recent history; {@code complete} when the items are exactly every item after the asked-for seq. */
   record HistoryReply(long epoch, long seq, List<Danmaku> items, boolean complete) implements ShardReply {
+  }
+
+  /**
+   * A page of a room's member list: signed-in users in id order with their role in the room,
+   * whether more follow, and the guest connections (not listed).
+   */
+  record MembersPage(List<Member> members, boolean more, int guests) implements ShardReply {
   }
 
   /**

@@ -1,6 +1,5 @@
 package io.liveroom.room;
 
-import it.unimi.dsi.fastutil.objects.Object2IntOpenHashMap;
 import it.unimi.dsi.fastutil.objects.Object2LongOpenHashMap;
 import it.unimi.dsi.fastutil.objects.ObjectArrayList;
 import java.util.ArrayDeque;
@@ -33,18 +32,17 @@ public final class RoomLive {
   private int head;
   private int size;
   private ObjectArrayList<Danmaku> pending;
-  private final Object2IntOpenHashMap<String> edgeMembers = new Object2IntOpenHashMap<>(4);
-  private final Object2LongOpenHashMap<String> edgeSeen = new Object2LongOpenHashMap<>(4);
+  private final RoomMembers members = new RoomMembers();
   /** Idempotency keys: key -> {epoch, seq, accepted at}, oldest first. */
   private LinkedHashMap<String, long[]> keys;
   private Object2LongOpenHashMap<String> lastSend;
   private RoomModeration moderation = new RoomModeration();
-  private int online;
   private boolean broken;
   /** When the room last became empty (its creation when it never had members); 0 while it has members. */
   private long emptySince = System.currentTimeMillis();
   private io.liveroom.limit.TokenBucket accepted;
   private int presenceSentOnline;
+  private int presenceSentConnections;
   private long presenceSentAt = Long.MIN_VALUE / 2;
 
   public RoomLive(long epoch, int historySize) {
@@ -60,8 +58,18 @@ public final class RoomLive {
     return seq;
   }
 
+  /** Distinct users in the room (see {@link RoomMembers#online}). */
   public int online() {
-    return online;
+    return members.online();
+  }
+
+  public int connections() {
+    return members.connections();
+  }
+
+  /** Who is in the room; after changing it, call {@link #membersChanged}. */
+  public RoomMembers members() {
+    return members;
   }
 
   /** Items of this room sequenced but not yet stored: the room cannot be demoted. */
@@ -257,30 +265,13 @@ public final class RoomLive {
 
   /** The room ended: no edge has members in it any more. */
   public void clearMembers() {
-    edgeMembers.clear();
-    edgeSeen.clear();
-    online = 0;
+    members.clear();
     emptySince = System.currentTimeMillis();
   }
 
-  /** A join (+1) or leave (-1) of a member on an edge. */
-  public void memberDelta(String edge, int delta, long now) {
-    int n = Math.max(0, edgeMembers.getInt(edge) + delta);
-    setMembers(edge, n, now);
-  }
-
-  /** An edge's full count for this room (soft-state refresh). */
-  public void setMembers(String edge, int count, long now) {
-    int before = edgeMembers.getInt(edge);
-    if (count <= 0) {
-      edgeMembers.removeInt(edge);
-      edgeSeen.removeLong(edge);
-    } else {
-      edgeMembers.put(edge, count);
-      edgeSeen.put(edge, now);
-    }
-    online += Math.max(0, count) - before;
-    if (online > 0) {
+  /** After a change of {@link #members}: keeps since when the room has been empty. */
+  public void membersChanged(long now) {
+    if (members.connections() > 0) {
       emptySince = 0;
     } else if (emptySince == 0) {
       emptySince = now;
@@ -294,28 +285,20 @@ public final class RoomLive {
 
   /** Forgets edges not heard from since {@code before} (a crashed edge); returns how many. */
   public int expireEdges(long before) {
-    int removed = 0;
-    for (var it = edgeSeen.object2LongEntrySet().iterator(); it.hasNext(); ) {
-      var e = it.next();
-      if (e.getLongValue() < before) {
-        online -= edgeMembers.removeInt(e.getKey());
-        it.remove();
-        removed++;
-        if (online <= 0 && emptySince == 0) {
-          emptySince = before;
-        }
-      }
+    int removed = members.expire(before);
+    if (removed > 0) {
+      membersChanged(before);
     }
     return removed;
   }
 
-  /** The edges with members, as given to {@link #memberDelta}. */
+  /** The edge instances with members, as {@code <nodeId>/<instance>}. */
   public Iterable<String> edges() {
-    return edgeMembers.keySet();
+    return members.edges();
   }
 
   public boolean hasMembers() {
-    return online > 0;
+    return members.connections() > 0;
   }
 
   /**
@@ -330,9 +313,9 @@ public final class RoomLive {
     return priority > 0 ? 0 : wait;
   }
 
-  /** Whether the online count differs from the last one pushed to members. */
+  /** Whether the online or connection count differs from the last one pushed to members. */
   public boolean presenceChanged() {
-    return online != presenceSentOnline;
+    return online() != presenceSentOnline || connections() != presenceSentConnections;
   }
 
   /** Whether a presence push may go out now (at most one per {@code minIntervalMs}). */
@@ -341,7 +324,8 @@ public final class RoomLive {
   }
 
   public void presenceSent(long now) {
-    presenceSentOnline = online;
+    presenceSentOnline = online();
+    presenceSentConnections = connections();
     presenceSentAt = now;
   }
 

@@ -163,13 +163,13 @@ final class OwnerStore {
         return Future.failedFuture(exists(id));
       }
       Room room = new Room(data, 1, now);
-      node.webhooks().emit(Webhooks.ROOM_CREATED, id, Pushes.roomObject(new RoomView(data, 1, 0, true, node.nodeId())));
+      node.webhooks().emit(Webhooks.ROOM_CREATED, id, Pushes.roomObject(new RoomView(data, 1, 0, 0, true, node.nodeId())));
       if (ownership.ownsLocally(pid)) {
         put(pid, room);
         return Future.succeededFuture(engine.view(room));
       }
       // the partition moved away while we wrote: the room is durable; its new owner loads it
-      return Future.succeededFuture(new RoomView(data, 1, 0, false, node.nodeId()));
+      return Future.succeededFuture(new RoomView(data, 1, 0, 0, false, node.nodeId()));
     });
   }
 

@@ -10,6 +10,7 @@ import io.liveroom.protocol.RoomView;
 import io.liveroom.protocol.ShardCommand;
 import io.liveroom.protocol.ShardReply.HistoryReply;
 import io.liveroom.protocol.ShardReply.JoinReply;
+import io.liveroom.protocol.ShardReply.MembersPage;
 import io.liveroom.protocol.ShardReply.Position;
 import io.liveroom.room.Room;
 import io.liveroom.room.RoomLive;
@@ -117,20 +118,31 @@ final class RoomCommands implements ShardCommand.Handler {
   public Future<Position> leave(ShardCommand.Leave c) {
     Room hot = engine.find(pid(c.roomId()), c.roomId());
     if (hot != null) {
-      engine.leave(hot, c.edge(), System.currentTimeMillis());
+      engine.leave(hot, c.edge(), c.userId(), c.guest(), System.currentTimeMillis());
     }
     return Future.succeededFuture(Position.NONE);
   }
 
   @Override
   public Future<Position> refresh(ShardCommand.Refresh c) {
-    if (engine.find(pid(c.roomId()), c.roomId()) == null && c.members() <= 0) {
+    if (engine.find(pid(c.roomId()), c.roomId()) == null && c.users().isEmpty() && c.guests() <= 0) {
       return Future.succeededFuture(Position.NONE);
     }
     return serial(c.roomId(), () -> owner.loadLive(pid(c.roomId()), c.roomId()).map(room -> {
-      engine.members(room, c.edge(), c.members(), System.currentTimeMillis());
+      engine.refresh(room, c.edge(), c.users(), c.guests(), System.currentTimeMillis());
       return position(room);
     }));
+  }
+
+  /** A page of the member list; an unknown room is NOT_FOUND (the load fails with it). */
+  @Override
+  public Future<MembersPage> members(ShardCommand.Members c) {
+    Room hot = engine.find(pid(c.roomId()), c.roomId());
+    if (hot != null) {
+      return Future.succeededFuture(engine.members(hot, c.after(), c.limit()));
+    }
+    return serial(c.roomId(), () -> owner.load(pid(c.roomId()), c.roomId())
+        .map(room -> engine.members(room, c.after(), c.limit())));
   }
 
   @Override

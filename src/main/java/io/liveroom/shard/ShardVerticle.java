@@ -12,6 +12,7 @@ import io.liveroom.protocol.ShardCommand;
 import io.liveroom.protocol.ShardControl;
 import io.liveroom.protocol.ShardReply;
 import io.liveroom.protocol.ShardReply.Refused;
+import io.liveroom.room.EdgeUsers;
 import io.liveroom.room.Room;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -136,31 +137,38 @@ public final class ShardVerticle extends VerticleBase {
   }
 
   /**
-   * An edge instance's member counts of all the rooms it has here (the presence refresh, batched
-   * per owner). Hot rooms with nothing in flight take the count at once; the others go through
-   * the room's serial chain like a single refresh. Replies with the rooms this node does not own
-   * (moved meanwhile), which the edge refreshes one by one through the routing retries.
+   * An edge instance's summary of all the rooms it has here (the presence refresh, batched per
+   * owner). A hot room whose copy of the edge matches is only touched. The owner asks for the full
+   * list of every other room the edge reports, which the edge sends through the routing retries
+   * ({@code Refresh}): rooms not owned here (moved meanwhile), rooms this owner does not hold live
+   * (a new owner after a failover or migration), and rooms whose copy differs (a join or leave
+   * lost on the way).
    */
   private void onPresence(Message<ShardControl.PresenceReport> msg) {
     String edge = msg.body().edge();
-    List<String> notHere = new ArrayList<>();
+    List<String> full = new ArrayList<>();
     long now = System.currentTimeMillis();
-    for (Map.Entry<String, Integer> e : msg.body().rooms().entrySet()) {
+    for (Map.Entry<String, EdgeUsers.Summary> e : msg.body().rooms().entrySet()) {
       String id = e.getKey();
+      EdgeUsers.Summary summary = e.getValue();
       int pid = ownership.partitionOf(id);
       if (!ownership.ownsLocally(pid)) {
-        notHere.add(id);
+        full.add(id);
+        node.metrics().presenceFullRefresh("not_owned");
         continue;
       }
       Room hot = engine.find(pid, id);
-      if (hot != null && hot.live() != null && !commands.busy(id)) {
-        engine.members(hot, edge, e.getValue(), now);
-      } else if (hot != null || e.getValue() > 0) {
-        commands.refresh(new ShardCommand.Refresh(id, edge, e.getValue()))
-            .onFailure(t -> LOG.debug("room {}: refresh failed: {}", id, t.toString()));
+      if (hot != null && hot.live() != null) {
+        if (!engine.presence(hot, edge, summary, now)) {
+          full.add(id);
+          node.metrics().presenceFullRefresh("differs");
+        }
+      } else if (summary.connections() > 0) {
+        full.add(id);
+        node.metrics().presenceFullRefresh("not_live");
       }
     }
-    msg.reply(new ShardControl.NotOwned(notHere));
+    msg.reply(new ShardControl.FullRefresh(full));
   }
 
   /** One batch of a sweep cycle; the sweeper asks for the next batch right away, so commands interleave. */

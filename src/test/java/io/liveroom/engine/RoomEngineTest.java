@@ -13,7 +13,9 @@ import io.liveroom.filter.WordFilter;
 import io.liveroom.error.ErrorCode;
 import io.liveroom.error.LiveroomException;
 import io.liveroom.protocol.ShardReply.JoinReply;
+import io.liveroom.protocol.ShardReply.MembersPage;
 import io.liveroom.room.Danmaku;
+import io.liveroom.room.EdgeUsers;
 import io.liveroom.room.Member;
 import io.liveroom.room.Room;
 import io.liveroom.room.RoomData;
@@ -174,13 +176,94 @@ class RoomEngineTest {
       Room r = liveRoom();
       engine.join(r, EDGE_A1, ALICE, true, false, 0, 0, NOW);
       engine.join(r, EDGE_B1, BOB, true, false, 0, 0, NOW);
-      engine.leave(r, EDGE_A1, NOW);
+      engine.leave(r, EDGE_A1, "alice", false, NOW);
       assertEquals(1, r.live().online());
-      engine.members(r, EDGE_A1, 4, NOW);
-      assertEquals(5, r.live().online(), "a refresh sets the edge's full count");
-      engine.members(r, EDGE_B1, 1, NOW + 20_000);
+      engine.refresh(r, EDGE_A1, List.of(new EdgeUsers.Entry(ALICE, 2), new EdgeUsers.Entry(HOST, 1)), 2, NOW);
+      assertEquals(5, r.live().online(), "a refresh sets the edge's full list: bob, alice, hana and 2 guests");
+      assertEquals(6, r.live().connections());
+      engine.refresh(r, EDGE_B1, List.of(new EdgeUsers.Entry(BOB, 1)), 0, NOW + 20_000);
       engine.expireEdges(NOW + 20_000); // EDGE_A1 last heard at NOW, 3 refresh periods (15 s) ago
       assertEquals(1, r.live().online());
+      assertEquals(1, r.live().connections());
+    }
+  }
+
+  @Nested
+  class Presence {
+    @Test
+    void aUserOnTwoEdgesIsOneMemberWithTwoConnections() {
+      Room r = liveRoom();
+      engine.join(r, EDGE_A1, ALICE, true, false, 0, 0, NOW);
+      engine.join(r, EDGE_B1, ALICE, true, false, 0, 0, NOW);
+      engine.join(r, EDGE_B1, GUEST, true, false, 0, 0, NOW);
+      assertEquals(2, r.live().online(), "alice once, and the guest");
+      assertEquals(3, r.live().connections());
+      engine.tick(NOW);
+      engine.drainFanout(); // the first join's presence went out as the second joined
+      engine.tick(NOW + 1000);
+      Map<String, List<Push>> out = engine.drainFanout();
+      JsonObject push = json(out.get("node-b").get(0));
+      assertEquals("presence", push.getString("push"));
+      assertEquals(2, push.getInteger("online"));
+      assertEquals(3, push.getInteger("connections"));
+      assertEquals(1, out.get("node-a").size(), "each edge node with members gets the push");
+      engine.leave(r, EDGE_A1, "alice", false, NOW + 1010);
+      assertEquals(2, r.live().online(), "alice is still in on node-b");
+      assertEquals(2, r.live().connections());
+      engine.tick(NOW + 2000);
+      JsonObject after = json(framesFor("node-b").get(0));
+      assertEquals(2, after.getInteger("online"));
+      assertEquals(2, after.getInteger("connections"), "a change of connections alone is pushed too");
+      engine.leave(r, EDGE_B1, "alice", false, NOW + 2000);
+      assertEquals(1, r.live().online());
+    }
+
+    @Test
+    void aFullRoomLetsAMembersSecondConnectionIn() {
+      Room full = hot(data("full", RoomState.LIVE, 2, true, 0, "mask", 0));
+      engine.join(full, EDGE_A1, ALICE, true, false, 0, 0, NOW);
+      engine.join(full, EDGE_A1, BOB, true, false, 0, 0, NOW);
+      engine.join(full, EDGE_B1, ALICE, true, false, 0, 0, NOW);
+      refused(ErrorCode.ROOM_FULL, () -> engine.join(full, EDGE_B1, HOST, true, false, 0, 0, NOW));
+      refused(ErrorCode.ROOM_FULL, () -> engine.join(full, EDGE_B1, GUEST, true, false, 0, 0, NOW));
+      assertEquals(2, full.live().online());
+      assertEquals(3, full.live().connections());
+    }
+
+    @Test
+    void theMemberListPagesByUserIdWithRolesAndCountsGuestsApart() {
+      Room r = liveRoom(); // owned by owner-1
+      engine.join(r, EDGE_B1, BOB, true, false, 0, 0, NOW);
+      engine.join(r, EDGE_A1, OWNER, true, false, 0, 0, NOW);
+      engine.join(r, EDGE_A1, ALICE, true, false, 0, 0, NOW);
+      engine.join(r, EDGE_A2, ALICE, true, false, 0, 0, NOW);
+      engine.join(r, EDGE_A1, HOST, true, false, 0, 0, NOW);
+      engine.join(r, EDGE_A1, GUEST, true, false, 0, 0, NOW);
+      MembersPage first = engine.members(r, null, 2);
+      assertEquals(List.of("alice", "bob"), first.members().stream().map(Member::userId).toList());
+      assertTrue(first.more());
+      assertEquals(1, first.guests());
+      MembersPage second = engine.members(r, "bob", 2);
+      assertEquals(List.of(HOST, new Member("owner-1", "Owner", "host")), second.members(),
+          "the room's owner is host in it");
+      assertFalse(second.more());
+      assertTrue(engine.members(r, "owner-1", 2).members().isEmpty());
+    }
+
+    @Test
+    void aSummaryThatDiffersAsksForTheFullList() {
+      Room r = liveRoom();
+      engine.join(r, EDGE_A1, ALICE, true, false, 0, 0, NOW);
+      EdgeUsers edge = new EdgeUsers();
+      edge.add(ALICE);
+      assertTrue(engine.presence(r, EDGE_A1, edge.summary(), NOW));
+      edge.add(BOB); // a join the owner never got
+      assertFalse(engine.presence(r, EDGE_A1, edge.summary(), NOW));
+      engine.refresh(r, EDGE_A1, edge.entries(), edge.guests(), NOW);
+      assertTrue(engine.presence(r, EDGE_A1, edge.summary(), NOW));
+      assertEquals(2, r.live().online());
+      assertTrue(engine.presence(r, EDGE_B1, new EdgeUsers().summary(), NOW), "nothing from an edge it does not know");
+      assertFalse(engine.presence(r, EDGE_B1, edge.summary(), NOW), "a new owner asks for the list");
     }
   }
 
@@ -589,7 +672,7 @@ class RoomEngineTest {
       Room r = hot(data("timed", RoomState.LIVE, 100, true, 0, "mask", 60));
       hot(data("untimed", RoomState.LIVE, 100, true, 0, "mask", 0));
       engine.join(r, EDGE_A1, ALICE, true, false, 0, 0, NOW);
-      engine.leave(r, EDGE_A1, NOW + 1000);
+      engine.leave(r, EDGE_A1, "alice", false, NOW + 1000);
       assertTrue(engine.emptyTooLong(NOW + 30_000).isEmpty());
       assertEquals(List.of(r), engine.emptyTooLong(NOW + 61_000));
       assertTrue(engine.emptyTooLong(NOW + 62_000).isEmpty(), "handed out once");

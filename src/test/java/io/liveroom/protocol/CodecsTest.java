@@ -7,15 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.liveroom.protocol.ShardControl.Drop;
-import io.liveroom.protocol.ShardControl.NotOwned;
+import io.liveroom.protocol.ShardControl.FullRefresh;
 import io.liveroom.protocol.ShardControl.PresenceReport;
 import io.liveroom.protocol.ShardControl.Sweep;
 import io.liveroom.protocol.ShardControl.Swept;
 import io.liveroom.protocol.ShardReply.HistoryReply;
 import io.liveroom.protocol.ShardReply.JoinReply;
+import io.liveroom.protocol.ShardReply.MembersPage;
 import io.liveroom.protocol.ShardReply.Position;
 import io.liveroom.protocol.ShardReply.Refused;
 import io.liveroom.room.Danmaku;
+import io.liveroom.room.EdgeUsers;
 import io.liveroom.room.Member;
 import io.liveroom.room.RoomData;
 import io.liveroom.room.RoomFields;
@@ -58,9 +60,9 @@ class CodecsTest {
 
   /** One value of every record type, with every field set, and variants with the nullable fields null. */
   static Stream<Object> values() {
-    Map<String, Integer> counts = new LinkedHashMap<>();
-    counts.put("room-1", 3);
-    counts.put("\u623f\u95f4", 0);
+    Map<String, EdgeUsers.Summary> counts = new LinkedHashMap<>();
+    counts.put("room-1", new EdgeUsers.Summary(3, 1, Long.MIN_VALUE));
+    counts.put("\u623f\u95f4", new EdgeUsers.Summary(0, 0, 0));
     return Stream.of(
         new ShardCommand.Create("room-1", ALL_FIELDS),
         new ShardCommand.Create("room-2", RoomFields.EMPTY),
@@ -72,24 +74,31 @@ class CodecsTest {
         new ShardCommand.Join("room-1", "node-a/0", new Member("guest-1", "guest", "guest"), false, null),
         new ShardCommand.Send("room-1", "node-a/1", ALICE, "\u5f39\u5e55", "#fff", "top", 5000, "key-1"),
         new ShardCommand.Send("room-1", null, new Member("api", null, "admin"), "hi", null, null, -1, null),
-        new ShardCommand.Leave("room-1", "node-b/0"),
-        new ShardCommand.Refresh("room-1", "node-b/0", Integer.MAX_VALUE),
+        new ShardCommand.Leave("room-1", "node-b/0", "alice", false),
+        new ShardCommand.Leave("room-1", "node-b/0", "guest-1", true),
+        new ShardCommand.Refresh("room-1", "node-b/0", List.of(new EdgeUsers.Entry(ALICE, 2),
+            new EdgeUsers.Entry(new Member("\u5f20\u4e09", null, "host"), 1)), Integer.MAX_VALUE),
+        new ShardCommand.Refresh("room-1", "node-b/0", List.of(), 0),
+        new ShardCommand.Members("room-1", null, 50),
+        new ShardCommand.Members("room-1", "alice", 500),
         new ShardCommand.History("room-1", -1, 50),
         new ShardCommand.History("room-1", 42, 1),
         new ShardCommand.Moderate("room-1", ALICE, "mute", "bob", -1, 600, "spam \ud83d\ude00"),
         new ShardCommand.Moderate("room-1", ALICE, "delete", null, 17, -1, null),
-        new RoomView(DATA, 42, 17, true, "node-\u00e9"),
+        new RoomView(DATA, 42, 17, 23, true, "node-\u00e9"),
         RoomView.cold(null),
         new Position(Long.MAX_VALUE, 0),
-        new JoinReply(3, 17, new RoomView(DATA, 3, 1, true, "n"), List.of(ITEM, BARE), true),
+        new JoinReply(3, 17, new RoomView(DATA, 3, 1, 2, true, "n"), List.of(ITEM, BARE), true),
         new JoinReply(3, 0, RoomView.cold("n"), List.of(), false),
         new HistoryReply(3, 17, List.of(BARE, ITEM), false),
+        new MembersPage(List.of(ALICE, new Member("bob", "Bob", "host")), true, 7),
+        new MembersPage(List.of(), false, 0),
         new Refused(ErrorCode.SLOW_MODE, 429, "slow mode: one message every 5 s", 4200),
         new Refused(ErrorCode.BAD_REQUEST, 409, "room r already exists", -1),
         Refused.moved("partition 7 is not owned by node-a"),
         new PresenceReport("node-a/1", counts),
         new PresenceReport("node-a/1", Map.of()),
-        new NotOwned(List.of("room-1", "room-2")),
+        new FullRefresh(List.of("room-1", "room-2")),
         new Drop(270),
         new Sweep(1_700_000_000_000L, 500, true),
         new Swept(12, false),
@@ -135,7 +144,7 @@ class CodecsTest {
     records.addAll(Arrays.asList(ShardReply.class.getPermittedSubclasses()));
     records.addAll(Arrays.asList(ShardControl.class.getDeclaredClasses()));
     records.add(Bundle.class);
-    assertEquals(11, ShardCommand.class.getPermittedSubclasses().length);
+    assertEquals(12, ShardCommand.class.getPermittedSubclasses().length);
     for (Class<?> type : records) {
       assertNotNull(BY_TYPE.get(type), () -> "no codec for " + type.getName());
     }

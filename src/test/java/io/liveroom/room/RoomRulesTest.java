@@ -580,7 +580,8 @@ class RoomRulesTest {
     void aRoomWithMembersIsNeverIdle() {
       Room r = new Room(room(RoomState.LIVE), 1, now);
       RoomLive live = new RoomLive(1, 10);
-      live.memberDelta("node/0", 1, now);
+      live.members().join("node/0", new Member("alice", "Alice", "viewer"), now);
+      live.membersChanged(now);
       r.live(live);
       assertFalse(r.idleSince(now + 60_000));
     }
