@@ -168,7 +168,8 @@ export class RoomView {
     });
     const facts = el('dl', { class: 'facts' },
       el('dt', {}, 'owner'), el('dd', {}, room.ownerId),
-      el('dt', {}, 'online'), el('dd', { id: 'room-online' }, room.online),
+      el('dt', {}, 'online'), el('dd', { id: 'room-online' }, room.online,
+        room.connections == null ? null : ` (${room.connections} connections)`),
       el('dt', {}, 'in memory'), el('dd', {}, room.hot ? 'hot' : 'cold'),
       el('dt', {}, 'filter'), el('dd', {}, room.filter ?? '-'),
       el('dt', {}, 'created'), el('dd', {}, time(room.createdAt)),
@@ -186,7 +187,8 @@ export class RoomView {
       this.membersCursor = page.next;
       const prefill = (action, m) => () => this.modForm.prefill(action, { user: m.id });
       fill(this.members.body,
-        page.members.length === 0 ? el('p', { class: 'muted' }, 'Nobody is in the room.')
+        page.guests ? el('p', { class: 'muted' }, `and ${page.guests} guest connections (not listed)`) : null,
+        page.members.length === 0 ? el('p', { class: 'muted' }, 'No signed-in users in the room.')
           : table(['User', 'Name', 'Role', ''], page.members, (m) => [m.id, m.name, m.role, [
             el('button', { type: 'button', onclick: prefill('mute', m) }, 'Mute\u2026'),
             el('button', { type: 'button', onclick: prefill('kick', m) }, 'Kick\u2026'),
