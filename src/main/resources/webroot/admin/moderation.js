@@ -126,7 +126,7 @@ export function fetchAudit(roomId, cursor) {
 
 export function auditTable(entries) {
   return table(['When', 'By', 'Action', 'User', 'Seq', 'Duration', 'Reason'], entries, (a) => [
-    time(a.ts), a.by, a.action, a.user ?? '', a.seq ?? '',
+    time(a.ts), a.by, a.action, a.user ?? '', a.seq == null ? '' : a.seq + (a.epoch == null ? '' : ` (epoch ${a.epoch})`),
     a.durationSec == null ? '' : `${a.durationSec} s`, a.reason ?? '',
   ], { class: 'audit-table' });
 }

@@ -172,9 +172,22 @@ export class RoomView {
         room.connections == null ? null : ` (${room.connections} connections)`),
       el('dt', {}, 'in memory'), el('dd', {}, room.hot ? 'hot' : 'cold'),
       el('dt', {}, 'filter'), el('dd', {}, room.filter ?? '-'),
+      'pinned' in room ? [el('dt', {}, 'pinned'), el('dd', { id: 'room-pinned' }, this.pinned(room.pinned))] : null,
       el('dt', {}, 'created'), el('dd', {}, time(room.createdAt)),
       el('dt', {}, 'updated'), el('dd', {}, time(room.updatedAt)));
     fill(this.head.body, facts, form);
+  }
+
+  /** The pinned item of the room object (with the pin-epoch change), and an unpin button. */
+  pinned(item) {
+    if (!item) {
+      return 'none';
+    }
+    return [`#${item.seq} ${item.user.name}: `, el('span', { class: 'text' }, item.text), ' ',
+      el('button', {
+        type: 'button',
+        onclick: () => this.act(this.head, 'unpin', () => moderate(this.id, { action: 'unpin' })),
+      }, 'Unpin')];
   }
 
   async loadMembers(cursor) {
