@@ -10,7 +10,7 @@ public final class Addresses {
     return "liveroom.shard." + nodeId + "." + instance;
   }
 
-  /** Where edges send a shard instance their member counts of all its rooms at once (presence refresh). */
+  /** Where edges send a shard instance the summaries of all its rooms at once (presence refresh). */
   public static String shardPresence(String shardAddress) {
     return shardAddress + ".presence";
   }

@@ -166,6 +166,7 @@ class OpenApiContractIT {
     check("moderate", call(HttpMethod.POST, BASE + "/rooms/" + id + "/moderation",
         new JsonObject().put("action", "mute").put("user", "u2").put("durationSec", 60).put("reason", "spam")), 200);
     check("getModerationLog", call(HttpMethod.GET, BASE + "/rooms/" + id + "/moderation/log?limit=1", null), 200);
+    check("getMembers", call(HttpMethod.GET, BASE + "/rooms/" + id + "/members", null), 200);
     check("getStats", call(HttpMethod.GET, BASE + "/stats", null), 200);
     check("endRoom", call(HttpMethod.DELETE, BASE + "/rooms/" + id, null), 200);
 
@@ -175,6 +176,8 @@ class OpenApiContractIT {
     check("createRoom", call(HttpMethod.POST, BASE + "/rooms", create), 409);
     check("updateRoom", call(HttpMethod.PATCH, BASE + "/rooms/" + id, new JsonObject().put("title", "again")), 409);
     check("listRooms", call(HttpMethod.GET, BASE + "/rooms?limit=0", null), 400);
+    check("getMembers", call(HttpMethod.GET, BASE + "/rooms/" + id + "/members?limit=501", null), 400);
+    check("getMembers", call(HttpMethod.GET, BASE + "/rooms/no-such-room/members", null), 404);
     HttpResponse<Buffer> anonymous = client.get(BASE + "/rooms").send().await();
     check("listRooms", anonymous, 401);
   }
