@@ -4,7 +4,8 @@
 
 /**
  * Creates an element: el('button', { class: 'danger', onclick: fn }, 'Delete').
- * Attributes named on* become event listeners; a value of null or false leaves the attribute out.
+ * Attributes named on* become event listeners; true sets the property of that name (hidden,
+ * disabled, checked); a value of null or false leaves the attribute out.
  * Children may be nodes, strings or numbers (as text), or null (skipped).
  */
 export function el(tag, attrs = {}, ...children) {
@@ -15,12 +16,12 @@ export function el(tag, attrs = {}, ...children) {
     }
     if (name.startsWith('on') && typeof value === 'function') {
       node.addEventListener(name.slice(2), value);
-    } else if (name in node && typeof node[name] === 'boolean') {
-      node[name] = Boolean(value);
+    } else if (value === true && name in node) {
+      node[name] = true; // hidden, disabled, checked, selected...: the property, not only the attribute
     } else if (name === 'value') {
       node.value = String(value);
     } else {
-      node.setAttribute(name, value === true ? '' : String(value));
+      node.setAttribute(name, String(value));
     }
   }
   append(node, children);
