@@ -26,6 +26,9 @@ public final class EdgeVerticle extends VerticleBase {
   private static final String SOCKJS_CLIENT_DIST = "META-INF/resources/webjars/sockjs-client/1.6.1/dist";
   /** Where that copy of sockjs-client is served; SockJS's iframe page loads it from here too. */
   static final String SOCKJS_CLIENT_URL = "/vendor/sockjs/sockjs.min.js";
+  /** The admin page's scripts and styles are its own files; it talks to this node only. */
+  private static final String ADMIN_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; "
+      + "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
   private final NodeServices node;
   private final int instance;
@@ -63,12 +66,38 @@ public final class EdgeVerticle extends VerticleBase {
     new RoomApi(vertx, node, shards, owners).mount(router, openApi);
     router.route("/vod/*").handler(new VodHandler(vertx, node.config().vod()));
     router.route("/vendor/sockjs/*").handler(StaticHandler.create(SOCKJS_CLIENT_DIST).setMaxAgeSeconds(86_400));
-    // the demo page (/) and the JS client (/liveroom.js)
+    mountAdminPage(router);
+    // the demo page (/), the JS client (/liveroom.js) and the admin page's files (/admin/)
     router.route("/*").handler(StaticHandler.create("webroot").setIndexPage("index.html"));
     router.route().last().handler(ctx -> ApiErrors.send(ctx,
         new LiveroomException(ErrorCode.NOT_FOUND, "not found: " + ctx.request().path())));
     server = createServer(vertx, node.config(), router);
     return rt.compose(v -> server.listen());
+  }
+
+  /**
+   * The admin page (webroot/admin, docs/operations.md "Admin page"): static files that call the
+   * REST API with the key the operator types. {@code /admin} redirects to {@code /admin/} so the
+   * page's relative URLs resolve; its responses may not be framed, cached or sent as a referrer.
+   */
+  private static void mountAdminPage(Router router) {
+    // vertx-web matches "/admin" for "/admin/" too
+    router.get("/admin").handler(ctx -> {
+      if (ctx.request().path().equals("/admin")) {
+        ctx.response().setStatusCode(301).putHeader(HttpHeaders.LOCATION, "/admin/").end();
+      } else {
+        ctx.next();
+      }
+    });
+    router.route("/admin/*").handler(ctx -> {
+      ctx.response()
+          .putHeader("Content-Security-Policy", ADMIN_CSP)
+          .putHeader("X-Frame-Options", "DENY")
+          .putHeader("X-Content-Type-Options", "nosniff")
+          .putHeader("Referrer-Policy", "no-referrer")
+          .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache");
+      ctx.next();
+    });
   }
 
   /**
