@@ -801,7 +801,10 @@ export class Liveroom {
     const pinned = st.info && st.info.pinned;
     let next = pinned;
     if (msg.action === 'pin') {
-      next = msg.item ? Object.assign({}, msg.item, { epoch: msg.epoch, seq: msg.seq }) : null;
+      next = msg.item ? Object.assign({}, msg.item, {
+        epoch: msg.epoch !== undefined ? msg.epoch : msg.item.epoch,
+        seq: msg.seq !== undefined ? msg.seq : msg.item.seq
+      }) : null;
     } else if (msg.action === 'unpin') {
       next = null;
     } else if (msg.action === 'delete' && pinned && pinned.epoch === msg.epoch && pinned.seq === msg.seq) {

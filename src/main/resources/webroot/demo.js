@@ -330,6 +330,9 @@
     c.on('error', function (err) {
       notice(errorText(err), true);
     });
+    c.on('refresherror', function (err) {
+      notice('Token refresh failed: ' + errorText(err) + (err.willRetry ? '; trying again.' : ''), true);
+    });
     return c;
   }
 

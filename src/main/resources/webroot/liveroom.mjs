@@ -946,7 +946,10 @@ var Liveroom = class {
     const pinned = st.info && st.info.pinned;
     let next = pinned;
     if (msg.action === "pin") {
-      next = msg.item ? Object.assign({}, msg.item, { epoch: msg.epoch, seq: msg.seq }) : null;
+      next = msg.item ? Object.assign({}, msg.item, {
+        epoch: msg.epoch !== void 0 ? msg.epoch : msg.item.epoch,
+        seq: msg.seq !== void 0 ? msg.seq : msg.item.seq
+      }) : null;
     } else if (msg.action === "unpin") {
       next = null;
     } else if (msg.action === "delete" && pinned && pinned.epoch === msg.epoch && pinned.seq === msg.seq) {
