@@ -1,4 +1,5 @@
-// Tests of liveroom.js without a browser, run by `node --test client.test.mjs` (BrowserIT runs them).
+// Tests of the JS client (@liveroom/client, installed from the package that `npm pack` built in
+// clients/js) without a browser, run by `node --test client.test.mjs` (BrowserIT runs them).
 //  - "unit": against a fake SockJS in this process: gaps, duplicates, epochs, timeouts, reconnect.
 //  - "live": against real nodes, with sockjs-client from npm, when LR_URL1 is set:
 //    LR_URL1, LR_URL2 (base URLs of two nodes), LR_API_KEY, LR_JWT_SECRET.
@@ -13,8 +14,9 @@ import http from 'node:http';
 // next request on that socket fails with ECONNRESET. Browsers retry; Node does not: no keep-alive.
 http.globalAgent = new http.Agent({ keepAlive: false });
 
+import { Liveroom } from '@liveroom/client';
+
 const require = createRequire(import.meta.url);
-const Liveroom = require('../../main/resources/webroot/liveroom.js');
 const SockJS = require('sockjs-client');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -206,8 +208,9 @@ describe('unit (fake SockJS)', () => {
     assert.equal(ev[1][1].action, 'delete');
     assert.deepEqual(ev[2], ['closed', { room: 'r1', reason: 'ENDED' }]);
     assert.deepEqual(ev[3], ['kicked', { room: 'r2', reason: 'spam' }]);
-    assert.equal(lr.room('r1'), null);
-    assert.equal(lr.room('r2'), null);
+    assert.equal(lr.room('r1').joined, false);
+    assert.equal(lr.room('r1').epoch, null, 'the client forgot the room');
+    assert.equal(lr.room('r2').epoch, null);
     fake.last.serverClose();
     await until(() => fake.sockets.length === 2 && lr.status === 'open', 1000, 'the reconnect');
     assert.deepEqual(fake.last.sent.map((m) => m.op), ['hello'], 'no re-join of a closed or kicked room');
@@ -379,7 +382,8 @@ describe('live (sockjs-client against real nodes)', { skip: URL1 ? false : 'LR_U
         await assert.rejects(g.send(room, { text: 'guest' }), (e) => e.code === 'FORBIDDEN');
         await assert.rejects(b.send(room, { text: 'x', color: 'red' }), (e) => e.code === 'BAD_REQUEST');
         await assert.rejects(b.join('no-such-room-' + run), (e) => e.code === 'NOT_FOUND');
-        assert.equal(b.room('no-such-room-' + run), null);
+        assert.equal(b.room('no-such-room-' + run).joined, false);
+        assert.equal(b.room('no-such-room-' + run).info, null);
         const p = await b.ping();
         assert.ok(p.ts > 0);
       } finally {

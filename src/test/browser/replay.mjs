@@ -16,6 +16,7 @@
 // 4. Screenshot (while paused, danmaku on the video): <screenshotPath>.
 // Exits 0 on success, 1 with "FAIL: ..." otherwise; the whole run is bounded (55 s).
 import { chromium } from 'playwright-core';
+import { usePackedClient, VERSION } from './packed-client.mjs';
 import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -128,7 +129,8 @@ async function main() {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  log(`chromium ${context.browser() ? context.browser().version() : ''} started`);
+  await usePackedClient(context);
+  log(`chromium ${context.browser() ? context.browser().version() : ''} started; the client is the packed @liveroom/client ${VERSION}`);
 
   const rec = await context.newPage();
   const { mime, buf } = await makeWebm(rec);

@@ -9,6 +9,7 @@
 // (page A). Exits 0 on success, 1 with "FAIL: ..." otherwise; the whole run is bounded (55 s).
 // Chromium is Debian's (/usr/bin/chromium, or CHROMIUM_PATH); playwright-core downloads none.
 import { chromium } from 'playwright-core';
+import { usePackedClient, VERSION } from './packed-client.mjs';
 import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -119,7 +120,8 @@ async function main() {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  log(`chromium ${context.browser() ? context.browser().version() : ''} started`);
+  await usePackedClient(context);
+  log(`chromium ${context.browser() ? context.browser().version() : ''} started; the client is the packed @liveroom/client ${VERSION}`);
 
   const a = await openPage('page A', url1, 'Alice');
   const b = await openPage('page B', url2, 'Bob');

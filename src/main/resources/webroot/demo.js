@@ -12,7 +12,7 @@
     joinForm: $('join-form'), room: $('room'), name: $('name'), join: $('join'), leave: $('leave'), secret: $('secret'),
     createForm: $('create-form'), apiKey: $('api-key'), title: $('title'), guests: $('guests'),
     sendForm: $('send-form'), text: $('text'), color: $('color'), mode: $('mode'), send: $('send'), hint: $('send-hint'),
-    stage: $('stage'), video: $('replay-video'), replayForm: $('replay-form'), replayRoom: $('replay-room'),
+    stage: $('stage'), pinned: $('pinned'), video: $('replay-video'), replayForm: $('replay-form'), replayRoom: $('replay-room'),
     replayPath: $('replay-path'), replayStart: $('replay-start'), replayStop: $('replay-stop')
   };
 
@@ -174,6 +174,7 @@
   /** One item in the chat list; `time` (optional) replaces the wall clock time, `cls` adds a class. */
   function addChat(d, time, cls) {
     var li = chatLine((d.history ? 'history' : '') + (d.priority ? ' high' : '') + (cls ? ' ' + cls : ''));
+    li.setAttribute('data-epoch', String(d.epoch));
     li.setAttribute('data-seq', String(d.seq));
     li.setAttribute('data-user', d.user.id);
     li.appendChild(span('time', time || timeOf(d.ts)));
@@ -221,6 +222,7 @@
     el.className = 'dm' + (d.priority ? ' high' : '') + (lr && lr.user && d.user.id === lr.user.id ? ' mine' : '');
     el.textContent = d.text;
     el.style.color = safeColor(d.color);
+    el.setAttribute('data-epoch', String(d.epoch));
     el.setAttribute('data-seq', String(d.seq));
     var lanes = Math.max(1, Math.floor((H - 10) / LANE_PX));
     var now = performance.now();
@@ -287,12 +289,21 @@
       if (p.room === room && p.info && p.info.title) {
         ui.roomTitle.textContent = p.info.title;
       }
+      if (p.room === room) {
+        showPinned(c.room(room).pinned);
+      }
     });
     c.on('moderation', function (m) {
-      if (m.room === room && m.action === 'delete' && m.seq !== undefined) {
-        var sel = '[data-seq="' + Number(m.seq) + '"]';
+      if (m.room !== room) {
+        return;
+      }
+      if (m.action === 'delete' && typeof m.epoch === 'number' && typeof m.seq === 'number') {
+        // items are addressed by (epoch, seq): seq alone repeats after the room moves to a new owner
+        var sel = '[data-epoch="' + m.epoch + '"][data-seq="' + m.seq + '"]';
         Array.prototype.forEach.call(document.querySelectorAll('.chat li' + sel + ', .dm' + sel), function (n) { n.remove(); });
       }
+      // the client keeps the room's pinned item current through pin, unpin and delete
+      showPinned(c.room(room).pinned);
     });
     c.on('closed', function (p) {
       if (p.room === room) {
@@ -319,10 +330,30 @@
     c.on('error', function (err) {
       notice(errorText(err), true);
     });
+    c.on('refresherror', function (err) {
+      notice('Token refresh failed: ' + errorText(err) + (err.willRetry ? '; trying again.' : ''), true);
+    });
     return c;
   }
 
+  /** The room's pinned item above the video, or nothing. */
+  function showPinned(item) {
+    ui.pinned.textContent = '';
+    ui.pinned.hidden = !item;
+    if (!item) {
+      ui.pinned.removeAttribute('data-epoch');
+      ui.pinned.removeAttribute('data-seq');
+      return;
+    }
+    ui.pinned.setAttribute('data-epoch', String(item.epoch));
+    ui.pinned.setAttribute('data-seq', String(item.seq));
+    ui.pinned.appendChild(span('tag', 'pinned'));
+    ui.pinned.appendChild(span('name', item.user && item.user.name !== undefined ? String(item.user.name) : ''));
+    ui.pinned.appendChild(span('text', String(item.text !== undefined ? item.text : '')));
+  }
+
   function leftRoom() {
+    showPinned(null);
     room = null;
     ui.roomTitle.textContent = 'No room joined';
     ui.online.textContent = '0';
@@ -380,6 +411,7 @@
         joinedAt = Date.now();
         ui.roomTitle.textContent = reply.room && reply.room.title ? reply.room.title : roomId;
         ui.online.textContent = String(reply.online);
+        showPinned(lr.room(roomId).pinned);
         notice('Joined ' + roomId + (reply.room && reply.room.state ? ' (' + reply.room.state + ')' : '') + '.');
         showWho();
         refreshControls();
@@ -580,7 +612,7 @@
 
   function showReplayed(d, late) {
     var item = {
-      seq: d.seq, user: userOf(d.user), text: String(d.text), color: d.color, mode: d.mode,
+      epoch: d.epoch, seq: d.seq, user: userOf(d.user), text: String(d.text), color: d.color, mode: d.mode,
       priority: d.priority, ts: d.ts
     };
     var li = addChat(item, clockOf(d.progress), 'replayed');

@@ -68,6 +68,17 @@ public final class NodeScripts {
   }
 
   /**
+   * Requires node and the JS client package (@liveroom/client) that {@code npm pack} built in
+   * clients/js, installed under node_modules (.ci/run does both): the scripts test that package.
+   */
+  public static void requireNodeAndClient() {
+    requireNodeAnd("sockjs-client");
+    Path client = DIR.resolve("node_modules").resolve("@liveroom").resolve("client");
+    require(Files.isDirectory(client), client.toString(), "run: cd clients/js && npm ci && npm pack, then cd " + DIR
+        + " && npm install --no-save ../../../clients/js/liveroom-client-*.tgz");
+  }
+
+  /**
    * Runs {@code node args...} in {@link #DIR} with extra environment, waiting at most
    * {@code timeoutSec}; on timeout the process tree is killed and the result has exit code -1.
    */

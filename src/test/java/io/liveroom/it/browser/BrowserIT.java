@@ -16,9 +16,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The browser side end to end, on a real 2-node cluster with a real redis-server: the demo page in
- * Debian's Chromium driven by Playwright (two pages, one per node, chat with each other), and the
- * Node tests of liveroom.js with sockjs-client. The scripts are in src/test/browser; their npm
- * packages come from {@code npm ci} there, which .ci/run does (as it installs Chromium).
+ * Debian's Chromium driven by Playwright (two pages, one per node, chat with each other; the
+ * client's websocket transport, room subscriptions, moderation and token refresh in a page), and
+ * the Node tests of the JS client with sockjs-client. The scripts are in src/test/browser; their
+ * npm packages come from {@code npm ci} there, and the client is the package {@code npm pack}
+ * built in clients/js, installed there with {@code npm install --no-save}: .ci/run does both (as it
+ * installs Chromium).
  */
 @RedisAndCluster(nodes = 2)
 class BrowserIT {
@@ -61,6 +64,7 @@ class BrowserIT {
     NodeScripts.require(Files.isExecutable(NodeScripts.chromium()), NodeScripts.chromium().toString(),
         "apt-get install chromium");
     NodeScripts.requireNodeAnd("playwright-core");
+    NodeScripts.requireNodeAndClient();
     up();
     String room = "browser-" + Long.toString(System.currentTimeMillis(), 36);
     createLiveRoom(room);
@@ -75,9 +79,36 @@ class BrowserIT {
     System.out.printf("two-pages.mjs passed in %d ms%n", r.millis());
   }
 
+  /**
+   * The websocket transport, lr.room(id), once(), moderate() and token refresh in Chromium. Some
+   * checks need the server side of the (epoch, seq) items and pins and of {@code refresh}: the
+   * script tags them and prints each check.
+   */
+  @Test
+  void theClientApiWorksInAPageOverTheRawWebSocket() throws Exception {
+    NodeScripts.require(Files.isExecutable(NodeScripts.chromium()), NodeScripts.chromium().toString(),
+        "apt-get install chromium");
+    NodeScripts.requireNodeAnd("playwright-core");
+    NodeScripts.requireNodeAndClient();
+    up();
+    String stamp = Long.toString(System.currentTimeMillis(), 36);
+    String room = "api-" + stamp;
+    String room2 = "api2-" + stamp;
+    createLiveRoom(room);
+    createLiveRoom(room2);
+    Path shot = NodeScripts.OUT.resolve("client-page.png").toAbsolutePath();
+    Files.deleteIfExists(shot);
+
+    NodeScripts.Result r = NodeScripts.run("client-page",
+        List.of("client-page.mjs", base(0), base(1), room, room2, TestCluster.JWT_SECRET, shot.toString()), Map.of(), 100);
+    System.out.println(r.output());
+    assertEquals(0, r.exitCode(), "client-page.mjs failed (log " + r.log() + "):\n" + r.output());
+    assertTrue(Files.size(shot) > 10_000, "no screenshot at " + shot);
+  }
+
   @Test
   void theJsClientPassesItsNodeTestsAgainstTheCluster() throws Exception {
-    NodeScripts.requireNodeAnd("sockjs-client");
+    NodeScripts.requireNodeAndClient();
     up();
     NodeScripts.Result r = NodeScripts.run("client-test", List.of("--test", "--test-reporter=spec", "client.test.mjs"),
         Map.of("LR_URL1", base(0), "LR_URL2", base(1), "LR_API_KEY", TestCluster.API_KEY,

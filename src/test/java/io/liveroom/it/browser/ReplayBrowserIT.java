@@ -40,6 +40,7 @@ class ReplayBrowserIT {
     NodeScripts.require(Files.isExecutable(NodeScripts.chromium()), NodeScripts.chromium().toString(),
         "apt-get install chromium");
     NodeScripts.requireNodeAnd("playwright-core");
+    NodeScripts.requireNodeAndClient();
     cluster.start(0, new JsonObject().put("vod", new JsonObject().put("folder", vod.toAbsolutePath().toString())));
     var api = cluster.http(0);
 
