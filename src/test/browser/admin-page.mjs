@@ -3,7 +3,7 @@
 //   node admin-page.mjs <baseUrl> <apiKey> <jwtSecret> <liveRoom> <otherRoom> <screenshotPath>
 //
 // <liveRoom> is live and <otherRoom> only created (AdminPageIT makes both over REST). A user joins
-// <liveRoom> with liveroom.js over SockJS (sockjs-client, in this process) and sends three
+// <liveRoom> with the packed @liveroom/client over SockJS (sockjs-client, in this process) and sends three
 // messages, one of them markup. Then, in the page: a wrong key shows the refusal; the right key
 // shows the cluster figures, refreshing, and the rooms, filtered by state; the live room opens,
 // with its title, its member and its messages shown as text. The page deletes a message (REST no
@@ -19,6 +19,7 @@ import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { Liveroom } from '@liveroom/client'; // the package `npm pack` built in clients/js
 
 const [base, apiKey, secret, room, otherRoom, shot] = process.argv.slice(2);
 if (!shot) {
@@ -26,7 +27,6 @@ if (!shot) {
   process.exit(2);
 }
 const require = createRequire(import.meta.url);
-const Liveroom = require('../../main/resources/webroot/liveroom.js');
 const SockJS = require('sockjs-client');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const STEP_MS = 10_000; // any one wait

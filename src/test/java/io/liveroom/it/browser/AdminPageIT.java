@@ -28,7 +28,7 @@ class AdminPageIT {
     NodeScripts.require(Files.isExecutable(NodeScripts.chromium()), NodeScripts.chromium().toString(),
         "apt-get install chromium");
     NodeScripts.requireNodeAnd("playwright-core");
-    NodeScripts.requireNodeAnd("sockjs-client");
+    NodeScripts.requireNodeAndClient();
     cluster.start(0, new JsonObject());
     var api = cluster.http(0);
     String run = Long.toString(System.currentTimeMillis(), 36);
