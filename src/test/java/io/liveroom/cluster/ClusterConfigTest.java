@@ -14,7 +14,7 @@ class ClusterConfigTest {
   private static Config build(JsonObject cluster) {
     return ClusterConfig.build(ConfigLoader.fromJson(new JsonObject()
         .put("auth", new JsonObject().put("apiKeys", new JsonArray().add("abcdef"))
-            .put("jwt", new JsonObject().put("secret", "s3cret")))
+            .put("jwt", new JsonObject().put("secret", "a-test-secret-of-at-least-32-bytes!")))
         .put("cluster", cluster)));
   }
 
