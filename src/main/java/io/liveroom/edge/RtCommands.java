@@ -15,6 +15,7 @@ import io.liveroom.room.RoomRules;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -126,16 +127,7 @@ final class RtCommands {
       helloOk(s, id);
       return;
     }
-    tokens.verify(token(token)).onComplete(ar -> {
-      if (s.closed) {
-        return;
-      }
-      JsonObject claims = ar.succeeded() ? signedIn(ar.result()) : null;
-      if (claims == null) {
-        fail(s, id, ar.failed() ? ar.cause() : new LiveroomException(ErrorCode.UNAUTHORIZED, INVALID_TOKEN));
-        violation(s);
-        return;
-      }
+    withClaims(s, id, token(token), claims -> {
       String subject = claims.getString("sub");
       if (!node.userConnections().tryAcquire(subject, cfg.maxConnectionsPerUser())) {
         node.metrics().rejectedConnection("user_connections");
@@ -158,7 +150,25 @@ final class RtCommands {
    * guest's connection, is {@code FORBIDDEN}. Either counts as a violation, as a failed hello does.
    */
   private void refresh(RtSession s, Long id, JsonObject cmd) {
-    String token = token(cmd.getValue("token"));
+    withClaims(s, id, token(cmd.getValue("token")), claims -> {
+      if (s.guest || !claims.getString("sub").equals(s.userId)) {
+        fail(s, id, new LiveroomException(ErrorCode.FORBIDDEN, s.guest
+            ? "a guest connection cannot sign in: connect again and send hello with the token"
+            : "refresh needs a token for the same user (sub) as hello: connect again to change user"));
+        violation(s);
+        return;
+      }
+      takeClaims(s, claims);
+      ok(s, id, new JsonObject().put("exp", TokenVerifier.expMillis(claims)));
+    });
+  }
+
+  /**
+   * Verifies a command's token and hands its claims on; a token that fails the checks, or names
+   * no valid user, is answered {@code UNAUTHORIZED} and counts as a violation. Nothing happens
+   * once the connection has closed.
+   */
+  private void withClaims(RtSession s, Long id, String token, Consumer<JsonObject> then) {
     tokens.verify(token).onComplete(ar -> {
       if (s.closed) {
         return;
@@ -169,15 +179,7 @@ final class RtCommands {
         violation(s);
         return;
       }
-      if (s.guest || !claims.getString("sub").equals(s.userId)) {
-        fail(s, id, new LiveroomException(ErrorCode.FORBIDDEN, s.guest
-            ? "a guest connection cannot sign in: connect again and send hello with the token"
-            : "refresh needs a token for the same user (sub) as hello: connect again to change user"));
-        violation(s);
-        return;
-      }
-      takeClaims(s, claims);
-      ok(s, id, new JsonObject().put("exp", TokenVerifier.expMillis(claims)));
+      then.accept(claims);
     });
   }
 
