@@ -39,6 +39,17 @@ final class Curve {
     return best;
   }
 
+  /** One line of a finished step, for the run's output. */
+  static String line(JsonObject step) {
+    return String.format(java.util.Locale.ROOT,
+        "step %s msg/s: %s deliveries/s, p50 %s ms, p99 %s ms, p99.9 %s ms; gaps %s, duplicates %s; server CPU %s%%"
+            + " (%s ms per 1,000), load generator CPU %s%% (%s ms per 1,000)",
+        step.getValue("rate"), step.getValue("deliveriesPerSecond"), step.getValue("p50Ms"), step.getValue("p99Ms"),
+        step.getValue("p999Ms"), step.getValue("gaps"), step.getValue("duplicates"),
+        step.getValue("serverCpuPercent", "?"), step.getValue("serverCpuMsPer1kDeliveries", "?"),
+        step.getValue("loadgenCpuPercent", "?"), step.getValue("loadgenCpuMsPer1kDeliveries", "?"));
+  }
+
   /** The curve's headline figures, from its steps: the knee's rate, deliveries and costs (null where there is no knee). */
   static JsonObject figures(JsonArray steps) {
     JsonObject knee = knee(steps, KNEE_P99_MS);

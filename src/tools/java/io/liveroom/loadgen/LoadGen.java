@@ -339,6 +339,7 @@ public final class LoadGen {
           // what arrived during this warm-up of the previous step's items completes its latency
           openLatency.add(latency.getIntervalHistogram());
           steps.add(stepLatency(open, openLatency));
+          log("%s", Curve.line(open));
         } else {
           latency.reset();
         }
@@ -399,6 +400,7 @@ public final class LoadGen {
       measuring = false;
       openLatency.add(latency.getIntervalHistogram());
       steps.add(stepLatency(open, openLatency));
+      log("%s", Curve.line(open));
       stopping = true;
       long missing = 0;
       for (Conn c : receivers) {

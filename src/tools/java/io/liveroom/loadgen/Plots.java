@@ -141,7 +141,9 @@ public final class Plots {
     ((NumberAxis) chart.getXYPlot().getDomainAxis()).setStandardTickUnits(NumberAxis.createStandardTickUnits());
     ValueMarker limit = new ValueMarker(f.getDouble("kneeP99LimitMs", Curve.KNEE_P99_MS));
     limit.setPaint(Color.GRAY);
-    limit.setLabel("p99 limit of the knee");
+    limit.setLabel("p99 limit of the knee, " + limit.getValue() + " ms");
+    limit.setLabelAnchor(org.jfree.chart.ui.RectangleAnchor.TOP_RIGHT);
+    limit.setLabelTextAnchor(org.jfree.chart.ui.TextAnchor.BOTTOM_RIGHT);
     chart.getXYPlot().addRangeMarker(limit);
     Path throughput = dir.resolve(name + "-throughput.png");
     save(chart, throughput);
