@@ -9,7 +9,7 @@
 #
 # A side's settings are NAME=value words (a value may hold spaces when it is the only setting, as
 # BENCH_JAVA_OPTS above); they are exported for that side's runs only. Results go to
-# target/bench/ab/<name>/<A|B>-<i>.json (plots: <A|B>-<i>-latency.png, -throughput.png), and the medians to target/bench/ab/<name>/summary.json, where
+# target/bench/ab/<name>/<A|B>-<i>.json (plots: <A|B>-<i>-latency.png, -throughput.png, -cpu.png), and the medians to target/bench/ab/<name>/summary.json, where
 # <name> is BENCH_AB_NAME (default: the scenario).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -39,7 +39,7 @@ for ((i = 1; i <= runs; i++)); do
     if [[ -f target/bench/$scenario.json ]]; then
       cp "target/bench/$scenario.json" "$dir/$side-$i.json"
     fi
-    for kind in latency throughput; do
+    for kind in latency throughput cpu; do
       if [[ -f target/bench/$scenario-$kind.png ]]; then
         cp "target/bench/$scenario-$kind.png" "$dir/$side-$i-$kind.png"
       fi

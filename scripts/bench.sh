@@ -4,7 +4,7 @@
 #   scripts/bench.sh <scenario>     one scenario: writes target/bench/<scenario>.json and prints one summary line
 #                                   (and, for latency, create-http, fanout-hot, many-rooms and failover, the
 #                                   plots <scenario>-latency.png and <scenario>-throughput.png beside it, named
-#                                   in the output)
+#                                   in the output; for fanout-curve, <scenario>-throughput.png and -cpu.png)
 #   scripts/bench.sh all            every scenario, in sequence, each announced as [i/N] (a failed one does not
 #                                   stop the others)
 #   scripts/bench.sh list           the scenarios
@@ -34,7 +34,7 @@ if [[ -z ${BENCH_CALLER_ENV+x} ]]; then
 fi
 
 OUT=target/bench
-SCENARIOS=(rooms-memory latency create-http fanout-hot many-rooms idle-conns sweep failover)
+SCENARIOS=(rooms-memory latency create-http fanout-hot fanout-curve many-rooms idle-conns sweep failover)
 BENCH_JDK=${BENCH_JDK:-/usr/lib/jvm/temurin-25-jdk-amd64}
 if [[ -x $BENCH_JDK/bin/java ]]; then
   export PATH="$BENCH_JDK/bin:$PATH"
@@ -267,8 +267,9 @@ scenario_create-http() {
 }
 
 # fanout-hot: one room, 10,000 subscribers (FANOUT_SUBSCRIBERS) on one node, one publisher at
-# 200 messages/s (FANOUT_RATE). Every subscriber checks seq; one in FANOUT_LATENCY_SAMPLE (10)
-# records latency, so that 2 million samples a second do not load the load generator.
+# 200 messages/s (FANOUT_RATE). Every subscriber checks seq; one in FANOUT_LATENCY_SAMPLE (50)
+# decodes the pushes as JSON and records latency, the others read the items' seq from the frames'
+# bytes, so that 2 million deliveries a second do not load the load generator.
 scenario_fanout-hot() {
   local subs
   subs=$(fit "${FANOUT_SUBSCRIBERS:-10000}" 1)
@@ -277,10 +278,29 @@ scenario_fanout-hot() {
   mapfile -t jfr < <(jfr_args fanout-hot)
   loadgen fanout-hot 1 --targets "127.0.0.1:$(port 1)" --room hot-$$ --subscribers "$subs" \
     --publishers 1 --rate "${FANOUT_RATE:-200}" --warmup "${FANOUT_WARMUP:-10}" --duration "${FANOUT_DURATION:-30}" \
-    --connect-batch 500 --source-ips "$(source_ips "$subs")" --latency-sample "${FANOUT_LATENCY_SAMPLE:-10}" "${jfr[@]}" \
+    --connect-batch 500 --source-ips "$(source_ips "$subs")" --latency-sample "${FANOUT_LATENCY_SAMPLE:-50}" "${jfr[@]}" \
     --expect "p99Ms<=75" --expect "deliveriesPerSecond>=2000000" --expect "gaps<=0" --expect "duplicates<=0"
   cluster_down
   jfr_report fanout-hot
+}
+
+# fanout-curve: the fanout-hot room (CURVE_SUBSCRIBERS, 10,000, on one node, one publisher) with
+# the publish rate stepped through CURVE_RATES (25,50,100,150,200,300 messages/s) in one load
+# generator run, the node and the connections staying up: CURVE_WARMUP (10) s before the first
+# step, CURVE_STEP_WARMUP (5) s before each other one, CURVE_STEP_SECONDS (20) s measured per step.
+# One subscriber in CURVE_LATENCY_SAMPLE (50) records latency; all check seq. The knee is the
+# highest step with p99 <= 75 ms and no gaps; the plots are fanout-curve-throughput.png (latency
+# against deliveries/s) and fanout-curve-cpu.png (CPU per 1,000 deliveries).
+scenario_fanout-curve() {
+  local subs
+  subs=$(fit "${CURVE_SUBSCRIBERS:-10000}" 1)
+  cluster_up 1
+  loadgen fanout-curve 1 --mode curve --targets "127.0.0.1:$(port 1)" --room curve-$$ --subscribers "$subs" \
+    --publishers 1 --rates "${CURVE_RATES:-25,50,100,150,200,300}" --warmup "${CURVE_WARMUP:-10}" \
+    --step-warmup "${CURVE_STEP_WARMUP:-5}" --duration "${CURVE_STEP_SECONDS:-20}" --connect-batch 500 \
+    --source-ips "$(source_ips "$subs")" --latency-sample "${CURVE_LATENCY_SAMPLE:-50}" \
+    --expect "kneeDeliveriesPerSecond>=1500000" --expect "serverCpuMsPer1kDeliveries<=0.25"
+  cluster_down
 }
 
 # many-rooms: MANY_ROOMS rooms (10,000) with 3 members each (MANY_ROOMS_MEMBERS): one of them
@@ -352,7 +372,8 @@ run_one() { # scenario
   LOAD_AT_START=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo -1)
   log "$1 on $(java -version 2>&1 | head -n 1); $(nproc 2>/dev/null || echo '?') cores; load average $LOAD_AT_START; open-file limit $FD_LIMIT"
   : >"$OUT/$1.log"
-  rm -f "$OUT/$1.json" "$OUT/$1"-*.jfr "$OUT/$1-profile.txt" "$OUT/$1-latency.png" "$OUT/$1-throughput.png"
+  rm -f "$OUT/$1.json" "$OUT/$1"-*.jfr "$OUT/$1-profile.txt" "$OUT/$1-latency.png" "$OUT/$1-throughput.png" \
+    "$OUT/$1-cpu.png"
   # the jars are built once, before any node runs on them
   build_jars
   "scenario_$1"

@@ -34,6 +34,20 @@ class AbSummaryTest {
     assertEquals(0.45, p99.getDouble("ratio"), 1e-9);
   }
 
+  @Test
+  void aCurveIsComparedStepByStep() {
+    JsonObject curve = new JsonObject().put("figures", new JsonObject().put("kneeDeliveriesPerSecond", 1_000_000.0)
+        .put("steps", new io.vertx.core.json.JsonArray()
+            .add(new JsonObject().put("rate", 25.0).put("p99Ms", 20.5).put("p99MsBySecond", new io.vertx.core.json.JsonArray()))
+            .add(new JsonObject().put("rate", 200.0).put("p99Ms", 61.0).put("gaps", 0))));
+    JsonObject n = AbSummary.numbers(curve);
+    assertEquals(1_000_000.0, n.getDouble("kneeDeliveriesPerSecond"));
+    assertEquals(20.5, n.getDouble("step25.p99Ms"));
+    assertEquals(61.0, n.getDouble("step200.p99Ms"));
+    assertEquals(0, n.getInteger("step200.gaps"));
+    assertEquals(4, n.size(), n.encode());
+  }
+
   private static void write(Path p, double p99) throws Exception {
     Files.writeString(p, new JsonObject().put("figures", new JsonObject().put("p99Ms", p99).put("scenario", "x"))
         .encode(), StandardCharsets.UTF_8);

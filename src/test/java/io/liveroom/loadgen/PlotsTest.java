@@ -75,6 +75,23 @@ class PlotsTest {
     assertPng(dir.resolve("fanout-hot-throughput.png"));
   }
 
+  @Test
+  void curveResultGetsItsLatencyAndCpuPlots(@TempDir Path dir) throws Exception {
+    JsonArray steps = new JsonArray();
+    double[][] points = {{25, 249_800, 8.1, 21, 30, 0.61}, {50, 499_500, 9.0, 25, 41, 0.52},
+        {100, 998_000, 14.2, 48, 80, 0.47}, {150, 1_410_000, 160, 900, 1400, 0.45}};
+    for (double[] p : points) {
+      steps.add(new JsonObject().put("rate", p[0]).put("deliveriesPerSecond", p[1]).put("p50Ms", p[2])
+          .put("p99Ms", p[3]).put("p999Ms", p[4]).put("latencySamples", 5000L).put("gaps", 0L).put("duplicates", 0L)
+          .put("serverCpuMsPer1kDeliveries", p[5]).put("loadgenCpuMsPer1kDeliveries", p[5] / 2));
+    }
+    JsonObject result = new JsonObject().put("scenario", "fanout-curve").put("jdk", "Eclipse Adoptium 25.0.3")
+        .put("cores", 2).put("figures", Curve.figures(steps).put("subscribers", 10000));
+    List<Path> written = Plots.write(result, dir.resolve("fanout-curve.json"));
+    assertEquals(List.of(dir.resolve("fanout-curve-throughput.png"), dir.resolve("fanout-curve-cpu.png")), written);
+    written.forEach(PlotsTest::assertPng);
+  }
+
   private static void assertPng(Path p) {
     try {
       assertTrue(Files.size(p) > 1000, p + " is too small to hold a chart");

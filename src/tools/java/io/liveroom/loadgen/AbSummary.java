@@ -16,7 +16,8 @@ import java.util.stream.Stream;
 /**
  * The medians of an A/B run of {@code scripts/bench-ab.sh}: reads {@code A-<i>.json} and
  * {@code B-<i>.json} of a folder, prints each numeric figure's runs and median per side and the
- * ratio B/A of the medians, and writes {@code summary.json} beside them.
+ * ratio B/A of the medians, and writes {@code summary.json} beside them. A load curve's steps
+ * are compared step by step ({@link #numbers}).
  */
 public final class AbSummary {
   private AbSummary() {
@@ -31,22 +32,17 @@ public final class AbSummary {
     List<JsonObject> a = read(dir, "A-");
     List<JsonObject> b = read(dir, "B-");
     Set<String> names = new LinkedHashSet<>();
-    Stream.concat(a.stream(), b.stream()).forEach(r -> r.getJsonObject("figures", new JsonObject())
-        .forEach(e -> {
-          if (e.getValue() instanceof Number) {
-            names.add(e.getKey());
-          }
-        }));
+    Stream.concat(a.stream(), b.stream()).forEach(r -> names.addAll(numbers(r).fieldNames()));
     JsonObject figures = new JsonObject();
     System.out.printf(Locale.ROOT, "A: %s (%d runs)%nB: %s (%d runs)%n", args[1], a.size(), args[2], b.size());
-    System.out.printf(Locale.ROOT, "%-28s %-34s %-34s %s%n", "figure", "A runs -> median", "B runs -> median", "B/A");
+    System.out.printf(Locale.ROOT, "%-36s %-34s %-34s %s%n", "figure", "A runs -> median", "B runs -> median", "B/A");
     for (String name : names) {
       double[] av = values(a, name);
       double[] bv = values(b, name);
       double am = median(av);
       double bm = median(bv);
       double ratio = am == 0 ? Double.NaN : bm / am;
-      System.out.printf(Locale.ROOT, "%-28s %-34s %-34s %s%n", name, runs(av, am), runs(bv, bm),
+      System.out.printf(Locale.ROOT, "%-36s %-34s %-34s %s%n", name, runs(av, am), runs(bv, bm),
           Double.isNaN(ratio) ? "-" : String.format(Locale.ROOT, "%.3f", ratio));
       figures.put(name, new JsonObject().put("a", list(av)).put("b", list(bv)).put("aMedian", am)
           .put("bMedian", bm).put("ratio", Double.isNaN(ratio) ? null : ratio));
@@ -68,8 +64,35 @@ public final class AbSummary {
     return out;
   }
 
+  /**
+   * The numeric figures of a result; a load curve's steps ({@code fanout-curve}) are added as
+   * {@code step<rate>.<figure>}, e.g. {@code step200.p99Ms}, so that each step compares with its own.
+   */
+  static JsonObject numbers(JsonObject result) {
+    JsonObject out = new JsonObject();
+    JsonObject f = result.getJsonObject("figures", new JsonObject());
+    f.forEach(e -> {
+      if (e.getValue() instanceof Number) {
+        out.put(e.getKey(), e.getValue());
+      }
+    });
+    if (f.getValue("steps") instanceof io.vertx.core.json.JsonArray steps) {
+      for (Object o : steps) {
+        if (o instanceof JsonObject step && step.getValue("rate") instanceof Number rate) {
+          String prefix = "step" + fmt(rate.doubleValue()) + ".";
+          step.forEach(e -> {
+            if (e.getValue() instanceof Number && !e.getKey().equals("rate")) {
+              out.put(prefix + e.getKey(), e.getValue());
+            }
+          });
+        }
+      }
+    }
+    return out;
+  }
+
   private static double[] values(List<JsonObject> results, String name) {
-    return results.stream().map(r -> r.getJsonObject("figures", new JsonObject()).getValue(name))
+    return results.stream().map(r -> numbers(r).getValue(name))
         .filter(v -> v instanceof Number).mapToDouble(v -> ((Number) v).doubleValue()).toArray();
   }
 

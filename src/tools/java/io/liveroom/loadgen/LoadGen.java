@@ -10,6 +10,8 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.JWTOptions;
@@ -81,12 +83,16 @@ public final class LoadGen {
   private final AtomicLong badFrames = new AtomicLong();
   /** Gaps as receivers meet them, for the progress lines: touched only when an item is missing. */
   private final LongAdder gapsSeen = new LongAdder();
+  /** Duplicates as receivers meet them, for the steps of a curve. */
+  private final LongAdder duplicatesSeen = new LongAdder();
   private final Map<String, AtomicLong> maxAckedSeq = new HashMap<>();
   /** Failover mode only: every acknowledged and every received item. */
   private final Ledger ledger;
   private volatile boolean measuring;
   /** Latency counts items sent from this time on (System.nanoTime). */
   private volatile long measureFrom = Long.MAX_VALUE;
+  /** ... and sent before this time (a curve's step; System.nanoTime). */
+  private volatile long measureTo = Long.MAX_VALUE;
   /** Failover mode: connections that were cut and have not joined again yet; when the last one did. */
   private final AtomicInteger cut = new AtomicInteger();
   private final AtomicInteger rejoined = new AtomicInteger();
@@ -114,6 +120,7 @@ public final class LoadGen {
       return;
     }
     Instant startedAt = Instant.now();
+    long selfCpuAtStart = ServerStats.selfCpuNanos();
     double loadAtStart = o.loadAtStart >= 0 ? o.loadAtStart : Results.loadAverage();
     // epoll where Netty has it: the load generator shares the machine, so its own cost per frame counts
     Vertx vertx = Vertx.builder().with(new io.vertx.core.VertxOptions().setPreferNativeTransport(true)
@@ -122,11 +129,15 @@ public final class LoadGen {
     try {
       JsonObject figures = switch (o.mode) {
         case "pubsub" -> new LoadGen(o, vertx).runPubSub();
+        case "curve" -> new LoadGen(o, vertx).runCurve();
         case "idle" -> new LoadGen(o, vertx).runIdle();
         case "failover" -> new LoadGen(o, vertx).runFailover();
         case "http-create" -> new HttpLoad(o, vertx).runCreate();
         default -> throw new IllegalArgumentException("unknown mode " + o.mode);
       };
+      // every result says what the load generator itself cost over its whole run (connecting
+      // included); the pubsub modes also give its share over the measured window
+      figures.put("loadgenCpuSecondsRun", round((ServerStats.selfCpuNanos() - selfCpuAtStart) / 1e9));
       JsonObject result = Results.of(o, figures, startedAt, loadAtStart);
       System.out.println(Results.summary(result));
       Results.write(result, o.out);
@@ -178,7 +189,7 @@ public final class LoadGen {
     log("connected %d subscribers and %d publishers in %.1f s (%d failed)", subscribers.size(), publishers.size(),
         connectSeconds, connectFailures.get());
 
-    long periodicId = startPublishing();
+    long periodicId = startPublishing(o.rate);
     // the drop counters are read 2 s before the window: a /metrics scrape of a loaded node takes
     // a few hundred ms, and it should not stall the window's first items
     sleep(Math.max(0, o.warmupSeconds - 2) * 1000L);
@@ -189,7 +200,7 @@ public final class LoadGen {
     long deliveredBefore = deliveries.sum();
     long ackedBefore = acked.get();
     long cpu0 = ServerStats.cpuTicks(o.serverPids);
-    long self0 = ServerStats.cpuTicks(List.of(ProcessHandle.current().pid()));
+    long self0 = ServerStats.selfCpuNanos();
     if (o.jfr != null) {
       ServerStats.jfrStart(o.serverPids);
     }
@@ -216,7 +227,7 @@ public final class LoadGen {
       measuring = false;
       double window = (System.nanoTime() - m0) / 1e9;
       long cpu1 = ServerStats.cpuTicks(o.serverPids);
-      long self1 = ServerStats.cpuTicks(List.of(ProcessHandle.current().pid()));
+      long self1 = ServerStats.selfCpuNanos();
       long delivered = deliveries.sum() - deliveredBefore;
       long ackedIn = acked.get() - ackedBefore;
       Map<String, Double> fanout1 = ServerStats.series(o.metricsUrls, FANOUT_BUCKETS);
@@ -277,10 +288,164 @@ public final class LoadGen {
           .put("serverFanoutP99Ms", ServerStats.histogramPercentileMs(fanout0, fanout1, 99))
           .put("refused", refused.get())
           .put("badFrames", badFrames.get())
-          .put("loadgenCpuPercent", round(ServerStats.cpuPercent(self1 - self0, window)));
+          .put("latencySample", o.latencySample);
+      loadgenCpu(figures, self1 - self0, window, delivered);
       serverFigures(figures, sampler, cpu1 - cpu0, window);
+      if (!o.serverPids.isEmpty()) {
+        figures.put("serverCpuMsPer1kDeliveries", Curve.msPer1k((cpu1 - cpu0) * 10.0, delivered));
+      }
     }
     return figures;
+  }
+
+  /**
+   * A load curve: the pubsub set-up, connected once, with the publish rate stepped through
+   * {@code --rates}; each step is measured for {@code --duration} seconds after its own warm-up
+   * ({@code --warmup} before the first, {@code --step-warmup} before the others), the node and the
+   * connections staying up between steps. A step's latency counts the items sent inside its window,
+   * also those that arrive during the next step's warm-up; its gaps are those the receivers met in
+   * its window. At the end, once the last items are in, any item still missing counts as a gap of
+   * the whole run ({@code gaps}).
+   */
+  JsonObject runCurve() throws Exception {
+    if (o.rates.isEmpty()) {
+      throw new IllegalArgumentException("curve needs --rates r1,r2,...");
+    }
+    List<String> rooms = roomIds();
+    createRooms(rooms);
+    rooms.forEach(r -> maxAckedSeq.put(r, new AtomicLong()));
+    long t0 = System.nanoTime();
+    connectAll(rooms);
+    double connectSeconds = (System.nanoTime() - t0) / 1e9;
+    log("connected %d subscribers and %d publishers in %.1f s (%d failed)", subscribers.size(), publishers.size(),
+        connectSeconds, connectFailures.get());
+    JsonArray steps = new JsonArray();
+    JsonObject open = null; // the last step, whose late items are still arriving
+    org.HdrHistogram.Histogram openLatency = null;
+    int expected = subscribers.size() + (o.publishersReceive ? publishers.size() : 0);
+    try (ServerStats.Sampler sampler = new ServerStats.Sampler(o.serverPids, o.metricsUrls, DROPPED_TOTAL)) {
+      for (int k = 0; k < o.rates.size(); k++) {
+        double rate = o.rates.get(k);
+        long periodicId = startPublishing(rate);
+        int warmup = k == 0 ? o.warmupSeconds : o.stepWarmupSeconds;
+        log("step %d/%d: %s messages/s to %d receivers, %d s warm-up, %d s measured", k + 1, o.rates.size(),
+            rate, expected, warmup, o.durationSeconds);
+        sleep(warmup * 1000L);
+        long m0 = System.nanoTime();
+        measureFrom = m0;
+        measureTo = m0 + o.durationSeconds * 1_000_000_000L;
+        measuring = true;
+        if (open != null) {
+          // what arrived during this warm-up of the previous step's items completes its latency
+          openLatency.add(latency.getIntervalHistogram());
+          steps.add(stepLatency(open, openLatency));
+          log("%s", Curve.line(open));
+        } else {
+          latency.reset();
+        }
+        long delivered0 = deliveries.sum();
+        long gaps0 = gapsSeen.sum();
+        long duplicates0 = duplicatesSeen.sum();
+        long acked0 = acked.get();
+        long refused0 = refused.get();
+        double dropped0 = sampler.counted();
+        long cpu0 = ServerStats.cpuTicks(o.serverPids);
+        long self0 = ServerStats.selfCpuNanos();
+        Progress progress = new Progress("deliveries", "deliveries/s", o.durationSeconds,
+            () -> "gaps " + (gapsSeen.sum() - gaps0) + ", refused " + (refused.get() - refused0));
+        long soFar = delivered0;
+        for (int sec = 0; sec < o.durationSeconds; sec++) {
+          sleep(Math.max(0, m0 + (sec + 1) * 1_000_000_000L - System.nanoTime()) / 1_000_000);
+          long d = deliveries.sum();
+          progress.second(latency.getIntervalHistogram(), d - soFar);
+          soFar = d;
+        }
+        double window = (System.nanoTime() - m0) / 1e9;
+        long cpu1 = ServerStats.cpuTicks(o.serverPids);
+        long self1 = ServerStats.selfCpuNanos();
+        long delivered = deliveries.sum() - delivered0;
+        double dropped1 = sampler.counted();
+        vertx.cancelTimer(periodicId);
+        open = new JsonObject()
+            .put("rate", rate)
+            .put("seconds", round(window))
+            .put("messagesInPerSecond", round((acked.get() - acked0) / window))
+            .put("deliveriesPerSecond", round(delivered / window))
+            .put("expectedDeliveriesPerSecond", round(rate * expected))
+            .put("gaps", gapsSeen.sum() - gaps0)
+            .put("duplicates", duplicatesSeen.sum() - duplicates0)
+            .put("refused", refused.get() - refused0)
+            .put("dropped", dropped0 < 0 || dropped1 < 0 ? null : (long) (dropped1 - dropped0));
+        if (!o.serverPids.isEmpty()) {
+          open.put("serverCpuPercent", round(ServerStats.cpuPercent(cpu1 - cpu0, window)))
+              .put("serverCpuMsPer1kDeliveries", Curve.msPer1k((cpu1 - cpu0) * 10.0, delivered));
+        }
+        loadgenCpu(open, self1 - self0, window, delivered);
+        JsonObject series = new JsonObject();
+        progress.putSeries(series);
+        open.put("deliveriesBySecond", series.getValue("deliveriesBySecond"))
+            .put("p99MsBySecond", series.getValue("p99MsBySecond"));
+        openLatency = progress.window().copy();
+      }
+      // the last step's late items, then every receiver's last item (at most 60 s), as pubsub does
+      long c0 = System.nanoTime();
+      List<Conn> receivers = new ArrayList<>(subscribers);
+      if (o.publishersReceive) {
+        receivers.addAll(publishers);
+      }
+      sleep(500);
+      for (int i = 0; i < 120 && receivers.stream().anyMatch(c -> c.lastSeq < maxAckedSeq.get(c.room).get()); i++) {
+        sleep(500);
+      }
+      measuring = false;
+      openLatency.add(latency.getIntervalHistogram());
+      steps.add(stepLatency(open, openLatency));
+      log("%s", Curve.line(open));
+      stopping = true;
+      long missing = 0;
+      for (Conn c : receivers) {
+        missing += Math.max(0, maxAckedSeq.get(c.room).get() - c.lastSeq);
+      }
+      JsonObject figures = new JsonObject()
+          .put("subscribers", subscribers.size())
+          .put("publishers", publishers.size())
+          .put("latencySample", o.latencySample)
+          .put("connectFailures", connectFailures.get())
+          .put("connectSeconds", round(connectSeconds))
+          .put("catchUpSeconds", round((System.nanoTime() - c0) / 1e9))
+          .put("messagesSent", sent.get())
+          .put("messagesAcked", acked.get())
+          .put("gaps", gapsSeen.sum() + missing)
+          .put("duplicates", duplicatesSeen.sum())
+          .put("badFrames", badFrames.get());
+      serverFigures(figures, sampler, 0, 1);
+      // the knee's figures (and its serverCpuPercent in place of serverFigures' whole-run placeholder)
+      return figures.mergeIn(Curve.figures(steps));
+    }
+  }
+
+  /** A step's figures with its latency: every item sent inside its window that arrived. */
+  private static JsonObject stepLatency(JsonObject step, org.HdrHistogram.Histogram h) {
+    return step
+        .put("p50Ms", round(h.getValueAtPercentile(50) / 1000.0))
+        .put("p99Ms", round(h.getValueAtPercentile(99) / 1000.0))
+        .put("p999Ms", round(h.getValueAtPercentile(99.9) / 1000.0))
+        .put("maxMs", round(h.getMaxValue() / 1000.0))
+        .put("latencySamples", h.getTotalCount());
+  }
+
+  /**
+   * The load generator's own CPU over a window: as a share of the machine (both cores = 100%) and,
+   * when it received items, in ms per 1,000 deliveries, beside the servers' figures.
+   */
+  static void loadgenCpu(JsonObject figures, long cpuNanos, double window, long deliveries) {
+    if (cpuNanos < 0) {
+      return;
+    }
+    figures.put("loadgenCpuPercent", round(cpuNanos / 1e9 / window / Runtime.getRuntime().availableProcessors() * 100));
+    if (deliveries > 0) {
+      figures.put("loadgenCpuMsPer1kDeliveries", Curve.msPer1k(cpuNanos / 1e6, deliveries));
+    }
   }
 
   /** The server's undelivered items from {@code before} to {@code after}, by reason (slow_consumer, backlog, ...). */
@@ -329,8 +494,10 @@ public final class LoadGen {
     log("connected %d idle connections in %.1f s (%d failed); holding %d s", n, connectSeconds,
         connectFailures.get(), o.holdSeconds);
     long cpu0 = ServerStats.cpuTicks(o.serverPids);
+    long self0 = ServerStats.selfCpuNanos();
     sleep(o.holdSeconds * 1000L);
     double idleCpu = ServerStats.cpuPercent(ServerStats.cpuTicks(o.serverPids) - cpu0, o.holdSeconds);
+    long selfCpu = ServerStats.selfCpuNanos() - self0;
     ServerStats.fullGc(o.serverPids);
     double heap1 = ServerStats.heapBytes(o.metricsUrls);
     long rss1 = ServerStats.rssBytes(o.serverPids);
@@ -349,7 +516,9 @@ public final class LoadGen {
         .forEach(e -> top.add(new JsonObject().put("class", e.getKey())
             .put("instancesPerConnection", round((double) e.getValue()[0] / Math.max(1, n)))
             .put("bytesPerConnection", round((double) e.getValue()[1] / Math.max(1, n)))));
-    return new JsonObject()
+    JsonObject figures = new JsonObject();
+    loadgenCpu(figures, selfCpu, Math.max(1, o.holdSeconds), 0);
+    return figures
         .put("connections", n)
         .put("rooms", rooms.size())
         .put("serverConnections", (long) (conns1 - conns0))
@@ -394,7 +563,7 @@ public final class LoadGen {
     Map<String, String> ownerBefore = owners(web, survivors.get(0), rooms);
     long onKilled = ownerBefore.values().stream().filter(killedNode::equals).count();
 
-    long periodicId = startPublishing();
+    long periodicId = startPublishing(o.rate);
     sleep(o.warmupSeconds * 1000L);
     latency.reset();
     // the survivors' CPU: the killed node's ticks vanish with it
@@ -402,6 +571,8 @@ public final class LoadGen {
     List<String> liveUrls = o.metricsUrls.stream().filter(u -> !u.contains(":" + o.killTarget.split(":")[1] + "/"))
         .toList();
     long cpu0 = ServerStats.cpuTicks(live);
+    long self0 = ServerStats.selfCpuNanos();
+    long delivered0 = deliveries.sum();
     measureFrom = System.nanoTime();
     measuring = true;
     JsonObject figures = new JsonObject();
@@ -427,6 +598,7 @@ public final class LoadGen {
       measuring = false;
       double window = (System.nanoTime() - m0) / 1e9;
       long cpu1 = ServerStats.cpuTicks(live);
+      loadgenCpu(figures, ServerStats.selfCpuNanos() - self0, window, deliveries.sum() - delivered0);
       vertx.cancelTimer(periodicId);
       sleep(3000); // the last acknowledgements and pushes
       stopping = true;
@@ -669,8 +841,8 @@ public final class LoadGen {
     });
   }
 
-  private long startPublishing() {
-    if (publishers.isEmpty() || o.rate <= 0) {
+  private long startPublishing(double rate) {
+    if (publishers.isEmpty() || rate <= 0) {
       return -1;
     }
     // one tick every 10 ms; each tick sends the messages due since the start (no drift)
@@ -678,7 +850,7 @@ public final class LoadGen {
     long[] done = {0};
     int[] next = {0};
     return vertx.setPeriodic(10, id -> {
-      long due = (long) ((System.nanoTime() - start) / 1e9 * o.rate);
+      long due = (long) ((System.nanoTime() - start) / 1e9 * rate);
       while (done[0] < due) {
         publishers.get(next[0]++ % publishers.size()).publish();
         done[0]++;
@@ -687,7 +859,7 @@ public final class LoadGen {
   }
 
   /** One client connection: hello, join, then receive (and, for publishers, send). */
-  private final class Conn implements Scan.Items {
+  private final class Conn implements FrameScan.Items {
     final String room;
     final boolean publisher;
     final boolean receives;
@@ -709,7 +881,12 @@ public final class LoadGen {
     long cutAt;
     int joinAttempts;
     boolean pinging;
-    /** Whether this connection records latency: every one, or one in {@code --latency-sample}. */
+    /** A counting receiver's text message still arriving in fragments. */
+    Buffer partial;
+    /**
+     * Whether this connection records latency (every one, or one in {@code --latency-sample}): it
+     * decodes each push as JSON, as a real client does; the others only count ({@link #onFrame}).
+     */
     final boolean timed;
 
     Conn(String room, boolean publisher, String user, int index, int target) {
@@ -735,7 +912,12 @@ public final class LoadGen {
       Promise<Conn> done = Promise.promise();
       String token = jwt.generateToken(new JsonObject().put("sub", user).put("name", user),
           new JWTOptions().setExpiresInSeconds(24 * 3600));
-      ws.textMessageHandler(text -> onText(ws, text, done));
+      if (receives && !timed && ledger == null) {
+        // a counting receiver: no String, no JSON for a danmaku push
+        ws.frameHandler(frame -> onFrame(ws, frame, done));
+      } else {
+        ws.textMessageHandler(text -> onText(ws, text, done));
+      }
       ws.closeHandler(v -> {
         done.tryFail("closed");
         onClosed(ws);
@@ -798,11 +980,6 @@ public final class LoadGen {
 
     void onText(WebSocket w, String text, Promise<Conn> done) {
       long now = System.nanoTime();
-      if (receives && ledger == null && text.startsWith(Scan.DANMAKU)) {
-        // the fast path of the hot scenarios: no JSON tree for a danmaku push
-        Scan.danmaku(text, this, now);
-        return;
-      }
       JsonObject m;
       try {
         m = new JsonObject(text);
@@ -873,7 +1050,41 @@ public final class LoadGen {
         if (ledger != null) {
           ledger.received(room, pushEpoch, it.getLong("seq"), t);
         }
-        item(it.getLong("seq"), t, now);
+        if (countItem(it.getLong("seq"))) {
+          timed(t, now);
+        }
+      }
+    }
+
+    /**
+     * A counting receiver's frame: danmaku pushes are read from the frame's bytes
+     * ({@link FrameScan}), anything else (replies, other pushes) is decoded as text.
+     */
+    void onFrame(WebSocket w, WebSocketFrame frame, Promise<Conn> done) {
+      if (!frame.isText() && !(frame.isContinuation() && partial != null)) {
+        return; // binary frames are not the protocol's; ping, pong and close are Vert.x's
+      }
+      Buffer data = frame.binaryData();
+      if (!frame.isFinal() || partial != null) {
+        // a frame over the node's frame limit arrives in fragments: rare, so simply gathered
+        partial = partial == null ? Buffer.buffer().appendBuffer(data) : partial.appendBuffer(data);
+        if (!frame.isFinal()) {
+          return;
+        }
+        data = partial;
+        partial = null;
+      }
+      io.netty.buffer.ByteBuf buf = ((BufferInternal) data).getByteBuf();
+      int n;
+      if (buf.hasArray()) {
+        int from = buf.arrayOffset() + buf.readerIndex();
+        n = FrameScan.danmaku(buf.array(), from, from + buf.readableBytes(), this);
+      } else {
+        byte[] b = data.getBytes();
+        n = FrameScan.danmaku(b, 0, b.length, this);
+      }
+      if (n < 0) {
+        onText(w, data.toString(java.nio.charset.StandardCharsets.UTF_8), done);
       }
     }
 
@@ -923,12 +1134,18 @@ public final class LoadGen {
       lastSeq = m.getLong("seq");
     }
 
-    /** One item of a push, in order: gaps, duplicates, and latency when it is one of ours. */
+    /** One item of a push, read by {@link FrameScan}. */
     @Override
-    public void item(long seq, String t, long now) {
+    public void item(long seq) {
+      countItem(seq);
+    }
+
+    /** One item of a push, in order: gaps and duplicates; false for a duplicate. */
+    private boolean countItem(long seq) {
       if (seq <= lastSeq) {
         duplicates++;
-        return;
+        duplicatesSeen.increment();
+        return false;
       }
       if (seq > lastSeq + 1) {
         gaps += seq - lastSeq - 1;
@@ -936,11 +1153,16 @@ public final class LoadGen {
       }
       lastSeq = seq;
       deliveries.increment();
+      return true;
+    }
+
+    /** The latency of a received item when this receiver is timed and the item is one of ours. */
+    private void timed(String t, long now) {
       if (measuring && timed && t != null && t.startsWith(PREFIX)) {
         int end = t.indexOf(' ', PREFIX.length());
         long sentAt = Long.parseLong(t, PREFIX.length(), end < 0 ? t.length() : end, 10);
         // only items sent inside the window: the warm-up's stragglers are not the window's latency
-        if (sentAt >= measureFrom) {
+        if (sentAt >= measureFrom && sentAt < measureTo) {
           latency.recordValue(Math.max(0, (now - sentAt) / 1000)); // microseconds
         }
       }
@@ -952,58 +1174,6 @@ public final class LoadGen {
         epoch = e;
         lastSeq = 0;
       }
-    }
-  }
-
-  /**
-   * Reads a {@code danmaku} push without building a JSON tree. It relies on JSON escaping: a
-   * quote inside a string is always escaped, so the literal {@code "seq":} and {@code "text":"}
-   * only occur as keys. Texts are read only when they are the load generator's own (no escapes).
-   */
-  static final class Scan {
-    /** What a push holds, in order: its epoch, then each item's seq and (own) text. */
-    interface Items {
-      void epoch(long epoch);
-
-      void item(long seq, String text, long now);
-    }
-
-    static final String DANMAKU = "{\"push\":\"danmaku\",";
-    private static final String EPOCH = "\"epoch\":";
-    private static final String SEQ = "\"seq\":";
-    private static final String TEXT = "\"text\":\"";
-
-    private Scan() {
-    }
-
-    static void danmaku(String s, Items c, long now) {
-      int e = s.indexOf(EPOCH);
-      c.epoch(number(s, e + EPOCH.length()));
-      int at = s.indexOf(SEQ, e);
-      while (at >= 0) {
-        long seq = number(s, at + SEQ.length());
-        String text = null;
-        int t = s.indexOf(TEXT, at);
-        int nextSeq = s.indexOf(SEQ, at + SEQ.length());
-        if (t >= 0 && (nextSeq < 0 || t < nextSeq) && s.startsWith(PREFIX, t + TEXT.length())) {
-          int end = s.indexOf('"', t + TEXT.length());
-          text = s.substring(t + TEXT.length(), end);
-        }
-        c.item(seq, text, now);
-        at = nextSeq;
-      }
-    }
-
-    private static long number(String s, int from) {
-      long v = 0;
-      for (int i = from; i < s.length(); i++) {
-        char ch = s.charAt(i);
-        if (ch < '0' || ch > '9') {
-          break;
-        }
-        v = v * 10 + (ch - '0');
-      }
-      return v;
     }
   }
 
@@ -1023,7 +1193,7 @@ public final class LoadGen {
   static final class Options {
     static final String USAGE = """
         usage: java -cp liveroom-tools.jar:liveroom.jar io.liveroom.loadgen.LoadGen [options]
-          --mode M               pubsub (default), idle, failover or http-create
+          --mode M               pubsub (default), curve, idle, failover or http-create
           --targets h:p,h:p      edges subscribers connect to, round-robin (default 127.0.0.1:8080)
           --pub-targets h:p,..   edges publishers connect to (default: --targets)
           --room ID              room id, or prefix with --rooms > 1 (default lg-room)
@@ -1032,11 +1202,14 @@ public final class LoadGen {
           --publishers N         publishing connections (default 1); publisher i joins room i mod rooms
           --publishers-receive B publishers also receive, and count deliveries and gaps (default false)
           --rate N               messages per second, all publishers together (default 10)
+          --rates r1,r2,...      curve: the steps' rates, messages per second (each step --duration s measured)
+          --step-warmup S        curve: seconds of warm-up before each step after the first (default 5)
           --warmup S             seconds before measuring (default 5)
           --duration S           measured seconds (default 20); sweep: the longest wait for demotion
           --hold S               idle: seconds connections stay idle before the second measurement (default 10)
           --ping S               each connection pings every S seconds, jittered (default 20; 0: never)
-          --latency-sample N     one receiver in N records latency (default 1: all); all check gaps
+          --latency-sample N     one receiver in N decodes each push as JSON and records latency (default 1:
+                                 all); the others read the items' seq from the frame's bytes; all check gaps
           --jwt-secret S         HS256 secret of the nodes (default dev-secret)
           --api-key K            creates the rooms over REST first (default dev-key; 'none' to skip)
           --source-ips a,b       local addresses to connect from (more ephemeral ports)
@@ -1069,6 +1242,8 @@ public final class LoadGen {
     int publishers = 1;
     boolean publishersReceive;
     double rate = 10;
+    List<Double> rates = List.of();
+    int stepWarmupSeconds = 5;
     int warmupSeconds = 5;
     int durationSeconds = 20;
     int holdSeconds = 10;
@@ -1125,6 +1300,9 @@ public final class LoadGen {
         case "--publishers" -> publishers = Integer.parseInt(v);
         case "--publishers-receive" -> publishersReceive = Boolean.parseBoolean(v);
         case "--rate" -> rate = Double.parseDouble(v);
+        case "--rates" -> rates = Arrays.stream(v.split(",")).map(String::trim).filter(x -> !x.isEmpty())
+            .map(Double::parseDouble).toList();
+        case "--step-warmup" -> stepWarmupSeconds = Integer.parseInt(v);
         case "--warmup" -> warmupSeconds = Integer.parseInt(v);
         case "--duration" -> durationSeconds = Integer.parseInt(v);
         case "--hold" -> holdSeconds = Integer.parseInt(v);
@@ -1165,7 +1343,8 @@ public final class LoadGen {
           .put("pubTargets", String.join(",", pubTargets))
           .put("rooms", rooms)
           .put("subscribers", subscribers).put("publishers", publishers).put("publishersReceive", publishersReceive)
-          .put("rate", rate).put("warmupSeconds", warmupSeconds).put("durationSeconds", durationSeconds)
+          .put("rate", rate).put("rates", new JsonArray(new ArrayList<>(rates)))
+          .put("stepWarmupSeconds", stepWarmupSeconds).put("warmupSeconds", warmupSeconds).put("durationSeconds", durationSeconds)
           .put("holdSeconds", holdSeconds).put("latencySample", latencySample).put("pingSeconds", pingSeconds)
           .put("engine", engine).put("connections", connections).put("concurrency", concurrency)
           .put("sourceIps", String.join(",", sourceIps));

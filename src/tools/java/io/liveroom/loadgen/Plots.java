@@ -14,6 +14,7 @@ import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.chart.title.TextTitle;
@@ -25,7 +26,8 @@ import org.jfree.data.xy.XYSeriesCollection;
  * {@code <scenario>-latency.png}, p50 and p99 of each second over the window, and
  * {@code <scenario>-throughput.png}, each second's rate (deliveries or creates per second) against
  * its p50 and p99. Drawn from the per-second series of {@link Progress}; a result without them
- * (idle-conns, sweep, rooms-memory) gets no plot. Standalone, to draw results again:
+ * (idle-conns, sweep, rooms-memory) gets no plot. A load curve ({@code fanout-curve}) gets one
+ * point a step instead ({@link #curve}). Standalone, to draw results again:
  * {@code java -cp liveroom-tools.jar:liveroom.jar io.liveroom.loadgen.Plots target/bench/latency.json ...}.
  */
 public final class Plots {
@@ -38,6 +40,7 @@ public final class Plots {
   static final int HEIGHT = 540;
   private static final Color P50 = new Color(0x1f, 0x77, 0xb4);
   private static final Color P99 = new Color(0xd6, 0x27, 0x28);
+  private static final Color P999 = new Color(0x94, 0x67, 0xbd);
 
   private Plots() {
   }
@@ -58,6 +61,9 @@ public final class Plots {
   /** Writes the plots of {@code result} beside {@code json}; the files written, none when it has no per-second series. */
   static List<Path> write(JsonObject result, Path json) throws IOException {
     JsonObject f = result.getJsonObject("figures", new JsonObject());
+    if (f.getValue("steps") instanceof JsonArray steps) {
+      return curve(result, f, steps, json);
+    }
     String rateName = f.containsKey("deliveriesBySecond") ? "deliveries" : f.containsKey("createsBySecond")
         ? "creates" : null;
     if (rateName == null) {
@@ -105,6 +111,66 @@ public final class Plots {
     }
     out.add(throughput);
     return out;
+  }
+
+  /**
+   * A load curve ({@code fanout-curve}): {@code <name>-throughput.png}, each step's deliveries/s
+   * against its p50, p99 and p99.9, with the knee's p99 limit drawn across; and
+   * {@code <name>-cpu.png}, the CPU per 1,000 deliveries of the server and of the load generator
+   * at each step.
+   */
+  private static List<Path> curve(JsonObject result, JsonObject f, JsonArray steps, Path json) throws IOException {
+    String name = json.getFileName().toString().replaceFirst("\\.json$", "");
+    Path dir = json.getParent() == null ? Path.of(".") : json.getParent();
+    Files.createDirectories(dir);
+    String scenario = result.getString("scenario", name);
+    String started = result.getString("startedAt", "");
+    String about = String.format("%d steps, %s subscribers; knee %s deliveries/s (%s msg/s), server %s ms CPU per 1,000"
+            + " | %s, %s cores, load average %s | %s", steps.size(), f.getValue("subscribers", "?"),
+        f.getValue("kneeDeliveriesPerSecond", "none"), f.getValue("kneeRate", "-"),
+        f.getValue("serverCpuMsPer1kDeliveries", "-"), result.getString("jdk", "?"), result.getValue("cores", "?"),
+        result.getValue("loadAverageAtStart", "?"), started.length() > 19 ? started.substring(0, 19) + "Z" : started);
+    List<Path> out = new ArrayList<>();
+
+    XYSeriesCollection latency = new XYSeriesCollection();
+    latency.addSeries(step("p99.9", steps, "deliveriesPerSecond", "p999Ms"));
+    latency.addSeries(step("p99", steps, "deliveriesPerSecond", "p99Ms"));
+    latency.addSeries(step("p50", steps, "deliveriesPerSecond", "p50Ms"));
+    JFreeChart chart = line(scenario + ": deliveries/s against latency, one point a step", "deliveries per second",
+        "latency (ms)", latency, about, P999, P99, P50);
+    ((NumberAxis) chart.getXYPlot().getDomainAxis()).setStandardTickUnits(NumberAxis.createStandardTickUnits());
+    ValueMarker limit = new ValueMarker(f.getDouble("kneeP99LimitMs", Curve.KNEE_P99_MS));
+    limit.setPaint(Color.GRAY);
+    limit.setLabel("p99 limit of the knee, " + limit.getValue() + " ms");
+    limit.setLabelAnchor(org.jfree.chart.ui.RectangleAnchor.TOP_RIGHT);
+    limit.setLabelTextAnchor(org.jfree.chart.ui.TextAnchor.BOTTOM_RIGHT);
+    chart.getXYPlot().addRangeMarker(limit);
+    Path throughput = dir.resolve(name + "-throughput.png");
+    save(chart, throughput);
+    out.add(throughput);
+
+    XYSeriesCollection cpu = new XYSeriesCollection();
+    cpu.addSeries(step("server", steps, "deliveriesPerSecond", "serverCpuMsPer1kDeliveries"));
+    cpu.addSeries(step("load generator", steps, "deliveriesPerSecond", "loadgenCpuMsPer1kDeliveries"));
+    JFreeChart cpuChart = line(scenario + ": CPU per 1,000 deliveries, one point a step", "deliveries per second",
+        "CPU ms per 1,000 deliveries", cpu, about, P99, P50);
+    ((NumberAxis) cpuChart.getXYPlot().getDomainAxis()).setStandardTickUnits(NumberAxis.createStandardTickUnits());
+    Path cpuPng = dir.resolve(name + "-cpu.png");
+    save(cpuChart, cpuPng);
+    out.add(cpuPng);
+    return out;
+  }
+
+  /** One point a step, in step order: x and y from the step's figures; a step without y is left out. */
+  private static XYSeries step(String key, JsonArray steps, String x, String y) {
+    XYSeries s = new XYSeries(key, false, true);
+    for (int i = 0; i < steps.size(); i++) {
+      JsonObject st = steps.getJsonObject(i);
+      if (st.getValue(x) instanceof Number xv && st.getValue(y) instanceof Number yv) {
+        s.add(xv.doubleValue(), yv.doubleValue());
+      }
+    }
+    return s;
   }
 
   /** The subtitle: the window's figures, and on what and when it ran (a busy machine shows in the load average). */

@@ -17,7 +17,11 @@ final class Results {
   private static final Map<String, List<String>> SUMMARY = Map.of(
       "create-http", List.of("createsPerSecond", "p99Ms", "serverCpuPercent"),
       "fanout-hot", List.of("subscribers", "deliveriesPerSecond", "p50Ms", "p99Ms", "p999Ms", "gaps", "duplicates",
-          "dropped", "refused", "serverCpuPercent", "loadgenCpuPercent"),
+          "dropped", "refused", "serverCpuPercent", "serverCpuMsPer1kDeliveries", "loadgenCpuPercent",
+          "loadgenCpuMsPer1kDeliveries"),
+      "fanout-curve", List.of("subscribers", "kneeDeliveriesPerSecond", "kneeRate", "kneeP99Ms",
+          "serverCpuMsPer1kDeliveries", "serverCpuPercent", "loadgenCpuPercent", "loadgenCpuMsPer1kDeliveries",
+          "maxDeliveriesPerSecond", "gaps"),
       "many-rooms", List.of("connections", "messagesInPerSecond", "deliveriesPerSecond", "p99Ms", "serverCpuPercent",
           "heapMiB", "gaps", "dropped", "loadgenCpuPercent"),
       "idle-conns", List.of("connections", "heapBytesPerConnection", "rssBytesPerConnection"),

@@ -43,6 +43,15 @@ final class ServerStats {
     return sum;
   }
 
+  /** CPU time of this process (the load generator) so far, in nanoseconds; -1 where the JVM cannot tell. */
+  static long selfCpuNanos() {
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      return os.getProcessCpuTime();
+    }
+    return -1;
+  }
+
   /** CPU used over {@code seconds} as a percentage of the whole machine (all cores). */
   static double cpuPercent(long ticks, double seconds) {
     return ticks / TICKS_PER_SECOND / seconds / Runtime.getRuntime().availableProcessors() * 100;
