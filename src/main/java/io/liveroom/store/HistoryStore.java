@@ -113,9 +113,10 @@ public final class HistoryStore {
     List<Request> reqs = new ArrayList<>(batch.size());
     for (RoomAppends r : batch) {
       String id = r.roomId();
-      Request req = Request.cmd(Command.EVALSHA).arg(APPEND.sha()).arg(5).arg(roomKey(id)).arg(historyKey(id))
-          .arg(replayKey(id)).arg(idempotencyKey(id)).arg(idempotencyTimesKey(id))
-          .arg(r.epoch()).arg(cap).arg(replayCap).arg(keyTtlMs).arg(now).arg(maxKeys);
+      List<String> keys = appendKeys(id);
+      Request req = Request.cmd(Command.EVALSHA).arg(APPEND.sha()).arg(keys.size());
+      keys.forEach(req::arg);
+      req.arg(r.epoch()).arg(cap).arg(replayCap).arg(keyTtlMs).arg(now).arg(maxKeys);
       for (int i = 0; i < r.items().size(); i++) {
         Danmaku d = r.items().get(i);
         String key = r.keys().get(i);
@@ -124,6 +125,11 @@ public final class HistoryStore {
       reqs.add(req);
     }
     return reqs;
+  }
+
+  /** The KEYS of {@link #APPEND} for a room: all in the room's slot group. */
+  static List<String> appendKeys(String id) {
+    return List.of(roomKey(id), historyKey(id), replayKey(id), idempotencyKey(id), idempotencyTimesKey(id));
   }
 
   private static boolean noScript(Throwable e) {

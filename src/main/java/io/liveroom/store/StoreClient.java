@@ -16,6 +16,7 @@ import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
@@ -89,6 +90,31 @@ final class StoreClient {
       args.forEach(full::arg);
       return redis.send(full);
     }));
+  }
+
+  /**
+   * Runs {@code s} once per entry of {@code keys} (with the {@code args} of the same index) in one
+   * round trip, by SHA, and again by source when this Redis does not know the script yet.
+   */
+  Future<List<Response>> evalBatch(LuaScript s, List<List<String>> keys, List<List<String>> args) {
+    return guard(s.name(), startTimer(), redis.batch(scriptCalls(Command.EVALSHA, s.sha(), keys, args)).recover(e -> {
+      if (e.getMessage() == null || !e.getMessage().contains("NOSCRIPT")) {
+        return Future.failedFuture(e);
+      }
+      return redis.batch(scriptCalls(Command.EVAL, s.source(), keys, args));
+    }));
+  }
+
+  private static List<Request> scriptCalls(Command cmd, String script, List<List<String>> keys,
+                                           List<List<String>> args) {
+    List<Request> reqs = new ArrayList<>(keys.size());
+    for (int i = 0; i < keys.size(); i++) {
+      Request r = Request.cmd(cmd).arg(script).arg(keys.get(i).size());
+      keys.get(i).forEach(r::arg);
+      args.get(i).forEach(r::arg);
+      reqs.add(r);
+    }
+    return reqs;
   }
 
   Future<Response> send(String op, Request req) {

@@ -91,8 +91,8 @@ class RoomStoreIT {
       assertTrue(store.create(room("page-" + i, RoomState.CREATED)).await());
       created.add("page-" + i);
     }
-    assertEquals(before + 40, index.count().await(), "lr:count follows creates");
-    // a cursor walk in pages of 7 sees every room once, in (bucket, id) order
+    assertEquals(before + 40, index.count().await(), "the counts follow creates");
+    // a cursor walk in pages of 7 sees every room once, in (group, bucket, id) order
     List<String> walked = new java.util.ArrayList<>();
     String cursor = null;
     for (int pages = 0; pages < 100; pages++) {
@@ -108,8 +108,9 @@ class RoomStoreIT {
     assertEquals(new java.util.HashSet<>(created), new java.util.HashSet<>(ours), "every room once");
     assertEquals(created.size(), ours.size(), "no room twice");
     List<String> sorted = new java.util.ArrayList<>(walked);
-    sorted.sort(java.util.Comparator.comparingInt(RoomKeys::bucketOf).thenComparing(java.util.Comparator.naturalOrder()));
-    assertEquals(sorted, walked, "(bucket, id) order");
+    sorted.sort(java.util.Comparator.comparingInt(RoomKeys::groupOf).thenComparingInt(RoomKeys::bucketOf)
+        .thenComparing(java.util.Comparator.naturalOrder()));
+    assertEquals(sorted, walked, "(group, bucket, id) order");
 
     RoomData live = new RoomData("page-3", "title of page-3", "host-1", RoomState.LIVE, 1000, 2000, 100, true, 0,
         "{\"a\":\"ü\"}");
@@ -136,7 +137,7 @@ class RoomStoreIT {
     assertEquals(d, store.hydrate("room-0001234").await().data(), "defaults left out come back as defaults");
     io.vertx.redis.client.Redis raw = io.vertx.redis.client.Redis.createClient(vertx, redis.url());
     long bytes = raw.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.MEMORY).arg("USAGE")
-        .arg("lr:r:room-0001234")).await().toLong();
+        .arg(RoomKeys.roomKey("room-0001234"))).await().toLong();
     assertTrue(bytes <= 176, "MEMORY USAGE of a cold room's hash: " + bytes);
     // a write that sets non-defaults and back removes them again
     RoomData odd = new RoomData("room-0001234", d.title(), d.ownerId(), RoomState.LIVE, d.createdAt(),
@@ -149,7 +150,7 @@ class RoomStoreIT {
     assertEquals(RoomStore.WriteResult.OK, store.write(back, RoomState.LIVE, 3, DAY).await());
     assertEquals(back, store.hydrate("room-0001234").await().data());
     long fields = raw.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.HLEN)
-        .arg("lr:r:room-0001234")).await().toLong();
+        .arg(RoomKeys.roomKey("room-0001234"))).await().toLong();
     assertEquals(6, fields, "t o s c m e");
     raw.close();
   }
@@ -166,9 +167,9 @@ class RoomStoreIT {
     RoomData ended = new RoomData("ret-1", r.title(), r.ownerId(), RoomState.ENDED, 1000, 3000, 100, true, 0, r.metadata());
     assertEquals(RoomStore.WriteResult.OK, store.write(ended, RoomState.CREATED, 1, 300).await());
     io.vertx.redis.client.Redis raw = io.vertx.redis.client.Redis.createClient(vertx, redis.url());
-    long ttl = raw.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.PTTL).arg("lr:r:ret-1")).await().toLong();
+    long ttl = raw.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.PTTL).arg(RoomKeys.roomKey("ret-1"))).await().toLong();
     assertTrue(ttl > 0 && ttl <= 300, "room TTL " + ttl);
-    long hTtl = raw.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.PTTL).arg("lr:h:ret-1")).await().toLong();
+    long hTtl = raw.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.PTTL).arg(RoomKeys.historyKey("ret-1"))).await().toLong();
     assertTrue(hTtl > 0 && hTtl <= 300, "history TTL " + hTtl);
     assertTrue(index.page(RoomState.ENDED, null, 100).await().ids().contains("ret-1"));
     Await.until(() -> store.hydrate("ret-1").await() == null, Duration.ofSeconds(5),
@@ -254,8 +255,11 @@ class RoomStoreIT {
 
     // the key layout that data already in Redis uses
     io.vertx.redis.client.Redis raw = io.vertx.redis.client.Redis.createClient(vertx, redis.url());
-    Map<String, String> types = Map.of("lr:r:hm-1", "hash", "lr:h:hm-1", "stream", "lr:p:hm-1", "zset",
-        "lr:m:hm-1", "hash", "lr:a:hm-1", "stream", "lr:count", "hash", "lr:k:hm-1", "hash", "lr:kz:hm-1", "zset");
+    int g = RoomKeys.groupOf("hm-1");
+    Map<String, String> types = Map.of("lr:{" + g + "}:r:hm-1", "hash", "lr:{" + g + "}:h:hm-1", "stream",
+        "lr:{" + g + "}:p:hm-1", "zset", "lr:{" + g + "}:m:hm-1", "hash", "lr:{" + g + "}:a:hm-1", "stream",
+        "lr:{" + g + "}:count", "hash", "lr:{" + g + "}:k:hm-1", "hash", "lr:{" + g + "}:kz:hm-1", "zset",
+        "lr:{" + g + "}:claims", "stream");
     types.forEach((key, type) -> assertEquals(type, raw.send(io.vertx.redis.client.Request
         .cmd(io.vertx.redis.client.Command.TYPE).arg(key)).await().toString(), key));
     raw.close();
