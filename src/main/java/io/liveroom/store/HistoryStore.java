@@ -92,7 +92,10 @@ public final class HistoryStore {
     // loop can take longer than redis.timeoutMs to see a prompt answer: wait 10x as long. A down
     // Redis still fails at once, and the sender's request ends at shard.requestTimeoutMs anyway.
     long limitMs = client.timeoutMs() * 10;
-    return connection.batch("append", appendRequests(batch, cap, replayCap, keyTtlMs, maxKeys, now), limitMs)
+    List<String> slotKeys = new ArrayList<>(batch.size());
+    batch.forEach(r -> slotKeys.add(roomKey(r.roomId())));
+    return connection.batch("append", appendRequests(batch, cap, replayCap, keyTtlMs, maxKeys, now,
+            connection.scriptsLoaded()), slotKeys, limitMs)
         .onFailure(e -> {
           if (noScript(e)) {
             // the connection loaded the script when it connected, so Redis lost it (SCRIPT FLUSH, a
@@ -109,12 +112,14 @@ public final class HistoryStore {
   }
 
   private static List<Request> appendRequests(List<RoomAppends> batch, int cap, int replayCap, long keyTtlMs,
-                                              int maxKeys, long now) {
+                                              int maxKeys, long now, boolean bySha) {
     List<Request> reqs = new ArrayList<>(batch.size());
     for (RoomAppends r : batch) {
       String id = r.roomId();
       List<String> keys = appendKeys(id);
-      Request req = Request.cmd(Command.EVALSHA).arg(APPEND.sha()).arg(keys.size());
+      Request req = bySha ? Request.cmd(Command.EVALSHA).arg(APPEND.sha()) : Request.cmd(Command.EVAL)
+          .arg(APPEND.source());
+      req.arg(keys.size());
       keys.forEach(req::arg);
       req.arg(r.epoch()).arg(cap).arg(replayCap).arg(keyTtlMs).arg(now).arg(maxKeys);
       for (int i = 0; i < r.items().size(); i++) {

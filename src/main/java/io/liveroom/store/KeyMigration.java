@@ -58,6 +58,10 @@ final class KeyMigration {
       if (v != null && LAYOUT.equals(v.toString())) {
         return Future.succeededFuture(0L);
       }
+      if (client.cluster()) {
+        // the old layout never ran on a Redis Cluster (its scripts were multi-slot): nothing to move
+        return client.send("layout", Request.cmd(Command.SET).arg(LAYOUT_KEY).arg(LAYOUT)).map(0L);
+      }
       return moveRooms("0", 0L)
           .compose(n -> dropOld("0").map(n))
           .compose(n -> client.send("layout", Request.cmd(Command.SET).arg(LAYOUT_KEY).arg(LAYOUT)).map(n))

@@ -126,10 +126,12 @@ public final class RoomIndex {
       return Future.succeededFuture(List.of());
     }
     List<Request> reqs = new ArrayList<>(ids.size());
+    List<String> keys = new ArrayList<>(ids.size());
     for (String id : ids) {
+      keys.add(roomKey(id));
       reqs.add(Request.cmd(Command.HGETALL).arg(roomKey(id)));
     }
-    return client.batch("readAll", reqs).map(rs -> {
+    return client.batch("readAll", reqs, keys).map(rs -> {
       List<RoomStore.Hydrated> out = new ArrayList<>(ids.size());
       List<String> gone = new ArrayList<>();
       for (int i = 0; i < ids.size(); i++) {
@@ -150,10 +152,12 @@ public final class RoomIndex {
   /** How many rooms exist (hot or cold, any state): the counts of every slot group, in one round trip. */
   public Future<Long> count() {
     List<Request> reqs = new ArrayList<>(RoomKeys.GROUPS);
+    List<String> keys = new ArrayList<>(RoomKeys.GROUPS);
     for (int g = 0; g < RoomKeys.GROUPS; g++) {
+      keys.add(RoomKeys.countKey(g));
       reqs.add(Request.cmd(Command.HVALS).arg(RoomKeys.countKey(g)));
     }
-    return client.batch("count", reqs).map(rs -> {
+    return client.batch("count", reqs, keys).map(rs -> {
       long n = 0;
       for (Response r : rs) {
         for (Response v : r) {
@@ -167,8 +171,10 @@ public final class RoomIndex {
   /** Removes ids of expired rooms from the index (best effort; a later listing retries). */
   private void forget(List<String> ids) {
     List<Request> reqs = new ArrayList<>(ids.size());
+    List<String> slotKeys = new ArrayList<>(ids.size());
     for (String id : ids) {
       List<String> keys = forgetKeys(id);
+      slotKeys.add(keys.get(0));
       Request r = Request.cmd(Command.EVAL).arg(FORGET.source()).arg(keys.size());
       keys.forEach(r::arg);
       r.arg(id).arg(RoomKeys.bucketOf(id));
@@ -177,7 +183,7 @@ public final class RoomIndex {
       }
       reqs.add(r);
     }
-    client.batchBestEffort("index cleanup", reqs);
+    client.batchBestEffort("index cleanup", reqs, slotKeys);
   }
 
   /** The KEYS of the forget script for a room: all in the room's slot group. */

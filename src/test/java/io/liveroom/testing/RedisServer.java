@@ -20,11 +20,14 @@ import java.util.concurrent.TimeUnit;
 public final class RedisServer implements AutoCloseable {
   private final int port;
   private final Path dir;
+  private final List<String> extraArgs;
   private Process process;
 
-  public RedisServer() throws IOException {
+  /** @param extraArgs more redis-server options, e.g. {@code --cluster-enabled yes} */
+  public RedisServer(String... extraArgs) throws IOException {
     this.port = freePort();
     this.dir = Files.createTempDirectory("liveroom-redis-");
+    this.extraArgs = List.of(extraArgs);
   }
 
   public static RedisServer started() throws Exception {
@@ -45,8 +48,10 @@ public final class RedisServer implements AutoCloseable {
     if (process != null && process.isAlive()) {
       return;
     }
-    process = new ProcessBuilder(List.of(binary().toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
-        "--save", "", "--appendonly", "no", "--dir", dir.toString()))
+    List<String> cmd = new java.util.ArrayList<>(List.of(binary().toString(), "--port", Integer.toString(port),
+        "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.toString()));
+    cmd.addAll(extraArgs);
+    process = new ProcessBuilder(cmd)
         .redirectErrorStream(true)
         .redirectOutput(dir.resolve("redis.log").toFile())
         .start();
