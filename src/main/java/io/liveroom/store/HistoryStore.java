@@ -21,8 +21,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A room's items in Redis: the history stream {@code lr:h:<id>} (its recent items, for joins) and
- * the replay archive {@code lr:p:<id>} (items with a progress, scored by it, for playback).
+ * A room's items in Redis: the history stream {@code lr:{g}:h:<id>} (its recent items, for joins) and
+ * the replay archive {@code lr:{g}:p:<id>} (items with a progress, scored by it, for playback).
  * Items are stored, with their idempotency keys, by a {@link RoomStore.Appender} before they are
  * acknowledged.
  */

@@ -17,8 +17,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A room's moderation in Redis: the hash {@code lr:m:<id>} (muted and banned users, mute all,
- * deleted items), the audit log {@code lr:a:<id>}, a capped stream of the actions, and the pinned
+ * A room's moderation in Redis: the hash {@code lr:{g}:m:<id>} (muted and banned users, mute all,
+ * deleted items), the audit log {@code lr:{g}:a:<id>}, a capped stream of the actions, and the pinned
  * item, kept in the room's hash (field {@code pn}) so that it comes back with the room. A change
  * and its audit entry are written together, fenced by the owner's epoch.
  */
