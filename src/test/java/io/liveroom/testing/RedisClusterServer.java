@@ -14,7 +14,9 @@ import java.util.List;
  * A real Redis Cluster of {@code masters} redis-server processes ({@code --cluster-enabled yes})
  * on free loopback ports, without replicas: the slots are split evenly by {@code CLUSTER ADDSLOTS}
  * and the nodes introduced by {@code CLUSTER MEET} (no redis-cli needed, so the embedded 6.2
- * binary works too), then it waits for {@code cluster_state:ok} on every node.
+ * binary works too), then it waits for {@code cluster_state:ok} on every node. Each node's
+ * cluster bus listens on its port + 10000 (30000-42000 for the ports {@link RedisServer#freePort}
+ * picks), which is not checked to be free: a start that fails on it is a port clash, not a bug.
  */
 public final class RedisClusterServer implements AutoCloseable {
   private final List<RedisServer> nodes = new ArrayList<>();
