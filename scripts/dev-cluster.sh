@@ -13,7 +13,9 @@
 # with ./mvnw, and without redis-server on PATH the Linux binary of the embedded-redis artifact
 # (Maven Central) is used. State, logs and pid files live in target/dev-cluster/.
 #
-# Environment: REDIS_PORT (6379, or the port of the last start), LIVEROOM_API_KEY (dev-key),
+# Environment: REDIS_MODE (standalone; cluster: a 3-master Redis Cluster on 7000-7002 with replicas on
+# 7003-7005; sentinel: master 6379, replica 6380, Sentinels 26379-26381 watching 'liveroom'; see
+# scripts/dev-redis-modes.sh), REDIS_PORT (6379, or the port of the last start), LIVEROOM_API_KEY (dev-key),
 # LIVEROOM_JWT_SECRET (dev-secret; the nodes run with auth.jwt.allowWeakSecret), JAVA_OPTS (-Xmx512m),
 # DEV_HTTP_BASE (8080) and DEV_CLUSTER_BASE (5701): first ports; DEV_STATE (target/dev-cluster);
 # DEV_JAR (target/liveroom.jar, built when missing or older than the sources; another jar is used as it is).
@@ -44,12 +46,20 @@ if [[ -z ${REDIS_PORT:-} && -f $REDIS_PORT_FILE ]]; then
   REDIS_PORT=$(<"$REDIS_PORT_FILE")
 fi
 REDIS_PORT="${REDIS_PORT:-6379}"
+# the mode of the last 'start' unless REDIS_MODE is given
+if [[ -z ${REDIS_MODE:-} && -f $STATE/redis.mode ]]; then
+  REDIS_MODE=$(<"$STATE/redis.mode")
+fi
+REDIS_MODE="${REDIS_MODE:-standalone}"
+[[ $REDIS_MODE =~ ^(standalone|cluster|sentinel)$ ]] || { printf 'dev-cluster: REDIS_MODE must be standalone, cluster or sentinel\n' >&2; exit 1; }
 [[ $REDIS_PORT =~ ^[0-9]+$ ]] || { printf 'dev-cluster: REDIS_PORT must be a port number\n' >&2; exit 1; }
 
 log() { printf '%s\n' "$*"; }
 # A path under $ROOT made absolute (DEV_STATE may be either); redis-server needs absolute ones.
 absolute() { if [[ $1 == /* ]]; then printf '%s' "$1"; else printf '%s/%s' "$ROOT" "$1"; fi; }
 die() { printf 'dev-cluster: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=scripts/dev-redis-modes.sh
+source "$ROOT/scripts/dev-redis-modes.sh"
 
 usage() {
   # the comment block at the top of this file, up to the first line that is not a comment
@@ -195,6 +205,10 @@ redis_binary() {
 
 start_redis() {
   local bin i ours
+  if [[ $REDIS_MODE != standalone ]]; then
+    start_redis_mode
+    return 0
+  fi
   if [[ -f $REDIS_MARKER ]]; then
     ours=$(<"$REDIS_MARKER")
     if pid_alive "$REDIS_PID" redis-server; then
@@ -235,6 +249,10 @@ start_redis() {
 
 stop_redis() {
   local pid i
+  if [[ $REDIS_MODE != standalone ]]; then
+    stop_redis_mode
+    return 0
+  fi
   if [[ ! -f $REDIS_MARKER ]]; then
     if redis_ping "$REDIS_PORT"; then
       log "redis: not started by this script, leaving 127.0.0.1:$REDIS_PORT running"
@@ -294,6 +312,7 @@ start_node() {
     export LIVEROOM_CLUSTER_PORT="$cport"
     export LIVEROOM_CLUSTER_MEMBERS="$members"
     export LIVEROOM_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+    while IFS='=' read -r k v; do [[ -n $k ]] && export "$k=$v"; done < <(mode_env)
     export LIVEROOM_AUTH_API_KEYS="$API_KEY"
     export LIVEROOM_AUTH_JWT_SECRET="$JWT_SECRET"
     # dev-secret is shorter than the 32 bytes a node asks of an HS256 secret: development only
@@ -382,7 +401,11 @@ cmd_start() {
   for ((i = 1; i <= n; i++)); do
     log "  node-$i  http://localhost:$(http_port "$i")/   (hazelcast 127.0.0.1:$(cluster_port "$i"), log $STATE/node-$i.log)"
   done
-  log "  redis    127.0.0.1:$REDIS_PORT"
+  if [[ $REDIS_MODE == standalone ]]; then
+    log "  redis    127.0.0.1:$REDIS_PORT"
+  else
+    log "  redis    $REDIS_MODE: $(mode_env | tr '\n' ' ')"
+  fi
   log "  API key  $API_KEY   (Authorization: Bearer $API_KEY)"
   log "  JWT HS256 secret  $JWT_SECRET"
   log ""
@@ -476,7 +499,9 @@ cmd_status() {
     printf 'node-%s  %-22s http %s  /health/ready %s\n' "$i" "$state" "$(http_port "$i")" \
       "$([[ $code == 000 ]] && echo 'no answer' || echo "$code")"
   done
-  if redis_ping "$REDIS_PORT"; then
+  if [[ $REDIS_MODE != standalone ]]; then
+    status_redis_mode || ok=1
+  elif redis_ping "$REDIS_PORT"; then
     if [[ -f $REDIS_MARKER ]]; then
       log "redis   127.0.0.1:$REDIS_PORT PONG (started by this script, pid $(cat "$REDIS_PID" 2>/dev/null || echo '?'))"
     else

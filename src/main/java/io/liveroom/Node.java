@@ -128,8 +128,11 @@ public final class Node {
     Codecs.register(vertx.eventBus());
     vertx.eventBus().<JsonObject>consumer(Addresses.nodeStats(services.nodeId()), m -> m.reply(stats()));
     // the webhook sender comes first, so that it takes the events of shards starting up
-    Future<Void> words = services.words().start().recover(e -> Future.failedFuture(
-        "filter.wordsFile: cannot load " + config.filter().wordsFile() + ": " + e.getMessage()));
+    // data of the key layout before slot groups moves before anything reads it (once; then one GET)
+    Future<Void> layout = services.store().migrateLayout().recover(e -> Future.failedFuture(
+        "redis: cannot check or migrate the key layout: " + e.getMessage())).mapEmpty();
+    Future<Void> words = layout.compose(l -> services.words().start().recover(e -> Future.failedFuture(
+        "filter.wordsFile: cannot load " + config.filter().wordsFile() + ": " + e.getMessage())));
     Future<Void> webhooks = words.compose(w -> config.webhooks().enabled()
         ? vertx.deployVerticle(new WebhookVerticle(config.webhooks(), services.metrics())).onSuccess(webhookDeployments::add).mapEmpty()
         : Future.succeededFuture());

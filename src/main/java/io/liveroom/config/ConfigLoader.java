@@ -36,7 +36,8 @@ public final class ConfigLoader {
   public static final String SYS_PREFIX = "liveroom.";
   private static final String DEFAULTS = "conf/liveroom.json";
   /** Keys whose values are secrets, masked by {@link #masked}. */
-  static final List<String> SECRET_KEYS = List.of("auth.apiKeys", "auth.jwt.secret", "webhooks.secret");
+  static final List<String> SECRET_KEYS = List.of("auth.apiKeys", "auth.jwt.secret", "webhooks.secret",
+      "redis.password");
   /** Keys holding URLs that may carry a password (in the user info or the query). */
   static final List<String> URL_KEYS = List.of("redis.url", "webhooks.urls");
   static final String MASK = "****";

@@ -64,9 +64,14 @@ public record LiveroomConfig(
   public record Shard(int instances, long requestTimeoutMs, long retryBudgetMs) {
   }
 
-  /** {@code claimLogSize}: entries of the claim log {@code lr:claims} (which node took which epoch), 0 = none. */
+  /**
+   * {@code claimLogSize}: entries of the claim logs {@code lr:{g}:claims} (which node took which
+   * epoch), 0 = none. {@code mode} says which of {@code url} (standalone), {@code sentinels} and
+   * {@code masterName} (sentinel) or {@code nodes} (cluster) is used; {@link RedisConfig} checks them.
+   */
   public record Redis(String url, int poolSize, int maxWaiting, long timeoutMs, long healthIntervalMs,
-                      int claimLogSize) {
+                      int claimLogSize, RedisMode mode, List<String> sentinels, String masterName, List<String> nodes,
+                      String password, boolean tls) {
   }
 
   /**
@@ -219,17 +224,7 @@ public record LiveroomConfig(
         orCores(r.intIn("shard.instances", 0, 256), cores),
         r.longIn("shard.requestTimeoutMs", 50, 60_000),
         r.longIn("shard.retryBudgetMs", 0, 60_000));
-    Redis redis = new Redis(
-        r.string("redis.url", true),
-        r.intIn("redis.poolSize", 1, 1024),
-        r.intIn("redis.maxWaiting", 1, 1_000_000),
-        r.longIn("redis.timeoutMs", 10, 60_000),
-        r.longIn("redis.healthIntervalMs", 100, 60_000),
-        r.intIn("redis.claimLogSize", 0, 1_000_000));
-    if (!redis.url().startsWith("redis://") && !redis.url().startsWith("rediss://")
-        && !redis.url().startsWith("unix://")) {
-      throw new ConfigException("redis.url must start with redis://, rediss:// or unix://, got '" + redis.url() + "'");
-    }
+    Redis redis = RedisConfig.read(r);
     Auth auth = new Auth(
         r.strings("auth.apiKeys", false),
         r.string("auth.jwt.algorithm", true),
@@ -368,7 +363,7 @@ public record LiveroomConfig(
   }
 
   /** Typed access to dotted keys with messages that name the key. */
-  private static final class Reader {
+  static final class Reader {
     private final JsonObject root;
 
     Reader(JsonObject root) {

@@ -9,7 +9,7 @@ import java.util.Map;
  * all, and deleted items. Loaded with the room's real-time state, changed only after the change is
  * written to Redis. Plain Java, one event loop. (The pinned item is kept with the room, not here.)
  *
- * <p>Redis fields ({@code lr:m:<id>}): {@code mu:<user>} = muted until (ms, 0 = until unmuted),
+ * <p>Redis fields ({@code lr:{g}:m:<id>}): {@code mu:<user>} = muted until (ms, 0 = until unmuted),
  * {@code ba:<user>}, {@code ma} (mute all), {@code de:<epoch>:<seq>}. Earlier versions kept a
  * {@code pin} field (a seq) here; it is ignored.
  */

@@ -2,7 +2,7 @@ package io.liveroom.room;
 
 /** Lifecycle of a room: created -> live <-> paused -> ended (ended from any state). */
 public enum RoomState {
-  // the ordinal is stored in Redis (field s of lr:r:<id>): add states at the end only
+  // the ordinal is stored in Redis (field s of lr:{g}:r:<id>): add states at the end only
   CREATED, LIVE, PAUSED, ENDED;
 
   private static final RoomState[] VALUES = values();

@@ -21,8 +21,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A room's items in Redis: the history stream {@code lr:h:<id>} (its recent items, for joins) and
- * the replay archive {@code lr:p:<id>} (items with a progress, scored by it, for playback).
+ * A room's items in Redis: the history stream {@code lr:{g}:h:<id>} (its recent items, for joins) and
+ * the replay archive {@code lr:{g}:p:<id>} (items with a progress, scored by it, for playback).
  * Items are stored, with their idempotency keys, by a {@link RoomStore.Appender} before they are
  * acknowledged.
  */
@@ -92,7 +92,10 @@ public final class HistoryStore {
     // loop can take longer than redis.timeoutMs to see a prompt answer: wait 10x as long. A down
     // Redis still fails at once, and the sender's request ends at shard.requestTimeoutMs anyway.
     long limitMs = client.timeoutMs() * 10;
-    return connection.batch("append", appendRequests(batch, cap, replayCap, keyTtlMs, maxKeys, now), limitMs)
+    List<String> slotKeys = new ArrayList<>(batch.size());
+    batch.forEach(r -> slotKeys.add(roomKey(r.roomId())));
+    return connection.batch("append", appendRequests(batch, cap, replayCap, keyTtlMs, maxKeys, now,
+            connection.scriptsLoaded()), slotKeys, limitMs)
         .onFailure(e -> {
           if (noScript(e)) {
             // the connection loaded the script when it connected, so Redis lost it (SCRIPT FLUSH, a
@@ -109,13 +112,16 @@ public final class HistoryStore {
   }
 
   private static List<Request> appendRequests(List<RoomAppends> batch, int cap, int replayCap, long keyTtlMs,
-                                              int maxKeys, long now) {
+                                              int maxKeys, long now, boolean bySha) {
     List<Request> reqs = new ArrayList<>(batch.size());
     for (RoomAppends r : batch) {
       String id = r.roomId();
-      Request req = Request.cmd(Command.EVALSHA).arg(APPEND.sha()).arg(5).arg(roomKey(id)).arg(historyKey(id))
-          .arg(replayKey(id)).arg(idempotencyKey(id)).arg(idempotencyTimesKey(id))
-          .arg(r.epoch()).arg(cap).arg(replayCap).arg(keyTtlMs).arg(now).arg(maxKeys);
+      List<String> keys = appendKeys(id);
+      Request req = bySha ? Request.cmd(Command.EVALSHA).arg(APPEND.sha()) : Request.cmd(Command.EVAL)
+          .arg(APPEND.source());
+      req.arg(keys.size());
+      keys.forEach(req::arg);
+      req.arg(r.epoch()).arg(cap).arg(replayCap).arg(keyTtlMs).arg(now).arg(maxKeys);
       for (int i = 0; i < r.items().size(); i++) {
         Danmaku d = r.items().get(i);
         String key = r.keys().get(i);
@@ -124,6 +130,11 @@ public final class HistoryStore {
       reqs.add(req);
     }
     return reqs;
+  }
+
+  /** The KEYS of {@link #APPEND} for a room: all in the room's slot group. */
+  static List<String> appendKeys(String id) {
+    return List.of(roomKey(id), historyKey(id), replayKey(id), idempotencyKey(id), idempotencyTimesKey(id));
   }
 
   private static boolean noScript(Throwable e) {

@@ -17,8 +17,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A room's moderation in Redis: the hash {@code lr:m:<id>} (muted and banned users, mute all,
- * deleted items), the audit log {@code lr:a:<id>}, a capped stream of the actions, and the pinned
+ * A room's moderation in Redis: the hash {@code lr:{g}:m:<id>} (muted and banned users, mute all,
+ * deleted items), the audit log {@code lr:{g}:a:<id>}, a capped stream of the actions, and the pinned
  * item, kept in the room's hash (field {@code pn}) so that it comes back with the room. A change
  * and its audit entry are written together, fenced by the owner's epoch.
  */
@@ -56,6 +56,11 @@ public final class ModerationStore {
                        boolean unpin) {
   }
 
+  /** The KEYS of the moderate script for a room: all in the room's slot group. */
+  static List<String> moderateKeys(String roomId) {
+    return List.of(roomKey(roomId), moderationKey(roomId), auditKey(roomId), replayKey(roomId));
+  }
+
   /** One page of a room's audit log, newest first, and the cursor of the next (null at the end). */
   public record AuditPage(List<JsonObject> entries, String next) {
   }
@@ -80,8 +85,7 @@ public final class ModerationStore {
   /** Applies one moderation change and appends the audit entry, atomically and only if {@code epoch} is still current. */
   public Future<RoomStore.WriteResult> moderate(String roomId, long epoch, Change c, JsonObject audit, int auditCap) {
     String pinOp = c.pin() != null ? "set" : c.unpin() ? "del" : "none";
-    return client.eval(MODERATE, List.of(roomKey(roomId), moderationKey(roomId), auditKey(roomId),
-            replayKey(roomId)),
+    return client.eval(MODERATE, moderateKeys(roomId),
         List.of(Long.toString(epoch), c.op(), c.field() == null ? "" : c.field(), c.value() == null ? "" : c.value(),
             audit.encode(), Integer.toString(auditCap),
             c.removeFromReplay() == null ? "" : HistoryStore.replayMember(c.removeFromReplay()),

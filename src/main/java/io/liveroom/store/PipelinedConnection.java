@@ -29,10 +29,23 @@ final class PipelinedConnection {
     this.scripts = scripts;
   }
 
-  /** Sends {@code reqs} in one batch, bounded by {@code limitMs}, guarded like any store call. */
-  Future<List<Response>> batch(String op, List<Request> reqs, long limitMs) {
+  /**
+   * Whether the scripts are loaded when the connection opens, so that batches may call them by
+   * SHA. Not on a Redis Cluster: {@code SCRIPT LOAD} there reaches one master, so batches send
+   * the scripts' source ({@code EVAL}; Redis caches it by SHA, so only the bytes cost).
+   */
+  boolean scriptsLoaded() {
+    return !client.cluster();
+  }
+
+  /**
+   * Sends {@code reqs} in one batch (on a Redis Cluster, one batch per hash slot, all at once, on
+   * the cluster connection's link to each master; {@code slotKeys.get(i)} is a key of request i),
+   * bounded by {@code limitMs}, guarded like any store call.
+   */
+  Future<List<Response>> batch(String op, List<Request> reqs, List<String> slotKeys, long limitMs) {
     Timer.Sample sample = client.startTimer();
-    Future<List<Response>> sent = connection().compose(c -> c.batch(reqs));
+    Future<List<Response>> sent = connection().compose(c -> client.bySlot(c::batch, reqs, slotKeys));
     return client.guard(op, sample, sent, limitMs).onFailure(e -> {
       if (e.getCause() instanceof TimeoutException) {
         reset(); // the connection may be stuck: start afresh
@@ -42,6 +55,7 @@ final class PipelinedConnection {
 
   private Future<RedisConnection> connection() {
     if (connection == null || connection.failed()) {
+      List<LuaScript> scripts = scriptsLoaded() ? this.scripts : List.of();
       Future<RedisConnection> f = redis.connect().compose(c -> {
         List<Request> loads = new ArrayList<>(scripts.size());
         scripts.forEach(s -> loads.add(Request.cmd(Command.SCRIPT).arg("LOAD").arg(s.source())));

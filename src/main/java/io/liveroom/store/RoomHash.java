@@ -7,7 +7,7 @@ import io.vertx.redis.client.Response;
 import java.util.List;
 
 /**
- * The fields of a room's hash {@code lr:r:<id>}: {@code t o s c m e} always ({@code s} is the
+ * The fields of a room's hash {@code lr:{g}:r:<id>}: {@code t o s c m e} always ({@code s} is the
  * state's ordinal, one digit; {@code e} is the epoch of the current owner), and
  * {@code u g w md f x} only when they differ from their defaults ({@code u} = {@code c}, guests
  * allowed, no slow mode, {@code {}}, {@code mask}, no empty timeout). {@code pn} is the pinned

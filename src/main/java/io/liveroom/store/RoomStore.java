@@ -1,11 +1,12 @@
 package io.liveroom.store;
 
-import static io.liveroom.store.RoomKeys.CLAIMS;
-import static io.liveroom.store.RoomKeys.COUNT;
 import static io.liveroom.store.RoomKeys.auditKey;
 import static io.liveroom.store.RoomKeys.bucketKey;
 import static io.liveroom.store.RoomKeys.bucketOf;
 import static io.liveroom.store.RoomKeys.bucketSetKey;
+import static io.liveroom.store.RoomKeys.claimsKey;
+import static io.liveroom.store.RoomKeys.countKey;
+import static io.liveroom.store.RoomKeys.groupOf;
 import static io.liveroom.store.RoomKeys.historyKey;
 import static io.liveroom.store.RoomKeys.moderationKey;
 import static io.liveroom.store.RoomKeys.replayKey;
@@ -35,10 +36,12 @@ import java.util.Map;
  * Writes of room state are Lua scripts fenced by epoch: a write from an owner whose epoch is no
  * longer current is rejected, so a stale owner cannot overwrite a newer one. The scripts also keep
  * the index and the counts per state, and note which node claimed each epoch in the claim log.
+ * Every key a script is given is in the room's slot group ({@link RoomKeys}), so each script is
+ * single-slot and runs on a Redis Cluster as on one Redis.
  */
 public final class RoomStore {
-  // KEYS: room, bucket, bucket set, count, claim log. ARGV: id, bucket, state, node, claim log cap,
-  // then field/value pairs
+  // KEYS: room, bucket, bucket set, count, claim log (all of the room's slot group). ARGV: id,
+  // bucket, state, node, claim log cap (of the group's log), then field/value pairs
   private static final LuaScript CREATE = new LuaScript("create", """
       if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
       redis.call('HSET', KEYS[1], 'e', 1, unpack(ARGV, 6))
@@ -46,7 +49,7 @@ public final class RoomStore {
       redis.call('ZADD', KEYS[3], ARGV[2], ARGV[2])
       redis.call('HINCRBY', KEYS[4], ARGV[3], 1)
       if tonumber(ARGV[5]) > 0 then
-        redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[5], '*', 'r', ARGV[1], 'e', 1, 'n', ARGV[4])
+        redis.call('XADD', KEYS[5], 'MAXLEN', ARGV[5], '*', 'r', ARGV[1], 'e', 1, 'n', ARGV[4])
       end
       return 1
       """);
@@ -56,7 +59,7 @@ public final class RoomStore {
       if redis.call('EXISTS', KEYS[1]) == 0 then return false end
       local e = redis.call('HINCRBY', KEYS[1], 'e', 1)
       if tonumber(ARGV[3]) > 0 then
-        redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'r', ARGV[1], 'e', e, 'n', ARGV[2])
+        redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[3], '*', 'r', ARGV[1], 'e', e, 'n', ARGV[2])
       end
       return redis.call('HGETALL', KEYS[1])
       """);
@@ -112,16 +115,17 @@ public final class RoomStore {
 
   private final StoreClient client;
   private final String nodeId;
+  /** Entries kept in each slot group's claim log: {@code redis.claimLogSize} over the groups, rounded up. */
   private final int claimLogSize;
   private final RoomIndex index;
   private final HistoryStore history;
   private final ModerationStore moderation;
 
-  /** @param nodeId the node whose claims of epochs (creates and loads) go to the claim log {@code lr:claims} */
+  /** @param nodeId the node whose claims of epochs (creates and loads) go to the claim logs {@code lr:{g}:claims} */
   public RoomStore(Vertx vertx, LiveroomConfig.Redis cfg, String nodeId, MeterRegistry registry) {
     this.client = new StoreClient(vertx, cfg, registry);
     this.nodeId = nodeId;
-    this.claimLogSize = cfg.claimLogSize();
+    this.claimLogSize = cfg.claimLogSize() <= 0 ? 0 : (cfg.claimLogSize() + RoomKeys.GROUPS - 1) / RoomKeys.GROUPS;
     this.index = new RoomIndex(client);
     this.history = new HistoryStore(client);
     this.moderation = new ModerationStore(client);
@@ -152,13 +156,29 @@ public final class RoomStore {
     args.add(nodeId);
     args.add(Integer.toString(claimLogSize));
     RoomHash.fields(d, args, null);
-    return client.eval(CREATE, List.of(roomKey(d.id()), bucketKey(d.state(), b), bucketSetKey(d.state()), COUNT,
-        CLAIMS), args).map(r -> r.toInteger() == 1);
+    return client.eval(CREATE, createKeys(d.id(), d.state()), args).map(r -> r.toInteger() == 1);
+  }
+
+  static List<String> createKeys(String id, RoomState state) {
+    int b = bucketOf(id);
+    int g = groupOf(id);
+    return List.of(roomKey(id), bucketKey(state, b), bucketSetKey(state, g), countKey(g), claimsKey(g));
+  }
+
+  static List<String> hydrateKeys(String id) {
+    return List.of(roomKey(id), claimsKey(groupOf(id)));
+  }
+
+  static List<String> writeKeys(String id, RoomState previous, RoomState next) {
+    int b = bucketOf(id);
+    int g = groupOf(id);
+    return List.of(roomKey(id), bucketKey(previous, b), bucketSetKey(previous, g), bucketKey(next, b),
+        bucketSetKey(next, g), countKey(g), historyKey(id), moderationKey(id), auditKey(id), replayKey(id));
   }
 
   /** Loads a room for a new owner, taking the next epoch; null when there is no such room. */
   public Future<Hydrated> hydrate(String id) {
-    return client.eval(HYDRATE, List.of(roomKey(id), CLAIMS), List.of(id, nodeId, Integer.toString(claimLogSize)))
+    return client.eval(HYDRATE, hydrateKeys(id), List.of(id, nodeId, Integer.toString(claimLogSize)))
         .map(r -> r == null ? null : RoomHash.decode(id, r));
   }
 
@@ -182,10 +202,7 @@ public final class RoomStore {
     args.add(Integer.toString(unset.size()));
     args.addAll(unset);
     args.addAll(pairs);
-    return client.eval(WRITE, List.of(roomKey(id), bucketKey(previous, b), bucketSetKey(previous),
-            bucketKey(next.state(), b), bucketSetKey(next.state()), COUNT, historyKey(id), moderationKey(id),
-            auditKey(id), replayKey(id)), args)
-        .map(WriteResult::of);
+    return client.eval(WRITE, writeKeys(id, previous, next.state()), args).map(WriteResult::of);
   }
 
   /** The current epoch of a room in Redis, or 0 when there is none. */
@@ -246,6 +263,14 @@ public final class RoomStore {
     public void close() {
       connection.close();
     }
+  }
+
+  /**
+   * Moves data written in the key layout before slot groups, once ({@link KeyMigration}); the
+   * number of rooms moved (0 when the layout is already current).
+   */
+  public Future<Long> migrateLayout() {
+    return new KeyMigration(client).run();
   }
 
   /** The kind of the last Redis failure (an exception class name), for readiness reports. */

@@ -1,6 +1,7 @@
 package io.liveroom.store;
 
 import io.liveroom.config.LiveroomConfig;
+import io.liveroom.config.RedisMode;
 import io.liveroom.error.LiveroomException;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -11,12 +12,20 @@ import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.ProtocolVersion;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisClientType;
+import io.vertx.redis.client.RedisReplicas;
+import io.vertx.redis.client.RedisRole;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 import org.slf4j.Logger;
@@ -39,26 +48,56 @@ final class StoreClient {
 
   private final Redis redis;
   private final Redis historyRedis;
+  private final boolean cluster;
   private final long timeoutMs;
   private final MeterRegistry registry;
   private volatile String lastError = "none";
 
   StoreClient(Vertx vertx, LiveroomConfig.Redis cfg, MeterRegistry registry) {
-    this.redis = Redis.createClient(vertx, new RedisOptions()
-        .setConnectionString(cfg.url())
+    this.cluster = cfg.mode() == RedisMode.CLUSTER;
+    this.redis = Redis.createClient(vertx, options(cfg)
         .setMaxPoolSize(cfg.poolSize())
-        .setMaxPoolWaiting(cfg.maxWaiting())
-        .setMaxWaitingHandlers(cfg.maxWaiting())
-        .setPreferredProtocolVersion(ProtocolVersion.RESP2));
+        // the cluster and sentinel clients refuse fewer waiters than pooled connections
+        .setMaxPoolWaiting(Math.max(cfg.maxWaiting(), cfg.poolSize()))
+        .setMaxWaitingHandlers(cfg.maxWaiting()));
     // the appends hold one pipelined connection per shard instance, apart from the pool
     // that serves requests, so a burst of sends can never starve loads, creates and updates
-    this.historyRedis = Redis.createClient(vertx, new RedisOptions()
-        .setConnectionString(cfg.url())
+    this.historyRedis = Redis.createClient(vertx, options(cfg)
         .setMaxPoolSize(64)
-        .setMaxWaitingHandlers(cfg.maxWaiting())
-        .setPreferredProtocolVersion(ProtocolVersion.RESP2));
+        .setMaxPoolWaiting(Math.max(cfg.maxWaiting(), 64))
+        .setMaxWaitingHandlers(cfg.maxWaiting()));
     this.timeoutMs = cfg.timeoutMs();
     this.registry = registry;
+  }
+
+  /**
+   * The client options of {@code redis.mode}: one Redis at {@code redis.url}; the primary the
+   * Sentinels name for {@code redis.masterName} (the client asks them again after a failover);
+   * or a Redis Cluster found from {@code redis.nodes}, reading and writing on masters only.
+   */
+  static RedisOptions options(LiveroomConfig.Redis cfg) {
+    RedisOptions o = new RedisOptions().setPreferredProtocolVersion(ProtocolVersion.RESP2);
+    switch (cfg.mode()) {
+      case STANDALONE -> o.setConnectionString(cfg.url());
+      case SENTINEL -> {
+        o.setType(RedisClientType.SENTINEL).setMasterName(cfg.masterName()).setRole(RedisRole.MASTER);
+        cfg.sentinels().forEach(hp -> o.addConnectionString((cfg.tls() ? "rediss://" : "redis://") + hp));
+      }
+      case CLUSTER -> {
+        o.setType(RedisClientType.CLUSTER).setUseReplicas(RedisReplicas.NEVER);
+        cfg.nodes().forEach(hp -> o.addConnectionString((cfg.tls() ? "rediss://" : "redis://") + hp));
+      }
+      default -> throw new IllegalStateException(cfg.mode().toString());
+    }
+    if (!cfg.password().isEmpty()) {
+      o.setPassword(cfg.password());
+    }
+    return o;
+  }
+
+  /** Whether Redis is a Redis Cluster: a batch then goes as one batch per hash slot ({@link #batch(String, List, List)}). */
+  boolean cluster() {
+    return cluster;
   }
 
   long timeoutMs() {
@@ -91,18 +130,92 @@ final class StoreClient {
     }));
   }
 
+  /**
+   * Runs {@code s} once per entry of {@code keys} (with the {@code args} of the same index) in one
+   * round trip, by SHA, and again by source when this Redis does not know the script yet.
+   */
+  Future<List<Response>> evalBatch(LuaScript s, List<List<String>> keys, List<List<String>> args) {
+    List<String> slotKeys = new ArrayList<>(keys.size());
+    keys.forEach(k -> slotKeys.add(k.get(0)));
+    return guard(s.name(), startTimer(), bySlot(redis::batch, scriptCalls(Command.EVALSHA, s.sha(), keys, args),
+        slotKeys).recover(e -> {
+          if (e.getMessage() == null || !e.getMessage().contains("NOSCRIPT")) {
+            return Future.failedFuture(e);
+          }
+          return bySlot(redis::batch, scriptCalls(Command.EVAL, s.source(), keys, args), slotKeys);
+        }));
+  }
+
+  private static List<Request> scriptCalls(Command cmd, String script, List<List<String>> keys,
+                                           List<List<String>> args) {
+    List<Request> reqs = new ArrayList<>(keys.size());
+    for (int i = 0; i < keys.size(); i++) {
+      Request r = Request.cmd(cmd).arg(script).arg(keys.get(i).size());
+      keys.get(i).forEach(r::arg);
+      args.get(i).forEach(r::arg);
+      reqs.add(r);
+    }
+    return reqs;
+  }
+
   Future<Response> send(String op, Request req) {
     return guard(op, startTimer(), redis.send(req));
   }
 
-  /** Several commands in one round trip (not atomic). */
+  /** Several commands of one hash slot (one room's, or one slot group's) in one round trip (not atomic). */
   Future<List<Response>> batch(String op, List<Request> reqs) {
     return guard(op, startTimer(), redis.batch(reqs));
   }
 
+  /**
+   * Several commands in one round trip (not atomic), where {@code slotKeys.get(i)} is a key of
+   * request i: on a Redis Cluster they go as one batch per hash slot, all at once, and the answers
+   * come back in the order of {@code reqs}.
+   */
+  Future<List<Response>> batch(String op, List<Request> reqs, List<String> slotKeys) {
+    return guard(op, startTimer(), bySlot(redis::batch, reqs, slotKeys));
+  }
+
   /** Sends without waiting or bounding: for cleanup that a later call retries when it fails. */
-  void batchBestEffort(String what, List<Request> reqs) {
-    redis.batch(reqs).onFailure(e -> LOG.debug("{} failed: {}", what, e.toString()));
+  void batchBestEffort(String what, List<Request> reqs, List<String> slotKeys) {
+    bySlot(redis::batch, reqs, slotKeys).onFailure(e -> LOG.debug("{} failed: {}", what, e.toString()));
+  }
+
+  /**
+   * {@code send} of {@code reqs} as one batch, or on a Redis Cluster (whose client refuses a batch
+   * whose keys live on different masters) as one batch per hash slot, sent together; requests of
+   * one slot keep their order.
+   */
+  Future<List<Response>> bySlot(Function<List<Request>, Future<List<Response>>> send, List<Request> reqs,
+                                List<String> slotKeys) {
+    if (!cluster || reqs.size() <= 1) {
+      return send.apply(reqs);
+    }
+    Map<Integer, List<Integer>> slots = new LinkedHashMap<>();
+    for (int i = 0; i < reqs.size(); i++) {
+      slots.computeIfAbsent(RoomKeys.slotOf(slotKeys.get(i)), k -> new ArrayList<>()).add(i);
+    }
+    if (slots.size() == 1) {
+      return send.apply(reqs);
+    }
+    List<Future<List<Response>>> parts = new ArrayList<>(slots.size());
+    List<List<Integer>> positions = new ArrayList<>(slots.values());
+    for (List<Integer> at : positions) {
+      List<Request> part = new ArrayList<>(at.size());
+      at.forEach(i -> part.add(reqs.get(i)));
+      parts.add(send.apply(part));
+    }
+    return Future.all(parts).map(cf -> {
+      Response[] out = new Response[reqs.size()];
+      for (int p = 0; p < parts.size(); p++) {
+        List<Response> rs = parts.get(p).result();
+        List<Integer> at = positions.get(p);
+        for (int j = 0; j < at.size(); j++) {
+          out[at.get(j)] = rs.get(j);
+        }
+      }
+      return Arrays.asList(out);
+    });
   }
 
   /** The kind of the last Redis failure (an exception class name), for readiness reports. */

@@ -12,8 +12,8 @@ import java.util.function.Function;
 
 /**
  * What Redis alone holds of a fault test's rooms, checked against the test's {@link Ledger}: the
- * history streams {@code lr:h:<room>} (every item with its stream id, whose millisecond part is
- * Redis's clock when the item was appended) and the claim log {@code lr:claims} (which node took
+ * history streams {@code lr:{g}:h:<room>} (every item with its stream id, whose millisecond part is
+ * Redis's clock when the item was appended) and the claim logs {@code lr:{g}:claims} (which node took
  * which epoch of which room). Delivery to a client does not count as kept: an acknowledged item
  * is kept only if its room's stream has it at its (epoch, seq) with its text.
  *
@@ -53,7 +53,14 @@ public final class HistoryAudit {
       }
       a.streams.put(room, items);
     }
-    for (ProcessCluster.StreamEntry e : c.stream("lr:claims")) {
+    // each slot group has its claim log: read those of the rooms' groups, keeping the rooms' entries
+    java.util.Set<Integer> groups = new java.util.TreeSet<>();
+    rooms.forEach(room -> groups.add(io.liveroom.store.RoomKeys.groupOf(room)));
+    List<ProcessCluster.StreamEntry> claims = new ArrayList<>();
+    for (int g : groups) {
+      claims.addAll(c.stream(io.liveroom.store.RoomKeys.claimsKey(g)));
+    }
+    for (ProcessCluster.StreamEntry e : claims) {
       a.claims.computeIfAbsent(e.fields().get("r"), k -> new HashMap<>())
           .put(Long.parseLong(e.fields().get("e")), new String[] {e.fields().get("n"), Long.toString(e.millis())});
     }

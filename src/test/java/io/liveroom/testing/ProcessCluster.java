@@ -368,18 +368,18 @@ public final class ProcessCluster implements AutoCloseable {
     return b.toString(StandardCharsets.UTF_8);
   }
 
-  /** The room's current epoch in Redis ({@code HGET lr:r:<id> e}). */
+  /** The room's current epoch in Redis ({@code e} of its hash, {@code lr:{g}:r:<id>}). */
   public long epochInRedis(String room) throws IOException {
-    Object e = redis("HGET", "lr:r:" + room, "e");
+    Object e = redis("HGET", io.liveroom.store.RoomKeys.roomKey(room), "e");
     return e == null ? 0 : Long.parseLong((String) e);
   }
 
   /** A field of the room's hash in Redis. */
   public String roomField(String room, String field) throws IOException {
-    return (String) redis("HGET", "lr:r:" + room, field);
+    return (String) redis("HGET", io.liveroom.store.RoomKeys.roomKey(room), field);
   }
 
-  /** Every item in the room's Redis history stream {@code lr:h:<id>} (field {@code j}), oldest first. */
+  /** Every item in the room's Redis history stream {@code lr:{g}:h:<id>} (field {@code j}), oldest first. */
   public List<JsonObject> historyStream(String room) throws IOException {
     return historyEntries(room).stream().map(StreamEntry::fields).map(f -> new JsonObject(f.get("j"))).toList();
   }
@@ -394,7 +394,7 @@ public final class ProcessCluster implements AutoCloseable {
 
   /** The entries of the room's history stream that carry an item (field {@code j}), oldest first. */
   public List<StreamEntry> historyEntries(String room) throws IOException {
-    return stream("lr:h:" + room).stream().filter(e -> e.fields().containsKey("j")).toList();
+    return stream(io.liveroom.store.RoomKeys.historyKey(room)).stream().filter(e -> e.fields().containsKey("j")).toList();
   }
 
   /** Every entry of a Redis stream, oldest first. */

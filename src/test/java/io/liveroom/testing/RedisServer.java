@@ -20,11 +20,17 @@ import java.util.concurrent.TimeUnit;
 public final class RedisServer implements AutoCloseable {
   private final int port;
   private final Path dir;
+  private final List<String> extraArgs;
   private Process process;
 
-  public RedisServer() throws IOException {
+  /**
+   * @param extraArgs more redis-server options, e.g. {@code --cluster-enabled yes}; a first one
+   *     ending in {@code .conf} is a config file (a Sentinel's) and goes before the others
+   */
+  public RedisServer(String... extraArgs) throws IOException {
     this.port = freePort();
     this.dir = Files.createTempDirectory("liveroom-redis-");
+    this.extraArgs = List.of(extraArgs);
   }
 
   public static RedisServer started() throws Exception {
@@ -45,8 +51,16 @@ public final class RedisServer implements AutoCloseable {
     if (process != null && process.isAlive()) {
       return;
     }
-    process = new ProcessBuilder(List.of(binary().toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
-        "--save", "", "--appendonly", "no", "--dir", dir.toString()))
+    List<String> cmd = new java.util.ArrayList<>(List.of(binary().toString()));
+    List<String> rest = extraArgs;
+    if (!rest.isEmpty() && rest.get(0).endsWith(".conf")) {
+      cmd.add(rest.get(0)); // a config file (a Sentinel's) comes first
+      rest = rest.subList(1, rest.size());
+    }
+    cmd.addAll(List.of("--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        "--dir", dir.toString()));
+    cmd.addAll(rest);
+    process = new ProcessBuilder(cmd)
         .redirectErrorStream(true)
         .redirectOutput(dir.resolve("redis.log").toFile())
         .start();

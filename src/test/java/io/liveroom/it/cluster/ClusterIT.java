@@ -137,16 +137,16 @@ class ClusterIT {
     Node owner = cluster.byNodeId(cluster.node(0).services().ownership().resolve(id).nodeId());
     // another owner takes a newer epoch behind this one's back, as after a split brain
     Redis r = Redis.createClient(cluster.client(), redis.url());
-    long epoch = r.send(Request.cmd(Command.HINCRBY).arg("lr:r:" + id).arg("e").arg(1))
+    long epoch = r.send(Request.cmd(Command.HINCRBY).arg(io.liveroom.store.RoomKeys.roomKey(id)).arg("e").arg(1))
         .await(5, TimeUnit.SECONDS).toLong();
     double staleBefore = dropped(owner, "stale");
 
     Http.Reply patched = cluster.http(1).patch("/api/v1/rooms/" + id, new JsonObject().put("title", "after fence"));
     assertEquals(200, patched.status(), patched.toString());
     assertEquals(staleBefore + 1, dropped(owner, "stale"), 0.0, "the stale owner dropped its copy");
-    long now = r.send(Request.cmd(Command.HGET).arg("lr:r:" + id).arg("e")).await(5, TimeUnit.SECONDS).toLong();
+    long now = r.send(Request.cmd(Command.HGET).arg(io.liveroom.store.RoomKeys.roomKey(id)).arg("e")).await(5, TimeUnit.SECONDS).toLong();
     assertEquals(epoch + 1, now, "the retry re-loaded the room with a new epoch");
-    assertEquals("after fence", r.send(Request.cmd(Command.HGET).arg("lr:r:" + id).arg("t"))
+    assertEquals("after fence", r.send(Request.cmd(Command.HGET).arg(io.liveroom.store.RoomKeys.roomKey(id)).arg("t"))
         .await(5, TimeUnit.SECONDS).toString());
     r.close();
   }

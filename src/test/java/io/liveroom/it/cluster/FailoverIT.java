@@ -45,7 +45,7 @@ import org.junit.jupiter.api.TestInfo;
  * is bounded in count (a few hundred messages per test) and in time (every wait has a deadline).
  *
  * <p>What every test checks at the end, per room: each acknowledged (epoch, seq, text) is in the
- * room's Redis history stream {@code lr:h:<room>} ({@link HistoryAudit}); no
+ * room's Redis history stream {@code lr:{g}:h:<room>} ({@link HistoryAudit}); no
  * (epoch, seq) was ever seen with two different texts; no connection was pushed an (epoch, seq)
  * twice or missed a seq within an epoch ({@link TrafficClient#duplicates()}, {@link
  * TrafficClient#gaps()}); and each client, after it re-joined with

@@ -43,7 +43,7 @@ import org.junit.jupiter.api.Test;
  * with its text, no (room, epoch, seq) has two texts (in Redis or in the ledger), and no two
  * epochs of a room accepted appends at overlapping times: along each room's stream the epochs
  * never go back. The ownership log (per room and epoch: the claiming node from the claim log
- * {@code lr:claims}, the claim time and the first and last append, in Redis's clock relative to
+ * {@code lr:{g}:claims}, the claim time and the first and last append, in Redis's clock relative to
  * the cut) and the refusals by code are printed.
  */
 @RedisAndCluster(nodes = 0)

@@ -11,18 +11,41 @@ import io.liveroom.testing.TestCluster;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Redis goes away under a two-node cluster: writes and sends fail fast, hot reads go on, readiness says why. */
-@RedisAndCluster(nodes = 2, started = 2)
+@RedisAndCluster(nodes = 2)
 class RedisOutageIT {
-  private static RedisServer redis;
+  protected static RedisServer redis;
   private static TestCluster cluster;
 
   @BeforeAll
   static void up(RedisServer r, TestCluster c) throws Exception {
     redis = r;
     cluster = c;
+  }
+
+  /** The nodes' config on top of the test defaults: here their Redis is the class's one (standalone). */
+  protected JsonObject nodeConfig() {
+    return new JsonObject();
+  }
+
+  protected void stopRedis() throws Exception {
+    redis.stop();
+  }
+
+  protected void startRedis() throws Exception {
+    redis.start();
+  }
+
+  @BeforeEach
+  void nodes() throws Exception {
+    if (cluster.running().isEmpty()) {
+      cluster.start(0, nodeConfig());
+      cluster.start(1, nodeConfig());
+      cluster.awaitClusterSafe();
+    }
   }
 
   @Test
@@ -35,7 +58,7 @@ class RedisOutageIT {
     assertEquals(202, cluster.http(0).post("/api/v1/rooms/hot-1/messages", new JsonObject().put("text", "before"))
         .status());
 
-    redis.stop();
+    stopRedis();
 
     for (int n = 0; n < 2; n++) {
       Http.Reply create = cluster.http(n).post("/api/v1/rooms",
@@ -68,7 +91,7 @@ class RedisOutageIT {
     assertEquals("UP", ready.getJsonObject("checks").getJsonObject("cluster").getString("status"));
     assertEquals(200, cluster.http(0).get("/health/live").status());
 
-    redis.start();
+    startRedis();
     Await.until(() -> cluster.http(1).get("/health/ready").status() == 200, Duration.ofSeconds(10), "ready again");
     // writes work again without a restart of the nodes
     Http.Reply created = cluster.http(1).post("/api/v1/rooms",

@@ -40,20 +40,50 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @RedisAndCluster(nodes = 0)
 class RoomStoreIT {
   private static final long DAY = 86_400_000;
-  private static RedisServer redis;
-  private RoomStore store;
-  private RoomIndex index;
+  protected static RedisServer redis;
+  protected RoomStore store;
+  protected RoomIndex index;
 
   @BeforeAll
   static void up(RedisServer r) {
     redis = r;
   }
 
+  /** The {@code redis} config of the store under test: here one Redis (standalone mode). */
+  protected JsonObject redisConfig() {
+    return new JsonObject().put("url", redis.url());
+  }
+
+  /** A client of the same Redis, for looking at keys directly. */
+  protected io.vertx.redis.client.Redis raw(Vertx vertx) {
+    return io.vertx.redis.client.Redis.createClient(vertx, redis.url());
+  }
+
+  /** Makes Redis forget its scripts, as after a restart or a failover. */
+  protected void flushScripts(Vertx vertx) {
+    io.vertx.redis.client.Redis flusher = raw(vertx);
+    flusher.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.SCRIPT).arg("FLUSH")).await();
+    flusher.close();
+  }
+
+  /** Whether appends call their script by SHA (loaded on connect), so a flush fails one batch. */
+  protected boolean appendsBySha() {
+    return true;
+  }
+
+  protected void stopRedis() throws Exception {
+    redis.stop();
+  }
+
+  protected void startRedis() throws Exception {
+    redis.start();
+  }
+
   @BeforeEach
   void store(Vertx vertx) {
     LiveroomConfig cfg = ConfigLoader.fromJson(new JsonObject()
         .put("node", new JsonObject().put("roles", new JsonArray().add("shard")))
-        .put("redis", new JsonObject().put("url", redis.url()).put("timeoutMs", 500)));
+        .put("redis", redisConfig().put("timeoutMs", 500)));
     store = new RoomStore(vertx, cfg.redis(), "test-node", new SimpleMeterRegistry());
     index = store.roomIndex();
   }
@@ -91,8 +121,8 @@ class RoomStoreIT {
       assertTrue(store.create(room("page-" + i, RoomState.CREATED)).await());
       created.add("page-" + i);
     }
-    assertEquals(before + 40, index.count().await(), "lr:count follows creates");
-    // a cursor walk in pages of 7 sees every room once, in (bucket, id) order
+    assertEquals(before + 40, index.count().await(), "the counts follow creates");
+    // a cursor walk in pages of 7 sees every room once, in (group, bucket, id) order
     List<String> walked = new java.util.ArrayList<>();
     String cursor = null;
     for (int pages = 0; pages < 100; pages++) {
@@ -108,8 +138,9 @@ class RoomStoreIT {
     assertEquals(new java.util.HashSet<>(created), new java.util.HashSet<>(ours), "every room once");
     assertEquals(created.size(), ours.size(), "no room twice");
     List<String> sorted = new java.util.ArrayList<>(walked);
-    sorted.sort(java.util.Comparator.comparingInt(RoomKeys::bucketOf).thenComparing(java.util.Comparator.naturalOrder()));
-    assertEquals(sorted, walked, "(bucket, id) order");
+    sorted.sort(java.util.Comparator.comparingInt(RoomKeys::groupOf).thenComparingInt(RoomKeys::bucketOf)
+        .thenComparing(java.util.Comparator.naturalOrder()));
+    assertEquals(sorted, walked, "(group, bucket, id) order");
 
     RoomData live = new RoomData("page-3", "title of page-3", "host-1", RoomState.LIVE, 1000, 2000, 100, true, 0,
         "{\"a\":\"ü\"}");
@@ -134,9 +165,9 @@ class RoomStoreIT {
         1_763_900_000_000L, 1_763_900_000_000L, 1000, true, 0, "{}");
     assertTrue(store.create(d).await());
     assertEquals(d, store.hydrate("room-0001234").await().data(), "defaults left out come back as defaults");
-    io.vertx.redis.client.Redis raw = io.vertx.redis.client.Redis.createClient(vertx, redis.url());
+    io.vertx.redis.client.Redis raw = raw(vertx);
     long bytes = raw.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.MEMORY).arg("USAGE")
-        .arg("lr:r:room-0001234")).await().toLong();
+        .arg(RoomKeys.roomKey("room-0001234"))).await().toLong();
     assertTrue(bytes <= 176, "MEMORY USAGE of a cold room's hash: " + bytes);
     // a write that sets non-defaults and back removes them again
     RoomData odd = new RoomData("room-0001234", d.title(), d.ownerId(), RoomState.LIVE, d.createdAt(),
@@ -149,7 +180,7 @@ class RoomStoreIT {
     assertEquals(RoomStore.WriteResult.OK, store.write(back, RoomState.LIVE, 3, DAY).await());
     assertEquals(back, store.hydrate("room-0001234").await().data());
     long fields = raw.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.HLEN)
-        .arg("lr:r:room-0001234")).await().toLong();
+        .arg(RoomKeys.roomKey("room-0001234"))).await().toLong();
     assertEquals(6, fields, "t o s c m e");
     raw.close();
   }
@@ -165,10 +196,10 @@ class RoomStoreIT {
     appender.close();
     RoomData ended = new RoomData("ret-1", r.title(), r.ownerId(), RoomState.ENDED, 1000, 3000, 100, true, 0, r.metadata());
     assertEquals(RoomStore.WriteResult.OK, store.write(ended, RoomState.CREATED, 1, 300).await());
-    io.vertx.redis.client.Redis raw = io.vertx.redis.client.Redis.createClient(vertx, redis.url());
-    long ttl = raw.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.PTTL).arg("lr:r:ret-1")).await().toLong();
+    io.vertx.redis.client.Redis raw = raw(vertx);
+    long ttl = raw.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.PTTL).arg(RoomKeys.roomKey("ret-1"))).await().toLong();
     assertTrue(ttl > 0 && ttl <= 300, "room TTL " + ttl);
-    long hTtl = raw.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.PTTL).arg("lr:h:ret-1")).await().toLong();
+    long hTtl = raw.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.PTTL).arg(RoomKeys.historyKey("ret-1"))).await().toLong();
     assertTrue(hTtl > 0 && hTtl <= 300, "history TTL " + hTtl);
     assertTrue(index.page(RoomState.ENDED, null, 100).await().ids().contains("ret-1"));
     Await.until(() -> store.hydrate("ret-1").await() == null, Duration.ofSeconds(5),
@@ -198,16 +229,17 @@ class RoomStoreIT {
         100, 10, 120_000, 100, now).await();
     assertEquals(List.of(RoomStore.WriteResult.OK, RoomStore.WriteResult.STALE, RoomStore.WriteResult.OK,
         RoomStore.WriteResult.MISSING), results, "one fenced script per room in one round trip");
-    // Redis loses the script (SCRIPT FLUSH): that batch fails, the next one loads it again
-    io.vertx.redis.client.Redis flusher = io.vertx.redis.client.Redis.createClient(vertx, redis.url());
-    flusher.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.SCRIPT).arg("FLUSH")).await();
-    flusher.close();
+    // Redis loses the script (SCRIPT FLUSH): by SHA, that batch fails and the next one loads it
+    // again; by source (a Redis Cluster), nothing fails
+    flushScripts(vertx);
     Danmaku d4 = new Danmaku(epoch, 4, "u1", "U1", "after a flush", "#ffffff", "scroll", -1, 13, 0);
     List<HistoryStore.RoomAppends> again = List.of(new HistoryStore.RoomAppends("hm-1", epoch, List.of(d4),
         Arrays.asList((String) null)));
-    Throwable lost = appender.append(again, 100, 10, 120_000, 100, now)
-        .transform(ar -> io.vertx.core.Future.succeededFuture(ar.cause())).await();
-    assertTrue(lost instanceof LiveroomException le && le.code() == ErrorCode.UNAVAILABLE, String.valueOf(lost));
+    if (appendsBySha()) {
+      Throwable lost = appender.append(again, 100, 10, 120_000, 100, now)
+          .transform(ar -> io.vertx.core.Future.succeededFuture(ar.cause())).await();
+      assertTrue(lost instanceof LiveroomException le && le.code() == ErrorCode.UNAVAILABLE, String.valueOf(lost));
+    }
     assertEquals(List.of(RoomStore.WriteResult.OK), appender.append(again, 100, 10, 120_000, 100, now).await());
     appender.close();
     assertEquals(List.of(new StoredKey("u1\u0000k-1", epoch, 1, now)), store.idempotencyKeys("hm-1").await(),
@@ -253,9 +285,12 @@ class RoomStoreIT {
     assertNull(store.historyStore().replay("hm-none", 0, 5000, 10).await());
 
     // the key layout that data already in Redis uses
-    io.vertx.redis.client.Redis raw = io.vertx.redis.client.Redis.createClient(vertx, redis.url());
-    Map<String, String> types = Map.of("lr:r:hm-1", "hash", "lr:h:hm-1", "stream", "lr:p:hm-1", "zset",
-        "lr:m:hm-1", "hash", "lr:a:hm-1", "stream", "lr:count", "hash", "lr:k:hm-1", "hash", "lr:kz:hm-1", "zset");
+    io.vertx.redis.client.Redis raw = raw(vertx);
+    int g = RoomKeys.groupOf("hm-1");
+    Map<String, String> types = Map.of("lr:{" + g + "}:r:hm-1", "hash", "lr:{" + g + "}:h:hm-1", "stream",
+        "lr:{" + g + "}:p:hm-1", "zset", "lr:{" + g + "}:m:hm-1", "hash", "lr:{" + g + "}:a:hm-1", "stream",
+        "lr:{" + g + "}:count", "hash", "lr:{" + g + "}:k:hm-1", "hash", "lr:{" + g + "}:kz:hm-1", "zset",
+        "lr:{" + g + "}:claims", "stream");
     types.forEach((key, type) -> assertEquals(type, raw.send(io.vertx.redis.client.Request
         .cmd(io.vertx.redis.client.Command.TYPE).arg(key)).await().toString(), key));
     raw.close();
@@ -264,7 +299,7 @@ class RoomStoreIT {
   @Test
   void withRedisDownCallsFailFastAsUnavailable() throws Exception {
     assertTrue(store.create(room("down-1", RoomState.CREATED)).await());
-    redis.stop();
+    stopRedis();
     try {
       long t0 = System.nanoTime();
       Throwable e = store.hydrate("down-1").transform(ar -> io.vertx.core.Future.succeededFuture(ar.cause())).await();
@@ -272,7 +307,7 @@ class RoomStoreIT {
       assertTrue(e instanceof LiveroomException le && le.code() == ErrorCode.UNAVAILABLE, String.valueOf(e));
       assertTrue(ms < 2000, "failed after " + ms + " ms");
     } finally {
-      redis.start();
+      startRedis();
     }
     store.ping().await();
   }

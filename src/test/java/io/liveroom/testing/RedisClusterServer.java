@@ -1,0 +1,128 @@
+package io.liveroom.testing;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A real Redis Cluster of {@code masters} redis-server processes ({@code --cluster-enabled yes})
+ * on free loopback ports, without replicas: the slots are split evenly by {@code CLUSTER ADDSLOTS}
+ * and the nodes introduced by {@code CLUSTER MEET} (no redis-cli needed, so the embedded 6.2
+ * binary works too), then it waits for {@code cluster_state:ok} on every node. Each node's
+ * cluster bus listens on its port + 10000 (30000-42000 for the ports {@link RedisServer#freePort}
+ * picks), which is not checked to be free: a start that fails on it is a port clash, not a bug.
+ */
+public final class RedisClusterServer implements AutoCloseable {
+  private final List<RedisServer> nodes = new ArrayList<>();
+
+  private RedisClusterServer() {
+  }
+
+  public static RedisClusterServer started(int masters) throws Exception {
+    RedisClusterServer c = new RedisClusterServer();
+    try {
+      for (int i = 0; i < masters; i++) {
+        RedisServer r = new RedisServer("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+            "--cluster-node-timeout", "2000");
+        c.nodes.add(r);
+        r.start();
+      }
+      for (int i = 0; i < masters; i++) {
+        int from = 16384 * i / masters;
+        int to = 16384 * (i + 1) / masters;
+        List<String> cmd = new ArrayList<>(List.of("CLUSTER", "ADDSLOTS"));
+        for (int s = from; s < to; s++) {
+          cmd.add(Integer.toString(s));
+        }
+        c.call(i, cmd);
+      }
+      for (int i = 1; i < masters; i++) {
+        c.call(i, List.of("CLUSTER", "MEET", "127.0.0.1", Integer.toString(c.nodes.get(0).port())));
+      }
+      c.awaitOk();
+      return c;
+    } catch (Exception e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  /** Waits until every node reports {@code cluster_state:ok} (after a start, or a restart of the nodes). */
+  public void awaitOk() {
+    Await.until(this::ok, Duration.ofSeconds(20), "the Redis Cluster reports cluster_state:ok on every node");
+  }
+
+  private boolean ok() {
+    try {
+      for (int i = 0; i < nodes.size(); i++) {
+        if (!call(i, List.of("CLUSTER", "INFO")).contains("cluster_state:ok")) {
+          return false;
+        }
+      }
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** {@code host:port} of every node, as {@code redis.nodes} takes them. */
+  public List<String> hostPorts() {
+    return nodes.stream().map(r -> "127.0.0.1:" + r.port()).toList();
+  }
+
+  public List<RedisServer> nodes() {
+    return nodes;
+  }
+
+  /** Sends one command to node {@code i} and returns its reply as text (a bulk string, status or integer). */
+  public String call(int i, List<String> args) throws IOException {
+    try (Socket s = new Socket("127.0.0.1", nodes.get(i).port())) {
+      s.setSoTimeout(5000);
+      OutputStream out = s.getOutputStream();
+      StringBuilder b = new StringBuilder("*").append(args.size()).append("\r\n");
+      for (String a : args) {
+        b.append('$').append(a.getBytes(StandardCharsets.UTF_8).length).append("\r\n").append(a).append("\r\n");
+      }
+      out.write(b.toString().getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      InputStream in = new BufferedInputStream(s.getInputStream());
+      String line = line(in);
+      if (line.startsWith("-")) {
+        throw new IOException("redis error: " + line);
+      }
+      if (line.startsWith("$")) {
+        int n = Integer.parseInt(line.substring(1));
+        if (n < 0) {
+          return null;
+        }
+        byte[] data = in.readNBytes(n + 2);
+        return new String(data, 0, n, StandardCharsets.UTF_8);
+      }
+      return line.substring(1);
+    }
+  }
+
+  private static String line(InputStream in) throws IOException {
+    StringBuilder b = new StringBuilder();
+    int c;
+    while ((c = in.read()) != -1 && c != '\n') {
+      if (c != '\r') {
+        b.append((char) c);
+      }
+    }
+    return b.toString();
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    for (RedisServer r : nodes) {
+      r.close();
+    }
+  }
+}
