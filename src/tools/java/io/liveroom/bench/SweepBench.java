@@ -1,5 +1,6 @@
 package io.liveroom.bench;
 
+import io.liveroom.store.RoomKeys;
 import io.liveroom.Node;
 import io.liveroom.config.ConfigLoader;
 import io.liveroom.protocol.ShardCommand;
@@ -92,7 +93,7 @@ public final class SweepBench {
       double demoteSeconds = (System.nanoTime() - t1) / 1e9;
       long heapAfter = RoomsMemory.settledHeap();
       long redisAfter = usedMemory(redis);
-      long roomHashBytes = redis.send(Request.cmd(Command.MEMORY).arg("USAGE").arg("lr:r:" + id(n / 2)))
+      long roomHashBytes = redis.send(Request.cmd(Command.MEMORY).arg("USAGE").arg(RoomKeys.roomKey(id(n / 2))))
           .await(10, TimeUnit.SECONDS).toLong();
 
       Histogram hydrate = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);

@@ -1,5 +1,6 @@
 package io.liveroom.loadgen;
 
+import io.liveroom.store.RoomKeys;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
@@ -61,7 +62,7 @@ final class Ledger {
       for (Map.Entry<String, Map<String, String>> e : acked.entrySet()) {
         String room = e.getKey();
         Map<String, String> got = received.getOrDefault(room, Map.of());
-        Response stream = redis.send(Request.cmd(Command.XRANGE).arg("lr:h:" + room).arg("-").arg("+")).await();
+        Response stream = redis.send(Request.cmd(Command.XRANGE).arg(RoomKeys.historyKey(room)).arg("-").arg("+")).await();
         Map<String, String> stored = new ConcurrentHashMap<>();
         if (stream != null) {
           for (Response entry : stream) {
