@@ -3,7 +3,9 @@ package io.liveroom.edge.internals;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
+import io.netty.handler.codec.http.websocketx.extensions.WebSocketExtensionEncoder;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.internal.http.WebSocketInternal;
@@ -13,9 +15,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Encode-once fan-out to raw WebSocket sessions ({@code /rt/websocket}). A bundle frame's UTF-8
- * bytes are copied once into a direct buffer, and each socket gets a retained duplicate of it as a
- * Netty text frame, written on the socket's own channel with a void promise.
+ * Encode-once fan-out to raw WebSocket sessions ({@code /rt/websocket}). A bundle frame becomes one
+ * whole WebSocket text frame once (header and UTF-8 payload in one direct buffer: a server's
+ * frames are not masked, so the bytes are the same for every socket), and each socket gets a
+ * retained duplicate of it, written on the socket's own channel with a void promise, below the
+ * WebSocket encoder: no frame object, no header and no payload copy per socket.
  *
  * <p>Through {@link SockJSSocket#write(String)} each socket and frame cost a UTF-8 encoding into a
  * new {@code byte[]}, a copy of it into a direct buffer, and Vert.x's future, promise and listener.
@@ -41,8 +45,26 @@ public final class SharedFrames {
     return RAW_WS != null && WRAPPED != null;
   }
 
-  /** The channel context under a SockJS raw WebSocket session; null for the other transports. */
+  /**
+   * Where a SockJS raw WebSocket session's encoded frames go: the context of the WebSocket encoder
+   * in its channel's pipeline (a write there passes only the handlers in front of the encoder).
+   * Null for the other transports, and for a WebSocket with an extension (permessage-deflate),
+   * whose encoder must see every frame.
+   */
   public static ChannelHandlerContext rawChannel(SockJSSocket socket) {
+    ChannelHandlerContext vertx = vertxChannel(socket);
+    if (vertx == null) {
+      return null;
+    }
+    ChannelPipeline p = vertx.pipeline();
+    if (p.get(WebSocketExtensionEncoder.class) != null) {
+      return null;
+    }
+    return p.context(WebSocketFrameEncoder.class);
+  }
+
+  /** The context of Vert.x's handler under a SockJS raw WebSocket session; null for the other transports. */
+  static ChannelHandlerContext vertxChannel(SockJSSocket socket) {
     if (RAW_WS == null || !RAW_WS.getDeclaringClass().isInstance(socket)) {
       return null;
     }
@@ -57,11 +79,24 @@ public final class SharedFrames {
     }
   }
 
-  /** A frame's UTF-8 bytes, once, in a direct buffer: {@code release()} it after the last write. */
+  /**
+   * A whole, unfragmented WebSocket text frame of {@code utf8} (RFC 6455 section 5.2, unmasked),
+   * once, in a direct buffer: {@code release()} it after the last write.
+   */
   public static ByteBuf shared(Buffer utf8) {
     ByteBuf src = ((BufferInternal) utf8).getByteBuf();
-    ByteBuf direct = ByteBufAllocator.DEFAULT.directBuffer(src.readableBytes());
-    direct.writeBytes(src, src.readerIndex(), src.readableBytes());
+    int n = src.readableBytes();
+    int header = n < 126 ? 2 : n <= 0xFFFF ? 4 : 10;
+    ByteBuf direct = ByteBufAllocator.DEFAULT.directBuffer(header + n);
+    direct.writeByte(0x80 | 0x1); // FIN, text
+    if (n < 126) {
+      direct.writeByte(n);
+    } else if (n <= 0xFFFF) {
+      direct.writeByte(126).writeShort(n);
+    } else {
+      direct.writeByte(127).writeLong(n);
+    }
+    direct.writeBytes(src, src.readerIndex(), n);
     return direct;
   }
 
@@ -71,16 +106,16 @@ public final class SharedFrames {
   }
 
   /**
-   * Writes {@code shared} (valid UTF-8) as one text frame without copying it, on the socket's event
-   * loop, when the socket is open and writable; returns false (nothing written) otherwise, and the
-   * caller writes through Vert.x. An unwritable socket may have messages waiting in Vert.x's own
-   * queue (its writes wait for writability), which a frame written here would overtake.
+   * Writes {@code frame} (from {@link #shared}) without copying it, on the socket's event loop,
+   * when the socket is open and writable; returns false (nothing written) otherwise, and the caller
+   * writes through Vert.x. An unwritable socket may have messages waiting in Vert.x's own queue
+   * (its writes wait for writability), which a frame written here would overtake.
    */
-  public static boolean writeText(ChannelHandlerContext raw, ByteBuf shared) {
+  public static boolean writeText(ChannelHandlerContext raw, ByteBuf frame) {
     if (!raw.executor().inEventLoop() || !raw.channel().isWritable()) {
       return false; // isWritable() is false on a closed channel too
     }
-    raw.writeAndFlush(new TextWebSocketFrame(shared.retainedDuplicate()), raw.voidPromise());
+    raw.writeAndFlush(frame.retainedDuplicate(), raw.voidPromise());
     return true;
   }
 
