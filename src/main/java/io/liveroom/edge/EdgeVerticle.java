@@ -2,6 +2,7 @@ package io.liveroom.edge;
 
 import io.liveroom.node.NodeServices;
 import io.liveroom.config.LiveroomConfig;
+import io.liveroom.edge.internals.RawWebSocket;
 import io.liveroom.edge.internals.WebSocketPipeline;
 import io.liveroom.error.ErrorCode;
 import io.liveroom.error.LiveroomException;
@@ -26,6 +27,8 @@ public final class EdgeVerticle extends VerticleBase {
   private static final String SOCKJS_CLIENT_DIST = "META-INF/resources/webjars/sockjs-client/1.6.1/dist";
   /** Where that copy of sockjs-client is served; SockJS's iframe page loads it from here too. */
   static final String SOCKJS_CLIENT_URL = "/vendor/sockjs/sockjs.min.js";
+  /** The raw WebSocket endpoint (PROTOCOL.md section 1), served by {@link RawWebSocket}. */
+  static final String RAW_WEBSOCKET_PATH = "/rt/websocket";
   /** The admin page's scripts and styles are its own files; it talks to this node only. */
   private static final String ADMIN_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; "
       + "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
@@ -71,7 +74,7 @@ public final class EdgeVerticle extends VerticleBase {
     router.route("/*").handler(StaticHandler.create("webroot").setIndexPage("index.html"));
     router.route().last().handler(ctx -> ApiErrors.send(ctx,
         new LiveroomException(ErrorCode.NOT_FOUND, "not found: " + ctx.request().path())));
-    server = createServer(vertx, node.config(), router);
+    server = createServer(vertx, node.config(), router, RtTransport.raw(node.config().rt(), realtime::onSocket));
     return rt.compose(v -> server.listen());
   }
 
@@ -101,11 +104,12 @@ public final class EdgeVerticle extends VerticleBase {
   }
 
   /**
-   * The HTTP server of the edge, before it listens: options, WebSocket limits and checks, and a
-   * plain 400 for malformed %-escapes ahead of {@code router}. The Autobahn conformance server
+   * The HTTP server of the edge, before it listens: options, WebSocket limits and checks, the raw
+   * WebSocket endpoint ({@code raw}, may be null), and a plain 400 for malformed %-escapes ahead of
+   * {@code router}. The Autobahn conformance server
    * (src/test, {@code -Pautobahn}) is built by this same method.
    */
-  static HttpServer createServer(Vertx vertx, LiveroomConfig config, Router router) {
+  static HttpServer createServer(Vertx vertx, LiveroomConfig config, Router router, RawWebSocket.Acceptor raw) {
     int wsMax = webSocketFrameLimit(config.rt());
     // Vert.x's strict thread mode (every write to an HTTP/1 connection on its own event loop) spares
     // each connection a cross-thread write queue with a 4 KiB first chunk, which an upgraded
@@ -122,7 +126,13 @@ public final class EdgeVerticle extends VerticleBase {
         .setPerFrameWebSocketCompressionSupported(false)
         .setStrictThreadMode(!config.rt().httpTransports()));
     // UTF-8 checks and fragment aggregation that Vert.x 5.0.10's WebSockets lack
-    server.connectionHandler(conn -> WebSocketPipeline.install(conn, wsMax));
+    // and /rt/websocket as a plain WebSocket, outside the router, when raw is not null
+    server.connectionHandler(conn -> {
+      WebSocketPipeline.install(conn, wsMax);
+      if (raw != null) {
+        RawWebSocket.install(conn, RAW_WEBSOCKET_PATH, wsMax, raw);
+      }
+    });
     // vertx-web fails on a malformed %-escape while matching routes and logs it as an error:
     // such a request is the client's mistake, so it gets a plain 400 before it reaches the router
     return server.requestHandler(req -> {

@@ -128,13 +128,6 @@ final class FanoutWriter {
     if (s.raw != null) {
       return SharedFrames.full(s.raw);
     }
-    if (s.pending > cfg.writeQueueMaxBytes()) {
-      return true;
-    }
-    try {
-      return s.socket.writeQueueFull();
-    } catch (IllegalStateException closed) {
-      return false;
-    }
+    return s.pending > cfg.writeQueueMaxBytes() || s.socket.writeQueueFull();
   }
 }

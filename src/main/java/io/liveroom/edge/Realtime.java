@@ -2,6 +2,7 @@ package io.liveroom.edge;
 
 import io.liveroom.node.NodeServices;
 import io.liveroom.config.LiveroomConfig;
+import io.liveroom.edge.internals.RawWebSocket;
 import io.liveroom.edge.internals.SockJsSessions;
 import io.liveroom.limit.TokenBucket;
 import io.liveroom.protocol.Bundle;
@@ -85,9 +86,31 @@ final class Realtime {
     return rooms.connections();
   }
 
+  /** A raw WebSocket of {@code /rt/websocket} ({@link RtTransport#raw}). */
+  void onSocket(RawWebSocket ws) {
+    RtSession s = admit(RtSocket.of(ws), ws.remoteIp());
+    if (s != null) {
+      ws.setWriteQueueMaxSize(cfg.writeQueueMaxBytes());
+      ws.handler(buf -> commands.onFrame(s, buf));
+      ws.closeHandler(v -> rooms.closed(s));
+    }
+  }
+
+  /** A SockJS socket (the other transports). */
   private void onSocket(SockJSSocket socket) {
-    long now = System.currentTimeMillis();
     String ip = socket.remoteAddress() == null ? "unknown" : socket.remoteAddress().hostAddress();
+    RtSession s = admit(RtSocket.of(socket), ip);
+    if (s != null) {
+      socket.setWriteQueueMaxSize(cfg.writeQueueMaxBytes());
+      socket.handler(buf -> commands.onFrame(s, buf));
+      socket.closeHandler(v -> rooms.closed(s));
+      socket.exceptionHandler(e -> LOG.debug("socket error: {}", e.toString()));
+    }
+  }
+
+  /** A new connection from {@code ip}: its session, or null when the address connects too fast (bye, closed). */
+  private RtSession admit(RtSocket socket, String ip) {
+    long now = System.currentTimeMillis();
     if (connectsByIp.size() >= MAX_TRACKED_IPS) {
       pruneConnectBuckets(now);
     }
@@ -98,16 +121,13 @@ final class Realtime {
         node.metrics().rejectedConnection("ip_rate");
         socket.write(new JsonObject().put("push", "bye").put("reason", "RATE_LIMITED").encode())
             .onComplete(ar -> socket.close());
-        return;
+        return null;
       }
     }
     RtSession s = new RtSession(socket, now);
     rooms.add(s);
     node.metrics().acceptedConnection();
-    socket.setWriteQueueMaxSize(cfg.writeQueueMaxBytes());
-    socket.handler(buf -> commands.onFrame(s, buf));
-    socket.closeHandler(v -> rooms.closed(s));
-    socket.exceptionHandler(e -> LOG.debug("socket error: {}", e.toString()));
+    return s;
   }
 
   /** Closes connections idle past {@code rt.idleTimeoutMs} or full past {@code rt.slowConsumerMs}. */

@@ -1,18 +1,16 @@
 package io.liveroom.edge;
 
-import io.liveroom.edge.internals.SharedFrames;
 import io.liveroom.limit.TokenBucket;
 import io.liveroom.room.Member;
 import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 import it.unimi.dsi.fastutil.objects.ObjectArrayList;
 
 /** One real-time connection on an edge: who it is, the rooms it is in, its abuse count, and writes to its socket. */
 final class RtSession {
-  final SockJSSocket socket;
-  /** The channel under a raw WebSocket session, which gets fan-out frames without a copy; else null. */
+  final RtSocket socket;
+  /** Where a raw WebSocket session's fan-out frames go without a copy; null for SockJS sessions. */
   final ChannelHandlerContext raw;
   String userId;
   String userName;
@@ -42,9 +40,9 @@ final class RtSession {
   /** The send rate limit, allocated on the first send. */
   TokenBucket sends;
 
-  RtSession(SockJSSocket socket, long now) {
+  RtSession(RtSocket socket, long now) {
     this.socket = socket;
-    this.raw = SharedFrames.rawChannel(socket);
+    this.raw = socket.frames();
     this.lastSeen = now;
   }
 
@@ -76,21 +74,11 @@ final class RtSession {
    */
   Future<Void> write(String text) {
     int n = text.length();
-    try {
-      pending += n;
-      return socket.write(text).onComplete(ar -> pending -= n);
-    } catch (IllegalStateException e) {
-      pending -= n;
-      closed = true;
-      return Future.failedFuture(e);
-    }
+    pending += n;
+    return socket.write(text).onComplete(ar -> pending -= n);
   }
 
   void closeSocket() {
-    try {
-      socket.close();
-    } catch (IllegalStateException closed) {
-      // already gone
-    }
+    socket.close();
   }
 }

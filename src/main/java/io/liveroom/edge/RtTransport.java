@@ -1,6 +1,7 @@
 package io.liveroom.edge;
 
 import io.liveroom.config.LiveroomConfig;
+import io.liveroom.edge.internals.RawWebSocket;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
@@ -59,6 +60,28 @@ final class RtTransport {
     // one that says Content-Length: 0 (JDK 17's java.net.http client) would be read by a BodyHandler
     router.post("/rt/*").handler(BodyHandler.create(false).setBodyLimit(Math.max(65536, cfg.maxFrameBytes() * 4)));
     router.route("/rt/*").subRouter(SockJSHandler.create(vertx, options).socketHandler(sockets));
+  }
+
+  /**
+   * {@code /rt/websocket} as a plain WebSocket outside the SockJS router ({@link RawWebSocket}), with
+   * {@code sockets} getting each new one; null when {@code rt.transports} leaves out
+   * {@code websocket}. Its upgrades pass the same origin check as SockJS's.
+   */
+  static RawWebSocket.Acceptor raw(LiveroomConfig.Rt cfg, Handler<RawWebSocket> sockets) {
+    if (!cfg.transports().contains("websocket")) {
+      return null;
+    }
+    return new RawWebSocket.Acceptor() {
+      @Override
+      public boolean originAllowed(String origin, String host) {
+        return RtTransport.originAllowed(cfg, origin, host);
+      }
+
+      @Override
+      public void accept(RawWebSocket socket) {
+        sockets.handle(socket);
+      }
+    };
   }
 
   /** The SockJS handshake checks {@code Origin}: same origin, localhost, or {@code rt.allowedOrigins}. */

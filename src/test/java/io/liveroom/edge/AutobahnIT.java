@@ -6,17 +6,16 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.liveroom.config.ConfigLoader;
 import io.liveroom.config.LiveroomConfig;
+import io.liveroom.edge.internals.RawWebSocket;
 import io.liveroom.testing.RedisServer;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.handler.sockjs.SockJSSocket;
-import java.lang.reflect.Field;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,8 +33,8 @@ import org.junit.jupiter.api.Timeout;
  * in Jython. Only with {@code -Pautobahn}, which puts both on the test classpath.
  *
  * <p>Autobahn expects an echo server, and {@code /rt} speaks liveroom's protocol, so the server
- * here is the edge's own transport ({@link EdgeVerticle#createServer}, {@link
- * RtTransport#mount}, the default config) with an echo where {@code Realtime.onSocket}
+ * here is the edge's own ({@link EdgeVerticle#createServer} with its raw WebSocket endpoint,
+ * {@link RtTransport#raw}, the default config) with an echo where {@code Realtime.onSocket}
  * would be. The report goes to {@code target/autobahn/index.html}; the test fails on any case
  * that is not OK, NON-STRICT or INFORMATIONAL, or whose closing behaviour is not OK or
  * INFORMATIONAL.
@@ -151,8 +150,8 @@ class AutobahnIT {
     @Override
     public Future<?> start() {
       Router router = Router.router(vertx);
-      RtTransport.mount(vertx, router, config.rt(), EchoEdge::echo);
-      server = EdgeVerticle.createServer(vertx, config, router);
+      RtTransport.mount(vertx, router, config.rt(), socket -> socket.handler(socket::write));
+      server = EdgeVerticle.createServer(vertx, config, router, RtTransport.raw(config.rt(), EchoEdge::echo));
       return server.listen();
     }
 
@@ -161,23 +160,10 @@ class AutobahnIT {
       return server.close();
     }
 
-    /**
-     * Echoes each message with its own opcode. A SockJSSocket hands text and binary messages
-     * alike to one {@code Handler<Buffer>} (vertx-web's RawWSSockJSSocket registers its text and
-     * binary message handlers on the WebSocket for it), so the echo registers those two handlers
-     * itself on the socket's ServerWebSocket: everything below them is what liveroom runs on.
-     */
-    private static void echo(SockJSSocket socket) {
-      ServerWebSocket ws;
-      try {
-        Field f = socket.getClass().getDeclaredField("ws");
-        f.setAccessible(true);
-        ws = (ServerWebSocket) f.get(socket);
-      } catch (ReflectiveOperationException e) {
-        throw new IllegalStateException("vertx-web's raw WebSocket SockJSSocket changed: " + socket.getClass(), e);
-      }
-      ws.textMessageHandler(ws::writeTextMessage);
-      ws.binaryMessageHandler(ws::writeBinaryMessage);
+    /** Echoes each message with its own opcode: everything below the handlers is what liveroom runs on. */
+    private static void echo(RawWebSocket ws) {
+      ws.handler(text -> ws.write(text.toString(StandardCharsets.UTF_8)));
+      ws.binaryHandler(ws::writeBinary);
     }
   }
 }
