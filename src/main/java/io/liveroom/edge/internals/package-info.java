@@ -3,31 +3,34 @@
  * upgrade has one place to check. Each was written against Vert.x 5.0.10 (vertx-web 5.0.10,
  * Netty 4.2); the other edge classes use only the few public methods of this package.
  *
+ * <h2>{@link io.liveroom.edge.internals.RawWebSocket}: {@code /rt/websocket} outside Vert.x's WebSockets</h2>
+ * <ul>
+ *   <li>Relies on, by cast: each {@code HttpConnection} is an
+ *   {@code io.vertx.core.net.impl.ConnectionBase} ({@code channelHandlerContext()}, {@code context()});
+ *   Vert.x's HTTP/1 pipeline decodes requests with a subclass of Netty's {@code HttpRequestDecoder}
+ *   and encodes with a subclass of {@code HttpResponseEncoder}, which Netty's
+ *   {@code WebSocketServerHandshaker} finds and replaces; Vert.x's handler, left behind the
+ *   taken-over connection, only needs {@code channelInactive} (then it closes its connection and
+ *   its metrics). Vert.x API: {@code ContextInternal.emit} and {@code promise()} (a
+ *   {@code PromiseInternal} is a Netty future listener).</li>
+ *   <li>An upgrade can break: another codec in Vert.x's pipeline (the handshake fails: the upgrade is
+ *   answered with a closed connection), a Vert.x connection that needs more events than the close,
+ *   connections that are not {@code ConnectionBase} (then nothing is installed, and
+ *   {@code /rt/websocket} goes to vertx-web's SockJS raw transport, as before this class).</li>
+ *   <li>Caught by: {@code SharedFramesTest} (a frame written below the encoder, a message in
+ *   fragments), {@code SockJsProtocolIT}, {@code HostileInputIT}, {@code StandardClientsIT},
+ *   {@code RealtimeIT}, {@code SlowConsumerIT} and the Autobahn run ({@code -Pautobahn}) on the
+ *   endpoint itself.</li>
+ * </ul>
+ *
  * <h2>{@link io.liveroom.edge.internals.SharedFrames}: encode-once fan-out to raw WebSockets</h2>
  * <ul>
- *   <li>Relies on, by reflection: the field {@code ws} of vertx-web's
- *   {@code io.vertx.ext.web.handler.sockjs.impl.RawWebSocketTransport$RawWSSockJSSocket} (the
- *   {@code SockJSSocket} of {@code /rt/websocket}), and the field {@code delegate} of
- *   {@code io.vertx.ext.web.impl.ServerWebSocketWrapper}, which may wrap that WebSocket. By cast:
- *   the WebSocket underneath is an {@code io.vertx.core.internal.http.WebSocketInternal}, whose
- *   {@code channelHandlerContext()} is the context of Vert.x's handler in the Netty pipeline; a
- *   frame's {@code Buffer} is an {@code io.vertx.core.internal.buffer.BufferInternal}
- *   ({@code getByteBuf()}). Unwritten rules: a Netty {@code TextWebSocketFrame} written on that
- *   context is encoded by the WebSocket encoder Vert.x put in front of it, and the channel's
- *   writability follows {@code setWriteQueueMaxSize} (Vert.x sets the channel's write-buffer
- *   water marks from it).</li>
- *   <li>An upgrade can break: a renamed or removed field or class (vertx-web), a WebSocket that is
- *   no longer a {@code WebSocketInternal}, the internal packages themselves (then this fails to
- *   compile), a {@code Buffer} that is not a {@code BufferInternal}, another encoder or water-mark
- *   handling.</li>
- *   <li>Then: a field not found logs one warning at start-up; a socket whose channel is not found
- *   gets a null channel; either way the session writes through {@code SockJSSocket.write(String)}
- *   (one UTF-8 copy per socket and frame: slower, same bytes). A {@code Buffer} that is not a
- *   {@code BufferInternal} throws in the fan-out: no fallback.</li>
- *   <li>Caught by: {@code SharedFramesTest} (the fields are found, a raw WebSocket session of a real
- *   SockJS handler gets its channel, a shared frame's bytes and references);
- *   {@code SockJsProtocolIT}, {@code RealtimeIT}, {@code SlowConsumerIT} and the Autobahn run on
- *   the bytes and the slow-consumer cut-off.</li>
+ *   <li>Relies on: a {@code Buffer} is an {@code io.vertx.core.internal.buffer.BufferInternal}
+ *   ({@code getByteBuf()}); whole frames written at the WebSocket encoder's context reach the socket
+ *   as they are (no extension, such as permessage-deflate, is negotiated on {@code /rt/websocket}).</li>
+ *   <li>An upgrade can break: a {@code Buffer} that is not a {@code BufferInternal} (throws in the
+ *   fan-out: no fallback).</li>
+ *   <li>Caught by: {@code SharedFramesTest}, and every fan-out IT.</li>
  * </ul>
  *
  * <h2>{@link io.liveroom.edge.internals.WebSocketPipeline}: Netty handlers ahead of Vert.x's</h2>
