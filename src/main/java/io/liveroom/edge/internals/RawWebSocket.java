@@ -6,6 +6,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -29,7 +30,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
-import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -38,6 +39,9 @@ import io.vertx.core.http.HttpConnection;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.PromiseInternal;
 import io.vertx.core.net.impl.ConnectionBase;
+import io.vertx.core.net.impl.ShutdownEvent;
+import io.vertx.core.net.impl.VertxHandler;
+import io.vertx.core.spi.metrics.TCPMetrics;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -55,8 +59,10 @@ import java.nio.charset.StandardCharsets;
  * malformed upgrades included, goes on to Vert.x and the router as before. After the handshake,
  * frames stop here: text and binary messages (whole: {@link WebSocketPipeline}'s aggregator is in
  * front) go to the handlers, pings are answered, a close is answered and ends the connection.
- * Vert.x's HTTP connection stays behind this handler, idle: it is told when the channel closes, so
- * its metrics and the server's shutdown stay right.
+ * Vert.x's handler and HTTP connection (with its cross-thread write queue when the server is not in
+ * strict thread mode) leave the pipeline, and so does the HTTP server's idle timer; what Vert.x
+ * would do when the channel closes, count the connection out of its metrics, is done here, and
+ * the server's shutdown event closes the socket.
  *
  * <p>Everything runs on the channel's event loop, which is the edge instance's; handlers are
  * called on the instance's context. Frames to many sockets at once go below the WebSocket encoder
@@ -91,6 +97,10 @@ public final class RawWebSocket extends ChannelInboundHandlerAdapter {
   private Handler<Buffer> dataHandler;
   private Handler<Buffer> binaryHandler;
   private Handler<Void> closeHandler;
+  /** What Vert.x's connection would report when the channel closes; null when metrics are off. */
+  private TCPMetrics<Object> metrics;
+  private Object metric;
+  private io.vertx.core.net.SocketAddress metricAddress;
 
   private RawWebSocket(ContextInternal context, String path, int maxFrameBytes, Acceptor acceptor) {
     this.context = context;
@@ -310,32 +320,67 @@ public final class RawWebSocket extends ChannelInboundHandlerAdapter {
       }
       state = OPEN;
       frames = ctx.pipeline().context(WebSocketFrameEncoder.class);
+      leaveVertx();
       context.emit(this, acceptor::accept);
     });
   }
 
+  /** Vert.x's handler, its HTTP connection and the server's idle timer leave the pipeline. */
+  @SuppressWarnings("unchecked")
+  private void leaveVertx() {
+    ChannelPipeline p = ctx.pipeline();
+    if (p.get(VertxHandler.class) instanceof VertxHandler<?> vertx) {
+      ConnectionBase conn = vertx.getConnection();
+      if (conn != null && conn.metrics() instanceof TCPMetrics<?> m) {
+        metrics = (TCPMetrics<Object>) m;
+        metric = conn.metric();
+        metricAddress = conn.remoteAddress();
+      }
+      p.remove(vertx);
+    }
+    // the HTTP server's idle timeout is not the WebSocket's: the edge closes idle sessions itself
+    if (p.get(IdleStateHandler.class) != null) {
+      p.remove(IdleStateHandler.class);
+    }
+  }
+
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    if (state == HTTP) {
+      ctx.fireChannelInactive();
+      return;
+    }
     boolean wasOpen = state == OPEN;
     state = CLOSED;
+    if (metrics != null) {
+      metrics.disconnected(metric, metricAddress);
+      metrics = null;
+    }
     if (wasOpen && closeHandler != null) {
       context.emit(null, closeHandler);
     }
-    ctx.fireChannelInactive(); // Vert.x's connection closes too
   }
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-    if (state == HTTP || !(evt instanceof IdleStateEvent)) {
+    if (state == HTTP) {
       ctx.fireUserEventTriggered(evt);
+    } else if (evt instanceof ShutdownEvent) {
+      close(); // the HTTP server is closing (the edge has said bye to its sessions before)
     }
-    // the HTTP server's idle timeout is not the WebSocket's: the edge closes idle sessions itself
   }
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
     if (state == HTTP) {
       ctx.fireChannelWritabilityChanged();
+    }
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    if (state == HTTP) {
+      ctx.fireChannelReadComplete();
     }
   }
 
