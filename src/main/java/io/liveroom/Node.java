@@ -84,6 +84,8 @@ public final class Node {
     BuildInfo build = BuildInfo.current();
     metrics.buildInfo(build.version(), build.javaFeature(), build.vertxVersion());
     metrics.partitionsOwned(services.ownership()::ownedCount);
+    // the sweeper enforces the cap: a shard node without that role has none
+    metrics.hotRoomsCap(config.node().has(Role.SWEEPER) ? config.sweeper().maxHotRooms() : 0);
     metrics.freezes(pauseGuard::pauses);
     services.health().freeze(pauseGuard::problem);
   }

@@ -109,8 +109,15 @@ public record LiveroomConfig(
   public record Replay(int maxItems, int maxPage) {
   }
 
-  /** Demotion of idle rooms, and how long ended rooms and their history are kept in Redis. */
-  public record Sweeper(long intervalMs, long idleAfterMs, int batchSize, long retentionMs) {
+  /**
+   * Demotion of idle rooms, the ceiling on this node's hot rooms ({@code maxHotRooms}, 0: none),
+   * and how long ended rooms and their history are kept in Redis.
+   */
+  public record Sweeper(long intervalMs, long idleAfterMs, int batchSize, long retentionMs, int maxHotRooms) {
+    /** Each shard instance's share of {@code maxHotRooms} (rounded up), or 0 when there is no cap. */
+    public int maxHotRoomsPerInstance(int instances) {
+      return maxHotRooms == 0 ? 0 : (maxHotRooms + instances - 1) / instances;
+    }
   }
 
   /**
@@ -291,7 +298,8 @@ public record LiveroomConfig(
         r.longIn("sweeper.intervalMs", 10, 3_600_000),
         r.longIn("sweeper.idleAfterMs", 100, 30L * 86_400_000),
         r.intIn("sweeper.batchSize", 1, 1_000_000),
-        r.longIn("sweeper.retentionMs", 1000, 3650L * 86_400_000));
+        r.longIn("sweeper.retentionMs", 1000, 3650L * 86_400_000),
+        r.intIn("sweeper.maxHotRooms", 0, 100_000_000));
     Vod vod = new Vod(r.string("vod.folder", false), r.longIn("vod.maxAgeSeconds", 0, 31_536_000));
     Webhooks webhooks = new Webhooks(
         r.strings("webhooks.urls", false),

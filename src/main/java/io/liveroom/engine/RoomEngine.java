@@ -39,7 +39,7 @@ public final class RoomEngine {
   private final EngineSettings settings;
   private final String nodeId;
   private final Supplier<WordFilter> words;
-  private final HotRooms rooms = new HotRooms();
+  private final HotRooms rooms;
   private final FanoutBatcher fanout;
   private final Appends appends;
   private final ModerationRules moderation;
@@ -48,6 +48,7 @@ public final class RoomEngine {
     this.settings = settings;
     this.nodeId = nodeId;
     this.words = words;
+    this.rooms = new HotRooms(settings.maxHotRooms());
     this.fanout = new FanoutBatcher(settings.presenceMinIntervalMs());
     this.appends = new Appends(settings.appendQueueMax());
     this.moderation = new ModerationRules(settings.maxSlowModeSec());
@@ -466,12 +467,17 @@ public final class RoomEngine {
   }
 
   /**
-   * One sweep batch (see {@link HotRooms#sweep}): demotes idle rooms, never while the store is
-   * away ({@code storeUp} false), never one that is {@code busy} or has sends whose append is in flight.
+   * One sweep batch (see {@link HotRooms#sweep}): demotes idle rooms and, over the cap, the least
+   * recently used unused ones; never while the store is away ({@code storeUp} false), never one
+   * that is {@code busy} or has sends whose append is in flight.
    */
   public SweepResult sweep(long idleBefore, int max, boolean newCycle, Predicate<String> busy, boolean storeUp) {
+    return sweep(idleBefore, max, newCycle, busy, storeUp, System.currentTimeMillis());
+  }
+
+  SweepResult sweep(long idleBefore, int max, boolean newCycle, Predicate<String> busy, boolean storeUp, long now) {
     if (newCycle) {
-      rooms.beginCycle();
+      rooms.beginCycle(now);
     }
     if (!storeUp) {
       return SweepResult.NONE;
@@ -480,6 +486,19 @@ public final class RoomEngine {
     SweepResult r = rooms.sweep(idleBefore, max, busy, out);
     out.forEach(this::leaving);
     return r;
+  }
+
+  /** This instance's share of {@code sweeper.maxHotRooms} (0: no cap). */
+  public int hotCap() {
+    return rooms.cap();
+  }
+
+  /**
+   * Hot rooms over the cap's low-water mark that the cycle's plan could not demote: every room it
+   * could have taken had members, items in flight, an empty-room timeout or an operation running.
+   */
+  public int keptOverCap() {
+    return rooms.keptOverCap();
   }
 
   /** A room leaving memory: its pending items still go out, then nothing tracks it. */

@@ -53,7 +53,7 @@ class RoomEngineTest {
 
   /** historySize 10, joinHistory 5, keys live 60 s (at most 3 per room), cap 5/s with a burst of 5. */
   private static EngineSettings settings(int writeBehindMax) {
-    return new EngineSettings(10, 5, 60_000, 3, 5, 5, 3600, 5000, 1000, writeBehindMax);
+    return new EngineSettings(10, 5, 60_000, 3, 5, 5, 3600, 5000, 1000, writeBehindMax, 0);
   }
 
   private final RoomEngine engine = new RoomEngine(settings(1000), "node-a", () -> new WordFilter(List.of("badword")));
