@@ -31,7 +31,9 @@ final class HotCap {
   /** ... and up to {@link #some} more used at or before this (the boundary bucket). */
   private long someBefore = Long.MIN_VALUE;
   private int some;
-  /** Rooms over the low-water mark that the last plan found nothing to demote for. */
+  /** Rooms the counting cycle found held by something else than their age. */
+  private int held;
+  /** Rooms over the low-water mark that the last plan found held (members, work in flight). */
   private int kept;
 
   /** {@code cap}: this instance's share of {@code sweeper.maxHotRooms}, 0 for none. */
@@ -42,10 +44,6 @@ final class HotCap {
 
   boolean enabled() {
     return cap > 0;
-  }
-
-  int cap() {
-    return cap;
   }
 
   int lowWater() {
@@ -68,6 +66,7 @@ final class HotCap {
       }
     }
     Arrays.fill(ages, 0);
+    held = 0;
     countFrom = now;
   }
 
@@ -82,9 +81,10 @@ final class HotCap {
       }
       older += ages[i];
     }
-    // fewer demotable rooms than the excess: all of them go, the rest stay (members, in use)
+    // fewer demotable rooms than the excess: all of them go; of the rest, the held ones stay and
+    // those that arrived after the count are for the next plan
     allBefore = countFrom;
-    kept = excess - older;
+    kept = Math.min(held, excess - older);
   }
 
   /** Whether this cycle's plan demotes a room that nothing but its age keeps hot. */
@@ -103,6 +103,11 @@ final class HotCap {
   /** A room that nothing but its age keeps hot stays: it counts for the next plan. */
   void count(Room r) {
     ages[bucket(Math.max(0, (countFrom - r.lastActiveAt()) / TICK_MS))]++;
+  }
+
+  /** A room kept hot by more than its age (members, work in flight, an empty-room timeout): for {@link #kept}. */
+  void hold() {
+    held++;
   }
 
   /** Rooms over the low-water mark that the last plan could not demote: they had members or were in use. */

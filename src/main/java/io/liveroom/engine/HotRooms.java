@@ -174,8 +174,13 @@ final class HotRooms {
           remove = !busy.test(r.id()) && (r.live() == null || r.live().unwritten() == 0);
           if (!remove) {
             deferred++;
+            if (capping) {
+              cap.hold();
+            }
           }
-        } else if (capping && r.unused()) {
+        } else if (!capping) {
+          continue;
+        } else if (r.unused()) {
           remove = table.size() - out > cap.lowWater() && cap.selects(r) && !busy.test(r.id());
           if (remove) {
             capped++;
@@ -183,6 +188,7 @@ final class HotRooms {
             cap.count(r);
           }
         } else {
+          cap.hold();
           continue;
         }
         if (remove) {
@@ -197,11 +203,6 @@ final class HotRooms {
     cycleVisited += visited;
     return new SweepResult(removed.size() - capped, capped, deferred,
         visited >= limit && cycleVisited < cycleBudget);
-  }
-
-  /** This instance's share of the node's cap on hot rooms (0: none). */
-  int cap() {
-    return cap.cap();
   }
 
   /** Rooms over the cap's low-water mark that the last plan found nothing to demote for. */

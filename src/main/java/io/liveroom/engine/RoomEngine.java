@@ -467,15 +467,11 @@ public final class RoomEngine {
   }
 
   /**
-   * One sweep batch (see {@link HotRooms#sweep}): demotes idle rooms and, over the cap, the least
-   * recently used unused ones; never while the store is away ({@code storeUp} false), never one
-   * that is {@code busy} or has sends whose append is in flight.
+   * One sweep batch at {@code now} (see {@link HotRooms#sweep}): idle rooms and, over the cap, the least recently
+   * used unused ones; never while the store is away ({@code storeUp} false), never a {@code busy} one.
    */
-  public SweepResult sweep(long idleBefore, int max, boolean newCycle, Predicate<String> busy, boolean storeUp) {
-    return sweep(idleBefore, max, newCycle, busy, storeUp, System.currentTimeMillis());
-  }
-
-  SweepResult sweep(long idleBefore, int max, boolean newCycle, Predicate<String> busy, boolean storeUp, long now) {
+  public SweepResult sweep(long idleBefore, int max, boolean newCycle, Predicate<String> busy, boolean storeUp,
+                           long now) {
     if (newCycle) {
       rooms.beginCycle(now);
     }
@@ -488,15 +484,7 @@ public final class RoomEngine {
     return r;
   }
 
-  /** This instance's share of {@code sweeper.maxHotRooms} (0: no cap). */
-  public int hotCap() {
-    return rooms.cap();
-  }
-
-  /**
-   * Hot rooms over the cap's low-water mark that the cycle's plan could not demote: every room it
-   * could have taken had members, items in flight, an empty-room timeout or an operation running.
-   */
+  /** Hot rooms over the cap that the cycle's plan found held: members, items or operations in flight, a timeout. */
   public int keptOverCap() {
     return rooms.keptOverCap();
   }

@@ -183,7 +183,8 @@ public final class ShardVerticle extends VerticleBase {
     if (!storeUp && engine.hotCount() > 0) {
       node.metrics().sweepSkipped("redis_down"); // demote only what Redis holds completely
     }
-    SweepResult r = engine.sweep(s.idleBefore(), s.max(), s.newCycle(), commands::busy, storeUp);
+    SweepResult r = engine.sweep(s.idleBefore(), s.max(), s.newCycle(), commands::busy, storeUp,
+        System.currentTimeMillis());
     node.metrics().roomsHot(-r.demoted());
     node.metrics().roomsDropped("demoted", r.demoted());
     node.metrics().demotions("idle", r.idle());
@@ -206,9 +207,10 @@ public final class ShardVerticle extends VerticleBase {
     long now = System.currentTimeMillis();
     if (kept > 0 && now - overCapWarnedAt >= OVER_CAP_WARN_MS) {
       overCapWarnedAt = now;
-      LOG.warn("node {} shard {}: {} hot rooms for a cap of {}; {} of those over it cannot be demoted (members or "
-          + "work in flight), new rooms still load (sweeper.maxHotRooms, docs/operations.md)", node.nodeId(), instance,
-          engine.hotCount(), engine.hotCap(), kept);
+      int share = node.config().sweeper().maxHotRoomsPerInstance(node.config().shard().instances());
+      LOG.warn("node {} shard {}: {} hot rooms, over its share {} of sweeper.maxHotRooms; {} of them cannot be "
+          + "demoted (members or work in flight); new rooms still load (docs/operations.md, \"Hot rooms and the cap\")",
+          node.nodeId(), instance, engine.hotCount(), share, kept);
     }
   }
 

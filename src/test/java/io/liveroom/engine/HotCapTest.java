@@ -170,6 +170,24 @@ class HotCapTest {
   }
 
   @Test
+  void roomsThatArriveAfterTheCountGoAtTheNextCycleAndAreNotReportedAsKept() {
+    RoomEngine e = engine(10); // low-water 9
+    rooms(e, 20, 100);
+    long now = T0 + 5_000;
+    cycle(e, now, 1000, id -> false);
+    for (int i = 20; i < 50; i++) {
+      e.put(i % 16, new Room(data("r" + i, RoomState.CREATED, 0), 1, now + (i - 19) * 100));
+    }
+    assertEquals(20, cycle(e, now + 4000, 1000, id -> false), "the 20 counted go: all older than the newcomers");
+    assertEquals(0, e.keptOverCap(), "nothing over the cap is held");
+    assertEquals(21, cycle(e, now + 5000, 1000, id -> false));
+    assertEquals(9, e.hotCount());
+    for (int i = 0; i < 50; i++) {
+      assertEquals(i >= 41, hot(e, i), "r" + i);
+    }
+  }
+
+  @Test
   void withoutACapNothingIsDemotedButIdleRooms() {
     RoomEngine e = engine(0);
     rooms(e, 50, 100);
