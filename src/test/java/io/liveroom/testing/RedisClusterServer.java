@@ -17,7 +17,8 @@ import java.util.List;
  * and the nodes introduced by {@code CLUSTER MEET} (no redis-cli needed, so the embedded 6.2
  * binary works too), then it waits for {@code cluster_state:ok} on every node. Each node's
  * cluster bus listens on its port + 10000 (30000-42000 for the ports {@link RedisServer#freePort}
- * picks), which is not checked to be free: a start that fails on it is a port clash, not a bug.
+ * picks), which is not checked to be free: a start that fails on it is a port clash, and the node
+ * is started again on another port (up to 5 tries).
  */
 public final class RedisClusterServer implements AutoCloseable {
   private final List<RedisServer> nodes = new ArrayList<>();
@@ -41,15 +42,11 @@ public final class RedisClusterServer implements AutoCloseable {
     RedisClusterServer c = new RedisClusterServer();
     try {
       for (int i = 0; i < masters; i++) {
-        RedisServer r = clusterNode();
-        c.nodes.add(r);
-        r.start();
+        c.nodes.add(startedClusterNode());
       }
       if (withReplicas) {
         for (int i = 0; i < masters; i++) {
-          RedisServer r = clusterNode();
-          c.replicas.add(r);
-          r.start();
+          c.replicas.add(startedClusterNode());
         }
       }
       for (int i = 0; i < masters; i++) {
@@ -82,7 +79,9 @@ public final class RedisClusterServer implements AutoCloseable {
         RedisServer replica = c.replicas.get(i);
         Await.until(() -> {
           try {
-            return c.send(replica, List.of("INFO", "replication")).contains("master_link_status:up");
+            // WAIT counts a replica once its master has it online (its first REPLCONF ACK after the sync)
+            return c.send(replica, List.of("INFO", "replication")).contains("master_link_status:up")
+                && c.call(c.replicas.indexOf(replica), List.of("INFO", "replication")).contains("state=online");
           } catch (IOException notYet) {
             return false;
           }
@@ -99,6 +98,22 @@ public final class RedisClusterServer implements AutoCloseable {
   private static RedisServer clusterNode() throws IOException {
     return new RedisServer("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
         "--cluster-node-timeout", "2000");
+  }
+
+  /** A started cluster node; on a failed start (its cluster-bus port, port + 10000, taken) another port. */
+  private static RedisServer startedClusterNode() throws Exception {
+    for (int attempt = 1; ; attempt++) {
+      RedisServer r = clusterNode();
+      try {
+        r.start();
+        return r;
+      } catch (IllegalStateException e) {
+        r.close();
+        if (attempt >= 5 || !String.valueOf(e.getMessage()).contains("in use")) {
+          throw e;
+        }
+      }
+    }
   }
 
   /** The replica of master {@code i} (a cluster started with replicas). */
