@@ -623,6 +623,7 @@ class K8sManifestsTest {
     List<String> args = strings(containerOf(sts, "redis").get("args"));
     assertEquals("yes", args.get(args.indexOf("--appendonly") + 1), "AOF on");
     assertEquals("noeviction", args.get(args.indexOf("--maxmemory-policy") + 1), "never evict");
+    assertTrue(args.contains("--min-replicas-to-write"), "a master cut off from its replicas stops acknowledging writes");
     String scripts = list(get(sts.body(), "spec.template.spec.volumes")).stream().map(K8sManifestsTest::map)
         .filter(v -> "scripts".equals(v.get("name"))).map(v -> str(v, "configMap.name")).findFirst()
         .orElseGet(() -> fail(sts + ": no volume scripts"));
