@@ -68,10 +68,13 @@ public record LiveroomConfig(
    * {@code claimLogSize}: entries of the claim logs {@code lr:{g}:claims} (which node took which
    * epoch), 0 = none. {@code mode} says which of {@code url} (standalone), {@code sentinels} and
    * {@code masterName} (sentinel) or {@code nodes} (cluster) is used; {@link RedisConfig} checks them.
+   * {@code replicasToAck}: replicas that must confirm an epoch claim or an append ({@code WAIT}) before
+   * it counts as done, within {@code replicasAckTimeoutMs}; 0 = no {@code WAIT} (resolved from the
+   * mode when the key is -1).
    */
   public record Redis(String url, int poolSize, int maxWaiting, long timeoutMs, long healthIntervalMs,
                       int claimLogSize, RedisMode mode, List<String> sentinels, String masterName, List<String> nodes,
-                      String password, boolean tls) {
+                      String password, boolean tls, int replicasToAck, long replicasAckTimeoutMs) {
   }
 
   /**
@@ -109,8 +112,15 @@ public record LiveroomConfig(
   public record Replay(int maxItems, int maxPage) {
   }
 
-  /** Demotion of idle rooms, and how long ended rooms and their history are kept in Redis. */
-  public record Sweeper(long intervalMs, long idleAfterMs, int batchSize, long retentionMs) {
+  /**
+   * Demotion of idle rooms, the ceiling on this node's hot rooms ({@code maxHotRooms}, 0: none),
+   * and how long ended rooms and their history are kept in Redis.
+   */
+  public record Sweeper(long intervalMs, long idleAfterMs, int batchSize, long retentionMs, int maxHotRooms) {
+    /** Each shard instance's share of {@code maxHotRooms} (rounded up), or 0 when there is no cap. */
+    public int maxHotRoomsPerInstance(int instances) {
+      return maxHotRooms == 0 ? 0 : (maxHotRooms + instances - 1) / instances;
+    }
   }
 
   /**
@@ -291,7 +301,8 @@ public record LiveroomConfig(
         r.longIn("sweeper.intervalMs", 10, 3_600_000),
         r.longIn("sweeper.idleAfterMs", 100, 30L * 86_400_000),
         r.intIn("sweeper.batchSize", 1, 1_000_000),
-        r.longIn("sweeper.retentionMs", 1000, 3650L * 86_400_000));
+        r.longIn("sweeper.retentionMs", 1000, 3650L * 86_400_000),
+        r.intIn("sweeper.maxHotRooms", 0, 100_000_000));
     Vod vod = new Vod(r.string("vod.folder", false), r.longIn("vod.maxAgeSeconds", 0, 31_536_000));
     Webhooks webhooks = new Webhooks(
         r.strings("webhooks.urls", false),

@@ -4,8 +4,9 @@ import io.liveroom.config.LiveroomConfig;
 
 /**
  * What the room engine needs of the node's config: history sizes, idempotency-key limits, the
- * room message cap, the slow-mode ceiling, how long presence soft state lives and the bound of
- * the queue of appends waiting for Redis.
+ * room message cap, the slow-mode ceiling, how long presence soft state lives, the bound of
+ * the queue of appends waiting for Redis, and this shard instance's share of the node's cap on
+ * hot rooms (0: none).
  */
 public record EngineSettings(
     int historySize,
@@ -17,7 +18,8 @@ public record EngineSettings(
     int maxSlowModeSec,
     long presenceRefreshMs,
     long presenceMinIntervalMs,
-    int appendQueueMax) {
+    int appendQueueMax,
+    int maxHotRooms) {
 
   /** At most one presence push per room per second: joins in a burst become one push. */
   public static final long PRESENCE_MIN_INTERVAL_MS = 1000;
@@ -28,6 +30,7 @@ public record EngineSettings(
     LiveroomConfig.Rt rt = config.rt();
     return new EngineSettings(rt.historySize(), rt.joinHistory(), rt.idempotencyTtlMs(), rt.maxKeysPerRoom(),
         rt.roomMessagesPerSec(), rt.roomMessagesBurst(), config.rooms().limits().maxSlowModeSec(),
-        rt.presenceRefreshMs(), PRESENCE_MIN_INTERVAL_MS, APPEND_QUEUE_MAX);
+        rt.presenceRefreshMs(), PRESENCE_MIN_INTERVAL_MS, APPEND_QUEUE_MAX,
+        config.sweeper().maxHotRoomsPerInstance(config.shard().instances()));
   }
 }

@@ -21,6 +21,7 @@ import java.util.function.Predicate;
  */
 final class HotRooms {
   private final RoomTable table = new RoomTable();
+  private final HotCap cap;
   /** Rooms with real-time state, for the expiry of edges that stopped refreshing. */
   private final ObjectOpenHashSet<Room> live = new ObjectOpenHashSet<>();
   /** Live rooms with an {@code emptyTimeoutSec}: ended by their owner once empty that long. */
@@ -31,6 +32,11 @@ final class HotRooms {
   /** The current sweep cycle: rooms to visit at most (the hot count when it began) and visited so far. */
   private int cycleBudget;
   private int cycleVisited;
+
+  /** {@code cap}: this instance's share of the node's cap on hot rooms, 0 for none. */
+  HotRooms(int cap) {
+    this.cap = new HotCap(cap);
+  }
 
   Room find(int pid, String id) {
     return table.find(pid, id);
@@ -126,17 +132,23 @@ final class HotRooms {
   }
 
   /**
-   * One batch of a sweep cycle: visits up to {@code max} rooms (whole partitions), continuing where
-   * the last batch stopped, and removes those idle since {@code idleBefore}, unless {@code busy}
-   * (an operation in flight) or with sends whose append is in flight. A cycle visits each room at most
-   * once. {@code removed} gets the rooms taken out.
+   * Starts a sweep cycle at {@code now}: it visits at most the rooms hot now. When the cycle
+   * before visited every room, the cap plans this cycle's demotions from what it counted.
    */
-  /** Starts a sweep cycle: it visits at most the rooms hot now. */
-  void beginCycle() {
+  void beginCycle(long now) {
+    cap.beginCycle(table.size(), now, cycleBudget > 0 && cycleVisited >= cycleBudget);
     cycleBudget = table.size();
     cycleVisited = 0;
   }
 
+  /**
+   * One batch of a sweep cycle: visits up to {@code max} rooms (whole partitions), continuing where
+   * the last batch stopped, and removes those idle since {@code idleBefore}, unless {@code busy}
+   * (an operation in flight) or with sends whose append is in flight; while the instance holds more
+   * than its cap's low-water mark, also the least recently used rooms that nothing but their age
+   * keeps hot ({@link Room#unused}, not busy; see {@link HotCap}). A cycle visits each room at most
+   * once. {@code removed} gets the rooms taken out.
+   */
   SweepResult sweep(long idleBefore, int max, Predicate<String> busy, List<Room> removed) {
     if (table.isEmpty()) {
       return SweepResult.NONE;
@@ -145,8 +157,10 @@ final class HotRooms {
     int[] pids = table.partitions();
     Arrays.sort(pids);
     int deferred = 0;
+    int capped = 0;
     int visited = 0;
     int start = sweepCursor;
+    boolean capping = cap.enabled();
     for (int i = 0; i < pids.length && visited < limit; i++) {
       int pid = pids[(start + i) % pids.length];
       sweepCursor = (start + i + 1) % pids.length;
@@ -155,12 +169,29 @@ final class HotRooms {
       for (Iterator<Room> it = table.partition(pid).iterator(); it.hasNext(); ) {
         Room r = it.next();
         visited++;
-        if (!r.idleSince(idleBefore)) {
+        boolean remove;
+        if (r.idleSince(idleBefore)) {
+          remove = !busy.test(r.id()) && (r.live() == null || r.live().unwritten() == 0);
+          if (!remove) {
+            deferred++;
+            if (capping) {
+              cap.hold();
+            }
+          }
+        } else if (!capping) {
+          continue;
+        } else if (r.unused()) {
+          remove = table.size() - out > cap.lowWater() && cap.selects(r) && !busy.test(r.id());
+          if (remove) {
+            capped++;
+          } else {
+            cap.count(r);
+          }
+        } else {
+          cap.hold();
           continue;
         }
-        if (busy.test(r.id()) || r.live() != null && r.live().unwritten() > 0) {
-          deferred++;
-        } else {
+        if (remove) {
           it.remove();
           forget(r);
           removed.add(r);
@@ -170,7 +201,13 @@ final class HotRooms {
       table.removedDuringScan(pid, out);
     }
     cycleVisited += visited;
-    return new SweepResult(removed.size(), deferred, visited >= limit && cycleVisited < cycleBudget);
+    return new SweepResult(removed.size() - capped, capped, deferred,
+        visited >= limit && cycleVisited < cycleBudget);
+  }
+
+  /** Rooms over the cap's low-water mark that the last plan found nothing to demote for. */
+  int keptOverCap() {
+    return cap.kept();
   }
 
   private void forget(Room r) {

@@ -39,7 +39,7 @@ public final class RoomEngine {
   private final EngineSettings settings;
   private final String nodeId;
   private final Supplier<WordFilter> words;
-  private final HotRooms rooms = new HotRooms();
+  private final HotRooms rooms;
   private final FanoutBatcher fanout;
   private final Appends appends;
   private final ModerationRules moderation;
@@ -48,6 +48,7 @@ public final class RoomEngine {
     this.settings = settings;
     this.nodeId = nodeId;
     this.words = words;
+    this.rooms = new HotRooms(settings.maxHotRooms());
     this.fanout = new FanoutBatcher(settings.presenceMinIntervalMs());
     this.appends = new Appends(settings.appendQueueMax());
     this.moderation = new ModerationRules(settings.maxSlowModeSec());
@@ -466,12 +467,13 @@ public final class RoomEngine {
   }
 
   /**
-   * One sweep batch (see {@link HotRooms#sweep}): demotes idle rooms, never while the store is
-   * away ({@code storeUp} false), never one that is {@code busy} or has sends whose append is in flight.
+   * One sweep batch at {@code now} (see {@link HotRooms#sweep}): idle rooms and, over the cap, the least recently
+   * used unused ones; never while the store is away ({@code storeUp} false), never a {@code busy} one.
    */
-  public SweepResult sweep(long idleBefore, int max, boolean newCycle, Predicate<String> busy, boolean storeUp) {
+  public SweepResult sweep(long idleBefore, int max, boolean newCycle, Predicate<String> busy, boolean storeUp,
+                           long now) {
     if (newCycle) {
-      rooms.beginCycle();
+      rooms.beginCycle(now);
     }
     if (!storeUp) {
       return SweepResult.NONE;
@@ -480,6 +482,11 @@ public final class RoomEngine {
     SweepResult r = rooms.sweep(idleBefore, max, busy, out);
     out.forEach(this::leaving);
     return r;
+  }
+
+  /** Hot rooms over the cap that the cycle's plan found held: members, items or operations in flight, a timeout. */
+  public int keptOverCap() {
+    return rooms.keptOverCap();
   }
 
   /** A room leaving memory: its pending items still go out, then nothing tracks it. */

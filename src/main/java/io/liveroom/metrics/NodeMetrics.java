@@ -17,6 +17,7 @@ public final class NodeMetrics {
   private final AtomicLong connections = new AtomicLong();
   private final AtomicLong roomsStored = new AtomicLong(-1);
   private final AtomicLong webhooksQueued = new AtomicLong();
+  private final AtomicLong roomsOverCap = new AtomicLong();
   private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
   private final Timer hydrationLatency;
   private final Timer sweepDuration;
@@ -29,6 +30,9 @@ public final class NodeMetrics {
     this.registry = registry;
     Gauge.builder("liveroom.rooms.hot", roomsHot, AtomicLong::get)
         .description("Rooms held in memory by this node's shards").register(registry);
+    Gauge.builder("liveroom.rooms.over.cap", roomsOverCap, AtomicLong::get)
+        .description("Hot rooms over the cap's low-water mark that the last sweep could not demote: members, "
+            + "items in flight, an empty-room timeout or an operation kept them").register(registry);
     Gauge.builder("liveroom.connections", connections, AtomicLong::get)
         .description("Real-time connections open on this node").register(registry);
     Gauge.builder("liveroom.rooms.stored", roomsStored, AtomicLong::get)
@@ -71,6 +75,17 @@ public final class NodeMetrics {
         .description("Always 1; the labels say which liveroom, Java and Vert.x this node runs")
         .tags("version", version, "java", Integer.toString(javaFeature), "vertx", vertxVersion)
         .register(registry);
+  }
+
+  /** Registers the gauge of this node's cap on hot rooms ({@code sweeper.maxHotRooms}; 0: none, or no sweeper role). */
+  public void hotRoomsCap(int cap) {
+    Gauge.builder("liveroom.rooms.hot.cap", () -> cap)
+        .description("This node's ceiling on hot rooms (sweeper.maxHotRooms); 0 when there is none").register(registry);
+  }
+
+  /** A shard instance's count of hot rooms kept over its cap changed by {@code delta}. */
+  public void roomsOverCap(int delta) {
+    roomsOverCap.addAndGet(delta);
   }
 
   /** Registers the partitions-owned gauge, read from the partition table at scrape time. */
@@ -121,6 +136,13 @@ public final class NodeMetrics {
   public void roomsDropped(String reason, int n) {
     if (n > 0) {
       counter("liveroom.rooms.dropped", "reason", reason, null, null).increment(n);
+    }
+  }
+
+  /** Rooms demoted to Redis by a sweep: reason {@code idle} (unused for idleAfterMs) or {@code cap} (over maxHotRooms). */
+  public void demotions(String reason, int n) {
+    if (n > 0) {
+      counter("liveroom.rooms.demotions", "reason", reason, null, null).increment(n);
     }
   }
 

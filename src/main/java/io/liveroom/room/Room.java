@@ -154,6 +154,17 @@ public final class Room {
     return lastActiveAt() <= idleSince && (live == null || !live.hasMembers() && !live.hasPending());
   }
 
+  /**
+   * Whether only its age keeps the room in memory: no members, no item waiting for its write or
+   * its push, and not a live room waiting out its {@code emptyTimeoutSec} (its owner ends it).
+   */
+  public boolean unused() {
+    if (settings.state() == RoomState.LIVE && settings.emptyTimeoutSec() > 0) {
+      return false;
+    }
+    return live == null || !live.hasMembers() && !live.hasPending() && live.unwritten() == 0;
+  }
+
   private int titleLength(int p) {
     int b = packed[p] & 0xff;
     return (b & 0x80) == 0 ? b : ((b & 0x7f) << 8) | (packed[p + 1] & 0xff);

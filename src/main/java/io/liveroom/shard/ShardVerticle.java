@@ -36,6 +36,7 @@ import org.slf4j.LoggerFactory;
 public final class ShardVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ShardVerticle.class);
   private static final long DRAIN_ON_STOP_MS = 5000;
+  private static final long OVER_CAP_WARN_MS = 60_000;
 
   private final NodeServices node;
   private final int instance;
@@ -46,6 +47,8 @@ public final class ShardVerticle extends VerticleBase {
   private BundlePublisher publisher;
   private long tickTimer = -1;
   private long expiryTimer = -1;
+  private int keptOverCap;
+  private long overCapWarnedAt = Long.MIN_VALUE / 2;
   private final List<MessageConsumer<?>> clustered = new ArrayList<>();
 
   public ShardVerticle(NodeServices node, int instance) {
@@ -98,7 +101,10 @@ public final class ShardVerticle extends VerticleBase {
       publish();
     });
     return Future.all(Future.join(unregistered).otherwiseEmpty(), drained)
-        .onComplete(ar -> node.metrics().roomsHot(-engine.clear()));
+        .onComplete(ar -> {
+          node.metrics().roomsHot(-engine.clear());
+          overCap(0);
+        });
   }
 
   private void onCommand(Message<ShardCommand<?>> msg) {
@@ -177,12 +183,35 @@ public final class ShardVerticle extends VerticleBase {
     if (!storeUp && engine.hotCount() > 0) {
       node.metrics().sweepSkipped("redis_down"); // demote only what Redis holds completely
     }
-    SweepResult r = engine.sweep(s.idleBefore(), s.max(), s.newCycle(), commands::busy, storeUp);
+    SweepResult r = engine.sweep(s.idleBefore(), s.max(), s.newCycle(), commands::busy, storeUp,
+        System.currentTimeMillis());
     node.metrics().roomsHot(-r.demoted());
     node.metrics().roomsDropped("demoted", r.demoted());
+    node.metrics().demotions("idle", r.idle());
+    node.metrics().demotions("cap", r.capped());
     node.metrics().demotionsDeferred("busy", r.deferred());
+    if (s.newCycle()) {
+      overCap(engine.keptOverCap());
+    }
     publish();
     return new ShardControl.Swept(r.demoted(), r.more());
+  }
+
+  /**
+   * The cycle's plan found {@code kept} rooms over the cap it could not demote: the gauge follows,
+   * and a warning is logged at most once a minute while it lasts.
+   */
+  private void overCap(int kept) {
+    node.metrics().roomsOverCap(kept - keptOverCap);
+    keptOverCap = kept;
+    long now = System.currentTimeMillis();
+    if (kept > 0 && now - overCapWarnedAt >= OVER_CAP_WARN_MS) {
+      overCapWarnedAt = now;
+      int share = node.config().sweeper().maxHotRoomsPerInstance(node.config().shard().instances());
+      LOG.warn("node {} shard {}: {} hot rooms, over its share {} of sweeper.maxHotRooms; {} of them cannot be "
+          + "demoted (members or work in flight); new rooms still load (docs/operations.md, \"Hot rooms and the cap\")",
+          node.nodeId(), instance, engine.hotCount(), share, kept);
+    }
   }
 
   /** Ends empty rooms, drops partitions handed over, forgets edges that stopped refreshing. */

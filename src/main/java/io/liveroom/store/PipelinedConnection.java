@@ -41,11 +41,12 @@ final class PipelinedConnection {
   /**
    * Sends {@code reqs} in one batch (on a Redis Cluster, one batch per hash slot, all at once, on
    * the cluster connection's link to each master; {@code slotKeys.get(i)} is a key of request i),
-   * bounded by {@code limitMs}, guarded like any store call.
+   * bounded by {@code limitMs}, guarded like any store call, and each batch confirmed by
+   * {@code redis.replicasToAck} replicas ({@link StoreClient#acked}).
    */
   Future<List<Response>> batch(String op, List<Request> reqs, List<String> slotKeys, long limitMs) {
     Timer.Sample sample = client.startTimer();
-    Future<List<Response>> sent = connection().compose(c -> client.bySlot(c::batch, reqs, slotKeys));
+    Future<List<Response>> sent = connection().compose(c -> client.bySlot(client.acked(op, c::batch), reqs, slotKeys));
     return client.guard(op, sample, sent, limitMs).onFailure(e -> {
       if (e.getCause() instanceof TimeoutException) {
         reset(); // the connection may be stuck: start afresh

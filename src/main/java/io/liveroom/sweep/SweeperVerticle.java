@@ -13,8 +13,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Demotes idle rooms: every {@code sweeper.intervalMs} a cycle asks each local shard instance to
- * drop the rooms unused for {@code sweeper.idleAfterMs}, in batches of {@code sweeper.batchSize}
+ * Demotes rooms: every {@code sweeper.intervalMs} a cycle asks each local shard instance to drop
+ * the rooms unused for {@code sweeper.idleAfterMs} and, while it holds more than its share of
+ * {@code sweeper.maxHotRooms}, the least recently used ones, in batches of {@code sweeper.batchSize}
  * visited rooms. Shards scan incrementally from where the last batch stopped, one batch in
  * flight per instance, so no sweep stalls a shard's event loop; a cycle starts only when the
  * previous one has finished.
@@ -44,7 +45,7 @@ public final class SweeperVerticle extends VerticleBase {
   }
 
   /**
-   * One sweep cycle: every local shard instance demotes its idle rooms in batches of
+   * One sweep cycle: every local shard instance demotes its idle rooms (and those over its cap) in batches of
    * {@code sweeper.batchSize}, one batch in flight per instance, the next asked for as soon as
    * the last one answers, until each instance has visited all its rooms once.
    */
@@ -67,7 +68,7 @@ public final class SweeperVerticle extends VerticleBase {
       sample.stop(node.metrics().sweepDuration());
       int demoted = all.stream().filter(Future::succeeded).mapToInt(Future::result).sum();
       if (demoted > 0) {
-        LOG.debug("demoted {} idle rooms", demoted);
+        LOG.debug("demoted {} rooms (idle or over the cap)", demoted);
       }
     });
   }

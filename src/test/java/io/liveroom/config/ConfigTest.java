@@ -110,6 +110,7 @@ class ConfigTest {
       assertEquals(1000, c.sweeper().intervalMs());
       assertEquals(300_000, c.sweeper().idleAfterMs());
       assertEquals(1000, c.sweeper().batchSize());
+      assertEquals(5000, c.sweeper().maxHotRooms());
     }
 
     @Test
@@ -291,7 +292,9 @@ class ConfigTest {
           Arguments.of("redis.poolSize", 0),
           Arguments.of("rooms.maxTitleLength", 0),
           Arguments.of("rooms.maxPageSize", 1001),
-          Arguments.of("sweeper.batchSize", 0));
+          Arguments.of("sweeper.batchSize", 0),
+          Arguments.of("sweeper.maxHotRooms", -1),
+          Arguments.of("sweeper.maxHotRooms", "many"));
     }
 
     @ParameterizedTest(name = "{0} = {1}")

@@ -53,7 +53,7 @@ class RoomEngineTest {
 
   /** historySize 10, joinHistory 5, keys live 60 s (at most 3 per room), cap 5/s with a burst of 5. */
   private static EngineSettings settings(int writeBehindMax) {
-    return new EngineSettings(10, 5, 60_000, 3, 5, 5, 3600, 5000, 1000, writeBehindMax);
+    return new EngineSettings(10, 5, 60_000, 3, 5, 5, 3600, 5000, 1000, writeBehindMax, 0);
   }
 
   private final RoomEngine engine = new RoomEngine(settings(1000), "node-a", () -> new WordFilter(List.of("badword")));
@@ -780,9 +780,9 @@ class RoomEngineTest {
       engine.makeLive(rooms.get(2), new RoomModeration(), List.of(), List.of(), NOW);
       engine.join(rooms.get(2), EDGE_A1, ALICE, true, false, 0, 0, NOW); // has a member
       rooms.get(4).touch(idleBefore + 1000); // used since (lastActive has 100 ms ticks)
-      SweepResult none = engine.sweep(idleBefore, 100, true, id -> false, false);
+      SweepResult none = engine.sweep(idleBefore, 100, true, id -> false, false, NOW);
       assertEquals(0, none.demoted(), "never while the store is away");
-      SweepResult r = engine.sweep(idleBefore, 100, true, id -> id.equals("r3"), true);
+      SweepResult r = engine.sweep(idleBefore, 100, true, id -> id.equals("r3"), true, NOW);
       assertEquals(1, r.demoted(), "only r0 is idle and free");
       assertEquals(2, r.deferred(), "r1 (unwritten) and r3 (busy)");
       assertFalse(r.more());
@@ -797,12 +797,12 @@ class RoomEngineTest {
         engine.put(i, new Room(data("r" + i, RoomState.CREATED, 100, true, 0, "mask", 0), 1, NOW));
       }
       long idleBefore = NOW + 10_000;
-      SweepResult first = engine.sweep(idleBefore, 4, true, id -> false, true);
+      SweepResult first = engine.sweep(idleBefore, 4, true, id -> false, true, NOW);
       assertEquals(4, first.demoted());
       assertTrue(first.more());
-      SweepResult second = engine.sweep(idleBefore, 4, false, id -> false, true);
+      SweepResult second = engine.sweep(idleBefore, 4, false, id -> false, true, NOW);
       assertEquals(4, second.demoted());
-      SweepResult third = engine.sweep(idleBefore, 4, false, id -> false, true);
+      SweepResult third = engine.sweep(idleBefore, 4, false, id -> false, true, NOW);
       assertEquals(2, third.demoted());
       assertFalse(third.more());
       assertEquals(0, engine.hotCount());

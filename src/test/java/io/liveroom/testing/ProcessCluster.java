@@ -38,6 +38,8 @@ public final class ProcessCluster implements AutoCloseable {
   private final String label;
   private final String clusterName = "lr-proc-" + UUID.randomUUID().toString().substring(0, 8);
   private final RedisServer redis;
+  /** Where {@link #redis(String...)} reads: the nodes' Redis, or the primary after a failover. */
+  private volatile int readPort;
   private final int[] httpPorts;
   private final int[] clusterPorts;
   private final NodeProcess[] nodes;
@@ -61,6 +63,7 @@ public final class ProcessCluster implements AutoCloseable {
     this.label = label;
     this.nodeEnv = nodeEnv;
     this.redis = redis;
+    this.readPort = redis.port();
     this.httpPorts = new int[max];
     this.clusterPorts = new int[max];
     this.nodes = new NodeProcess[max];
@@ -102,6 +105,14 @@ public final class ProcessCluster implements AutoCloseable {
 
   public RedisServer redis() {
     return redis;
+  }
+
+  /**
+   * Makes {@link #redis(String...)} (and so {@link HistoryAudit}) read from {@code primary}: the
+   * replica promoted after the nodes' Redis died.
+   */
+  public void readRedisFrom(RedisServer primary) {
+    this.readPort = primary.port();
   }
 
   public Path logDir() {
@@ -307,7 +318,7 @@ public final class ProcessCluster implements AutoCloseable {
   /** Runs one Redis command; answers String, Long, List (of these) or null. */
   public Object redis(String... args) throws IOException {
     try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress("127.0.0.1", redis.port()), 2000);
+      s.connect(new InetSocketAddress("127.0.0.1", readPort), 2000);
       s.setSoTimeout(10_000);
       OutputStream out = s.getOutputStream();
       StringBuilder sb = new StringBuilder("*").append(args.length).append("\r\n");
