@@ -912,8 +912,11 @@ public final class LoadGen {
       Promise<Conn> done = Promise.promise();
       String token = jwt.generateToken(new JsonObject().put("sub", user).put("name", user),
           new JWTOptions().setExpiresInSeconds(24 * 3600));
-      if (receives && !timed && ledger == null) {
-        // a counting receiver: no String, no JSON for a danmaku push
+      if (receives && !timed && ledger == null && ChannelScan.install(ws, this)) {
+        // a counting receiver: danmaku pushes are read off the channel (no Vert.x frame, String or
+        // JSON); what else comes is text for onText
+        ws.textMessageHandler(text -> onText(ws, text, done));
+      } else if (receives && !timed && ledger == null) {
         ws.frameHandler(frame -> onFrame(ws, frame, done));
       } else {
         ws.textMessageHandler(text -> onText(ws, text, done));
