@@ -94,6 +94,7 @@ public final class RawWebSocket extends ChannelInboundHandlerAdapter {
   /** A taken-over request's body parts are dropped until its last one. */
   private boolean skipBody;
   private boolean closeSent;
+  private boolean leftVertx;
   private Handler<Buffer> dataHandler;
   private Handler<Buffer> binaryHandler;
   private Handler<Void> closeHandler;
@@ -328,6 +329,7 @@ public final class RawWebSocket extends ChannelInboundHandlerAdapter {
   /** Vert.x's handler, its HTTP connection and the server's idle timer leave the pipeline. */
   @SuppressWarnings("unchecked")
   private void leaveVertx() {
+    leftVertx = true;
     ChannelPipeline p = ctx.pipeline();
     if (p.get(VertxHandler.class) instanceof VertxHandler<?> vertx) {
       ConnectionBase conn = vertx.getConnection();
@@ -346,8 +348,10 @@ public final class RawWebSocket extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    if (!leftVertx) {
+      ctx.fireChannelInactive(); // Vert.x's connection is still behind: it closes, and counts itself out
+    }
     if (state == HTTP) {
-      ctx.fireChannelInactive();
       return;
     }
     boolean wasOpen = state == OPEN;
