@@ -46,6 +46,7 @@ final class StoreClient {
           50_000, 100_000, 250_000, 500_000, 1_000_000)
       .mapToObj(us -> Duration.of(us, ChronoUnit.MICROS)).toArray(Duration[]::new);
 
+  private final Vertx vertx;
   private final Redis redis;
   private final Redis historyRedis;
   private final boolean cluster;
@@ -54,6 +55,7 @@ final class StoreClient {
   private volatile String lastError = "none";
 
   StoreClient(Vertx vertx, LiveroomConfig.Redis cfg, MeterRegistry registry) {
+    this.vertx = vertx;
     this.cluster = cfg.mode() == RedisMode.CLUSTER;
     this.redis = Redis.createClient(vertx, options(cfg)
         .setMaxPoolSize(cfg.poolSize())
@@ -137,12 +139,12 @@ final class StoreClient {
   Future<List<Response>> evalBatch(LuaScript s, List<List<String>> keys, List<List<String>> args) {
     List<String> slotKeys = new ArrayList<>(keys.size());
     keys.forEach(k -> slotKeys.add(k.get(0)));
-    return guard(s.name(), startTimer(), bySlot(redis::batch, scriptCalls(Command.EVALSHA, s.sha(), keys, args),
+    return guard(s.name(), startTimer(), bySlot(this::pooledBatch, scriptCalls(Command.EVALSHA, s.sha(), keys, args),
         slotKeys).recover(e -> {
           if (e.getMessage() == null || !e.getMessage().contains("NOSCRIPT")) {
             return Future.failedFuture(e);
           }
-          return bySlot(redis::batch, scriptCalls(Command.EVAL, s.source(), keys, args), slotKeys);
+          return bySlot(this::pooledBatch, scriptCalls(Command.EVAL, s.source(), keys, args), slotKeys);
         }));
   }
 
@@ -162,9 +164,13 @@ final class StoreClient {
     return guard(op, startTimer(), redis.send(req));
   }
 
-  /** Several commands of one hash slot (one room's, or one slot group's) in one round trip (not atomic). */
+  /**
+   * Several commands of one hash slot (one room's, or one slot group's) in one round trip (not
+   * atomic). The batches of this client may run twice ({@link #pooledBatch}): reads or idempotent
+   * writes only.
+   */
   Future<List<Response>> batch(String op, List<Request> reqs) {
-    return guard(op, startTimer(), redis.batch(reqs));
+    return guard(op, startTimer(), pooledBatch(reqs));
   }
 
   /**
@@ -173,12 +179,21 @@ final class StoreClient {
    * come back in the order of {@code reqs}.
    */
   Future<List<Response>> batch(String op, List<Request> reqs, List<String> slotKeys) {
-    return guard(op, startTimer(), bySlot(redis::batch, reqs, slotKeys));
+    return guard(op, startTimer(), bySlot(this::pooledBatch, reqs, slotKeys));
   }
 
   /** Sends without waiting or bounding: for cleanup that a later call retries when it fails. */
   void batchBestEffort(String what, List<Request> reqs, List<String> slotKeys) {
-    bySlot(redis::batch, reqs, slotKeys).onFailure(e -> LOG.debug("{} failed: {}", what, e.toString()));
+    bySlot(this::pooledBatch, reqs, slotKeys).onFailure(e -> LOG.debug("{} failed: {}", what, e.toString()));
+  }
+
+  /**
+   * A batch on the pooled client; on a Redis Cluster sent again while a slot move answers it with
+   * redirections only ({@link ClusterRetry}), which the client follows for single commands but not
+   * for batches. So it may run twice: the batches of this client are reads or idempotent writes.
+   */
+  private Future<List<Response>> pooledBatch(List<Request> reqs) {
+    return cluster ? ClusterRetry.retry(vertx, () -> redis.batch(reqs)) : redis.batch(reqs);
   }
 
   /**

@@ -1,0 +1,194 @@
+package io.liveroom.it.faults;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.liveroom.store.RoomKeys;
+import io.liveroom.testing.Await;
+import io.liveroom.testing.HistoryAudit;
+import io.liveroom.testing.Ledger;
+import io.liveroom.testing.ProcessCluster;
+import io.liveroom.testing.ProcessClusters;
+import io.liveroom.testing.RedisAndCluster;
+import io.liveroom.testing.RedisClusterServer;
+import io.liveroom.testing.Traffic;
+import io.liveroom.testing.TrafficClient;
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Resharding a Redis Cluster under traffic: two nodes ({@code java -jar target/liveroom.jar}) in
+ * {@code redis.mode = cluster} on a real 3-master Redis Cluster, clients sending to eight rooms,
+ * six of which have their slot group on master 0. Those six hash slots are moved to master 1 while
+ * the clients send, the way {@code redis-cli --cluster reshard} moves them ({@link
+ * RedisClusterServer#moveSlot}: {@code SETSLOT IMPORTING/MIGRATING}, the keys a few at a time by
+ * {@code MIGRATE}, paced so that sends meet each slot split between the two masters, then
+ * {@code SETSLOT NODE} everywhere). The appends to a moving slot meet {@code ASK} and
+ * {@code TRYAGAIN}, and after the move {@code MOVED}. The clients retry as real ones do: every send
+ * has a key, and one refused with {@code UNAVAILABLE} goes again with it.
+ *
+ * <p>At the end, Redis alone is checked against the ledger of acknowledgements ({@link
+ * HistoryAudit}): every acknowledged item is in its room's history stream at its (epoch, seq) with
+ * its text, no (room, epoch, seq) has two texts or is stored twice, no two epochs of a room appended
+ * at overlapping times; every refusal was one a client retries ({@code UNAVAILABLE}); no room was
+ * reloaded by its owner more than once (a failed append reloads it, and its senders are refused
+ * meanwhile: the store follows the redirections instead of failing on them); the masters
+ * did answer redirections (the move was met, not missed); and the acknowledged rate after the
+ * move is at least half the rate before it.
+ */
+@RedisAndCluster(nodes = 0)
+class ReshardIT {
+  private static final int FROM = 0;
+  private static final int TO = 1;
+  private static final Duration WINDOW = Duration.ofSeconds(3);
+
+  private Vertx vertx;
+  private Traffic traffic;
+  private RedisClusterServer redisCluster;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    vertx = Vertx.vertx();
+    traffic = new Traffic(vertx);
+    redisCluster = RedisClusterServer.started(3);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    traffic.close();
+    vertx.close().await(20, TimeUnit.SECONDS);
+    if (redisCluster != null) {
+      redisCluster.close();
+    }
+  }
+
+  @Test
+  void movingSlotsBetweenMastersUnderTrafficLosesNoAcknowledgedItem(ProcessClusters clusters) throws Exception {
+    ProcessCluster c = clusters.createOn(redisCluster, "reshard", 2, Map.of());
+    c.startAll(2);
+    // six rooms in six slot groups on the master that gives them away, two elsewhere
+    List<String> moving = new ArrayList<>();
+    List<String> staying = new ArrayList<>();
+    TreeSet<Integer> slots = new TreeSet<>();
+    for (int i = 0; i < 400 && (moving.size() < 6 || staying.size() < 2); i++) {
+      String room = "resh-" + i;
+      int slot = RoomKeys.slotOf(RoomKeys.roomKey(room));
+      if (redisCluster.ownerOf(slot) == FROM) {
+        if (moving.size() < 6 && slots.add(slot)) {
+          moving.add(room);
+        }
+      } else if (staying.size() < 2) {
+        staying.add(room);
+      }
+    }
+    assertEquals(6, slots.size(), "six rooms in six slots of master " + FROM + ": " + moving);
+    List<String> rooms = new ArrayList<>(moving);
+    rooms.addAll(staying);
+    rooms.forEach(room -> c.createRoom(c.node(0), room));
+
+    Ledger ledger = new Ledger();
+    for (int k = 0; k < 4; k++) {
+      traffic.add(new TrafficClient(vertx, "resh-c" + k, ProcessCluster.JWT_SECRET,
+          List.of(c.node(k % 2).httpPort(), c.node(1 - k % 2).httpPort()), rooms, ledger)).retrying();
+    }
+    traffic.start();
+    traffic.clients().forEach(cl -> cl.startSending(50, 100_000));
+    Traffic.awaitAcks(ledger, 100, "traffic before the move");
+    int before = acksIn(ledger, WINDOW);
+
+    Map<String, Long> redirectsBefore = redirects();
+    long moveAt = System.nanoTime();
+    Map<Integer, Integer> keysMoved = new LinkedHashMap<>();
+    for (int slot : slots) {
+      keysMoved.put(slot, redisCluster.moveSlot(slot, FROM, TO, 2, Duration.ofMillis(100)));
+    }
+    long movedAt = System.nanoTime();
+    int acksDuringMove = (int) ledger.acks().stream().filter(a -> a.atNanos() > moveAt && a.atNanos() < movedAt).count();
+    int after = acksIn(ledger, WINDOW);
+    Map<String, Long> redirects = redirects();
+    redirects.replaceAll((kind, n) -> n - redirectsBefore.get(kind));
+    Traffic.awaitAcks(ledger, ledger.acks().size() + 100, "traffic after the move");
+    traffic.stop();
+
+    HistoryAudit audit = HistoryAudit.read(c, rooms);
+    audit.feed(ledger);
+    Map<String, Integer> refusals = ledger.refusals();
+    List<String> notRetryable = new ArrayList<>();
+    refusals.keySet().stream().filter(k -> !code(k).equals("UNAVAILABLE")).forEach(notRetryable::add);
+    Map<String, Long> epochs = new LinkedHashMap<>();
+    for (String room : rooms) {
+      epochs.put(room, c.epochInRedis(room));
+    }
+    Map<String, String> names = new HashMap<>();
+    for (int i = 0; i < 2; i++) {
+      names.put(c.node(i).nodeId(), c.node(i).name());
+    }
+    System.out.println("[reshard] moved slots " + keysMoved + " (slot=keys) from master " + FROM + " to " + TO
+        + " in " + (movedAt - moveAt) / 1_000_000 + " ms; acked " + ledger.acks().size() + ", in Redis "
+        + audit.size() + ", acked during the move " + acksDuringMove + ", acked in " + WINDOW.toSeconds()
+        + " s before the move " + before + " and after it " + after + "; redirections answered by the masters "
+        + redirects + "; epochs " + epochs + "; refusals " + refusals + ", sends without a reply " + ledger.unknownOutcome()
+        + "\n[reshard] clients " + traffic.figures()
+        + "\n[reshard] ownership log (ms relative to the first claim, Redis clock):\n"
+        + audit.formatLog(id -> names.getOrDefault(id, id), firstClaimMs(audit)));
+
+    for (int slot : slots) {
+      assertEquals(TO, redisCluster.ownerOf(slot), "slot " + slot + " moved to master " + TO);
+    }
+    assertEquals(List.of(), audit.missing(ledger), "acknowledged items missing from Redis");
+    assertEquals(List.of(), ledger.conflicts(), "(room, epoch, seq) with two different texts");
+    assertEquals(List.of(), audit.duplicates(), "(room, epoch, seq) stored twice in Redis");
+    assertEquals(List.of(), audit.overlaps(), "epochs of a room that accepted appends at overlapping times");
+    assertEquals(List.of(), notRetryable, "refusals a client would not retry (all: " + refusals + ")");
+    // an owner whose append fails reloads its room in a new epoch, and its senders get UNAVAILABLE
+    // meanwhile: a slot move answered by redirections must not make the owners do that over and over
+    assertTrue(epochs.values().stream().allMatch(e -> e <= 2), "no room was reloaded more than once: " + epochs);
+    assertTrue(redirects.get("MOVED") > 0 && redirects.get("ASK") + redirects.get("TRYAGAIN") > 0,
+        "the nodes met the move (MOVED, and ASK or TRYAGAIN): " + redirects);
+    assertTrue(after * 2 >= before, "the acknowledged rate after the move (" + after + " in " + WINDOW.toSeconds()
+        + " s) is at least half the rate before it (" + before + ")");
+    assertEquals(List.of(), c.logLines("has been blocked for"), "Vert.x blocked-thread warnings in the node logs");
+  }
+
+  /** Acknowledgements during the next {@code window}. */
+  private static int acksIn(Ledger ledger, Duration window) {
+    int n0 = ledger.acks().size();
+    Await.quietPeriod(window, "counting acknowledgements for " + window.toSeconds() + " s");
+    return ledger.acks().size() - n0;
+  }
+
+  /** The redirections and retry answers all masters gave so far, by kind. */
+  private Map<String, Long> redirects() throws Exception {
+    Map<String, Long> out = new LinkedHashMap<>();
+    for (String kind : List.of("MOVED", "ASK", "TRYAGAIN")) {
+      long n = 0;
+      for (int i = 0; i < redisCluster.nodes().size(); i++) {
+        n += redisCluster.errorCount(i, kind);
+      }
+      out.put(kind, n);
+    }
+    return out;
+  }
+
+  /** The code of a ledger refusal key ({@code send:CODE (message)}). */
+  private static String code(String refusal) {
+    String s = refusal.substring(refusal.indexOf(':') + 1);
+    int space = s.indexOf(' ');
+    return space < 0 ? s : s.substring(0, space);
+  }
+
+  private static long firstClaimMs(HistoryAudit audit) {
+    return audit.ownershipLog().stream().mapToLong(HistoryAudit.EpochSpan::claimedMs).filter(ms -> ms > 0).min()
+        .orElse(0);
+  }
+}
