@@ -16,7 +16,8 @@ import java.util.List;
  * and the nodes introduced by {@code CLUSTER MEET} (no redis-cli needed, so the embedded 6.2
  * binary works too), then it waits for {@code cluster_state:ok} on every node. Each node's
  * cluster bus listens on its port + 10000 (30000-42000 for the ports {@link RedisServer#freePort}
- * picks), which is not checked to be free: a start that fails on it is a port clash, not a bug.
+ * picks), which is not checked to be free: a node whose bus port is taken is started again on
+ * other ports (three tries) by {@link #started}.
  */
 public final class RedisClusterServer implements AutoCloseable {
   private final List<RedisServer> nodes = new ArrayList<>();
@@ -28,10 +29,7 @@ public final class RedisClusterServer implements AutoCloseable {
     RedisClusterServer c = new RedisClusterServer();
     try {
       for (int i = 0; i < masters; i++) {
-        RedisServer r = new RedisServer("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-            "--cluster-node-timeout", "2000");
-        c.nodes.add(r);
-        r.start();
+        c.nodes.add(startedNode());
       }
       for (int i = 0; i < masters; i++) {
         int from = 16384 * i / masters;
@@ -50,6 +48,23 @@ public final class RedisClusterServer implements AutoCloseable {
     } catch (Exception e) {
       c.close();
       throw e;
+    }
+  }
+
+  /** A cluster-enabled redis-server, started on other ports when its cluster bus port was taken. */
+  private static RedisServer startedNode() throws Exception {
+    for (int attempt = 1; ; attempt++) {
+      RedisServer r = new RedisServer("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+          "--cluster-node-timeout", "2000");
+      try {
+        r.start();
+        return r;
+      } catch (IllegalStateException e) {
+        r.close();
+        if (attempt == 3 || e.getMessage() == null || !e.getMessage().contains("(cluster), aborting")) {
+          throw e;
+        }
+      }
     }
   }
 
