@@ -3,7 +3,6 @@ package io.liveroom.store;
 import java.util.ArrayList;
 import io.vertx.redis.client.Command;
 import io.micrometer.core.instrument.Timer;
-import io.vertx.core.CompositeFuture;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
@@ -44,7 +43,7 @@ final class PipelinedConnection {
   /**
    * Sends {@code reqs} in one batch ({@code slotKeys.get(i)} is a key of request i), bounded by
    * {@code limitMs}, guarded like any store call. On a Redis Cluster the requests go one by one
-   * ({@link #sendEach}), and a batch completes only after the batches sent before it: one waiting
+   * ({@link StoreClient#sendEach}), and a batch completes only after the batches sent before it: one waiting
    * out a slot move holds back the answers of later ones, so that a room's items are confirmed in
    * the order they were sent.
    */
@@ -52,7 +51,7 @@ final class PipelinedConnection {
     Timer.Sample sample = client.startTimer();
     Future<List<Response>> sent;
     if (client.cluster()) {
-      Future<List<Response>> own = connection().compose(c -> sendEach(c, reqs));
+      Future<List<Response>> own = connection().compose(c -> StoreClient.sendEach(c, reqs));
       Future<List<Response>> before = lastSent;
       sent = before == null || before.isComplete() ? own : before.transform(ar -> own);
       lastSent = sent;
@@ -64,19 +63,6 @@ final class PipelinedConnection {
         reset(); // the connection may be stuck: start afresh
       }
     });
-  }
-
-  /**
-   * Each request sent alone, all at once, pipelined in order on the cluster connection's link to
-   * its master. The client follows a slot move for a command sent alone, not in a batch: {@code
-   * ASK} (sent again to the importing master after {@code ASKING}), {@code MOVED} (to the new
-   * owner) and {@code TRYAGAIN} (again after a backoff), at most 16 times. Redis answers these
-   * before running a command, so a request sent again was not applied before.
-   */
-  private static Future<List<Response>> sendEach(RedisConnection c, List<Request> reqs) {
-    List<Future<Response>> sent = new ArrayList<>(reqs.size());
-    reqs.forEach(r -> sent.add(c.send(r)));
-    return Future.all(sent).map(CompositeFuture::list);
   }
 
   private Future<RedisConnection> connection() {

@@ -5,6 +5,7 @@ import io.liveroom.config.RedisMode;
 import io.liveroom.error.LiveroomException;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.vertx.core.CompositeFuture;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -13,6 +14,7 @@ import io.vertx.redis.client.Command;
 import io.vertx.redis.client.ProtocolVersion;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisClientType;
+import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisReplicas;
 import io.vertx.redis.client.RedisRole;
 import io.vertx.redis.client.RedisOptions;
@@ -46,7 +48,6 @@ final class StoreClient {
           50_000, 100_000, 250_000, 500_000, 1_000_000)
       .mapToObj(us -> Duration.of(us, ChronoUnit.MICROS)).toArray(Duration[]::new);
 
-  private final Vertx vertx;
   private final Redis redis;
   private final Redis historyRedis;
   private final boolean cluster;
@@ -55,7 +56,6 @@ final class StoreClient {
   private volatile String lastError = "none";
 
   StoreClient(Vertx vertx, LiveroomConfig.Redis cfg, MeterRegistry registry) {
-    this.vertx = vertx;
     this.cluster = cfg.mode() == RedisMode.CLUSTER;
     this.redis = Redis.createClient(vertx, options(cfg)
         .setMaxPoolSize(cfg.poolSize())
@@ -164,11 +164,7 @@ final class StoreClient {
     return guard(op, startTimer(), redis.send(req));
   }
 
-  /**
-   * Several commands of one hash slot (one room's, or one slot group's) in one round trip (not
-   * atomic). The batches of this client may run twice ({@link #pooledBatch}): reads or idempotent
-   * writes only.
-   */
+  /** Several commands of one hash slot (one room's, or one slot group's) in one round trip (not atomic). */
   Future<List<Response>> batch(String op, List<Request> reqs) {
     return guard(op, startTimer(), pooledBatch(reqs));
   }
@@ -187,13 +183,27 @@ final class StoreClient {
     bySlot(this::pooledBatch, reqs, slotKeys).onFailure(e -> LOG.debug("{} failed: {}", what, e.toString()));
   }
 
-  /**
-   * A batch on the pooled client; on a Redis Cluster sent again while a slot move answers it with
-   * redirections only ({@link ClusterRetry}), which the client follows for single commands but not
-   * for batches. So it may run twice: the batches of this client are reads or idempotent writes.
-   */
+  /** A batch on the pooled client; on a Redis Cluster its requests go one by one ({@link #sendEach}). */
   private Future<List<Response>> pooledBatch(List<Request> reqs) {
-    return cluster ? ClusterRetry.retry(vertx, () -> redis.batch(reqs)) : redis.batch(reqs);
+    return cluster ? redis.connect().compose(c -> sendEach(c, reqs).eventually(c::close)) : redis.batch(reqs);
+  }
+
+  /**
+   * The requests of a batch on a Redis Cluster connection, each sent alone, all at once, pipelined
+   * in order on the connection's link to each master. While a slot moves between masters Redis
+   * answers a command it will not run with {@code ASK} (its keys went to the importing master),
+   * {@code TRYAGAIN} (a multi-key command whose keys are split between the two masters, or not all
+   * there), and once the slot has moved with {@code MOVED}. vertx-redis-client 5 follows these for
+   * a command sent alone ({@code ASKING} then the command on the importing master; the new owner,
+   * and a refresh of its slot map, after {@code MOVED}; {@code TRYAGAIN} again after a backoff of
+   * 10 ms doubling to 1.28 s; 16 times at most), but not in a batch, which fails with one {@code
+   * ERR [i] <error>} per failed command while the others ran. A redirected command had not run, so
+   * sending it again cannot apply it twice.
+   */
+  static Future<List<Response>> sendEach(RedisConnection c, List<Request> reqs) {
+    List<Future<Response>> sent = new ArrayList<>(reqs.size());
+    reqs.forEach(r -> sent.add(c.send(r)));
+    return Future.all(sent).map(CompositeFuture::list);
   }
 
   /**

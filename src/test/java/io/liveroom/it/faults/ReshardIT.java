@@ -22,7 +22,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,7 +47,8 @@ import org.junit.jupiter.api.Test;
  * reloaded by its owner more than once (a failed append reloads it, and its senders are refused
  * meanwhile: the store follows the redirections instead of failing on them); the masters
  * did answer redirections (the move was met, not missed); and the acknowledged rate from 1 s after
- * the move on is at least half the rate before it.
+ * the move on is at least half the rate before it. Room listings (one batch per slot group, sent
+ * again while a slot move redirects it) made during the move list every room, or answer 503.
  */
 @RedisAndCluster(nodes = 0)
 class ReshardIT {
@@ -108,10 +111,27 @@ class ReshardIT {
     int before = acksIn(ledger, WINDOW);
 
     Map<String, Long> redirectsBefore = redirects();
+    // room listings (a batch per slot group) go on during the move from another thread
+    Map<String, Integer> listings = new ConcurrentSkipListMap<>();
+    AtomicBoolean moveGoesOn = new AtomicBoolean(true);
+    Thread lister = new Thread(() -> {
+      while (moveGoesOn.get()) {
+        ProcessCluster.Reply r = c.get(c.node(0), "/api/v1/rooms?limit=100");
+        boolean all = r.status() == 200 && r.json().getJsonArray("rooms").size() == rooms.size();
+        listings.merge(r.status() + (all ? " all rooms" : r.status() == 200 ? " rooms missing" : ""), 1, Integer::sum);
+        Await.pace(Duration.ofMillis(100));
+      }
+    }, "reshard-lister");
     long moveAt = System.nanoTime();
     Map<Integer, Integer> keysMoved = new LinkedHashMap<>();
-    for (int slot : slots) {
-      keysMoved.put(slot, redisCluster.moveSlot(slot, FROM, TO, 2, Duration.ofMillis(100)));
+    lister.start();
+    try {
+      for (int slot : slots) {
+        keysMoved.put(slot, redisCluster.moveSlot(slot, FROM, TO, 2, Duration.ofMillis(100)));
+      }
+    } finally {
+      moveGoesOn.set(false);
+      lister.join(15_000);
     }
     long movedAt = System.nanoTime();
     int acksDuringMove = (int) ledger.acks().stream().filter(a -> a.atNanos() > moveAt && a.atNanos() < movedAt).count();
@@ -143,7 +163,7 @@ class ReshardIT {
         + audit.size() + ", acked during the move " + acksDuringMove + ", acked in " + WINDOW.toSeconds()
         + " s before the move " + before + " and from 1 s after it " + after + "; redirections answered by the masters "
         + redirects + "; epochs " + epochs + "; items listed before a lower seq of their epoch in the streams "
-        + outOfOrder + "; refusals " + refusals + ", sends without a reply " + ledger.unknownOutcome()
+        + outOfOrder + "; room listings during the move " + listings + "; refusals " + refusals + ", sends without a reply " + ledger.unknownOutcome()
         + "\n[reshard] clients " + traffic.figures()
         + "\n[reshard] ownership log (ms relative to the first claim, Redis clock):\n"
         + audit.formatLog(id -> names.getOrDefault(id, id), firstClaimMs(audit)));
@@ -163,6 +183,9 @@ class ReshardIT {
         "the nodes met the move (MOVED, and ASK or TRYAGAIN): " + redirects);
     assertTrue(after * 2 >= before, "the acknowledged rate after the move (" + after + " in " + WINDOW.toSeconds()
         + " s) is at least half the rate before it (" + before + ")");
+    assertTrue(listings.getOrDefault("200 all rooms", 0) > 0 && listings.keySet().stream()
+        .allMatch(k -> k.equals("200 all rooms") || k.equals("503")),
+        "room listings during the move list every room, or answer 503 when a slot is slow to move: " + listings);
     assertEquals(List.of(), c.logLines("has been blocked for"), "Vert.x blocked-thread warnings in the node logs");
   }
 
