@@ -77,7 +77,9 @@ public final class Main {
     logThroughSlf4j();
     JsonObject effective = withLoader(ConfigLoader::loadJson);
     try {
-      LiveroomConfig.from(effective);
+      LiveroomConfig cfg = LiveroomConfig.from(effective);
+      // -1 means "by mode": show what the node will use
+      effective.getJsonObject("redis").put("replicasToAck", cfg.redis().replicasToAck());
     } catch (ConfigException e) {
       fail("invalid config: " + e.getMessage());
     }

@@ -65,6 +65,11 @@ public final class Node {
   /** Samples of (time ms, messages in, messages out), one per health check, for the rates in stats. */
   private final java.util.ArrayDeque<long[]> rateSamples = new java.util.ArrayDeque<>();
   private static final long RATE_WINDOW_MS = 10_000;
+  /**
+   * How long a starting node keeps trying Redis for its first step (the key layout) before it
+   * gives up: Redis restarting beside it, or slow for a moment, is not a reason to exit.
+   */
+  static final long STARTUP_REDIS_WAIT_MS = 30_000;
   private boolean safeCheckRunning;
 
   private Node(LiveroomConfig config, Vertx vertx, HazelcastClusterManager cm, int failureTimeoutSec,
@@ -124,13 +129,27 @@ public final class Node {
         });
   }
 
+  /** The key layout step, tried again (backing off to 2 s) until {@code deadline} while Redis fails. */
+  private Future<Long> migrateLayout(long deadline, int attempt) {
+    return services.store().migrateLayout().recover(e -> {
+      long backoff = Math.min(2000, 100L << Math.min(attempt, 5));
+      if (System.currentTimeMillis() + backoff > deadline) {
+        return Future.failedFuture(e);
+      }
+      LOG.warn("redis: cannot check the key layout yet ({}), trying again in {} ms", e.getMessage(), backoff);
+      Promise<Long> again = Promise.promise();
+      vertx.setTimer(backoff, id -> migrateLayout(deadline, attempt + 1).onComplete(again));
+      return again.future();
+    });
+  }
+
   private Future<Void> deploy() {
     Codecs.register(vertx.eventBus());
     vertx.eventBus().<JsonObject>consumer(Addresses.nodeStats(services.nodeId()), m -> m.reply(stats()));
     // the webhook sender comes first, so that it takes the events of shards starting up
     // data of the key layout before slot groups moves before anything reads it (once; then one GET)
-    Future<Void> layout = services.store().migrateLayout().recover(e -> Future.failedFuture(
-        "redis: cannot check or migrate the key layout: " + e.getMessage())).mapEmpty();
+    Future<Void> layout = migrateLayout(System.currentTimeMillis() + STARTUP_REDIS_WAIT_MS, 0).recover(
+        e -> Future.failedFuture("redis: cannot check or migrate the key layout: " + e.getMessage())).mapEmpty();
     Future<Void> words = layout.compose(l -> services.words().start().recover(e -> Future.failedFuture(
         "filter.wordsFile: cannot load " + config.filter().wordsFile() + ": " + e.getMessage())));
     Future<Void> webhooks = words.compose(w -> config.webhooks().enabled()

@@ -127,6 +127,8 @@ class JarCommandLineIT {
     assertEquals(40, c.getJsonObject("rt").getInteger("batchMs"), "from a system property");
     assertEquals(100, c.getJsonObject("rooms").getInteger("maxTitleLength"), "from the jar's defaults");
     assertEquals("redis://app:****@10.0.0.9:6379", c.getJsonObject("redis").getString("url"));
+    assertEquals(0, c.getJsonObject("redis").getInteger("replicasToAck"), "-1 shows as what standalone mode uses");
+    assertEquals(500, c.getJsonObject("redis").getInteger("replicasAckTimeoutMs"));
     assertEquals(List.of("****", "****"), c.getJsonObject("auth").getJsonArray("apiKeys").getList());
     assertEquals("****", c.getJsonObject("auth").getJsonObject("jwt").getString("secret"));
     assertEquals("****", c.getJsonObject("webhooks").getString("secret"));

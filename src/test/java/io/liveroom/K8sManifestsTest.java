@@ -96,7 +96,16 @@ class K8sManifestsTest {
   private static final Set<String> METRIC_SUFFIXES = Set.of("_bucket", "_count", "_sum", "_max");
   private static final Pattern METRIC_TOKEN = Pattern.compile("\\b((?:liveroom|vertx|jvm|process)_[a-zA-Z0-9_]+)");
 
+  /** The Sentinel overlay: the base with a replicated Redis and Sentinels in place of the single Redis. */
+  private static final String SENTINEL = "redis-sentinel";
+  /** The Secret and key of the Redis password, for the nodes and every Redis and Sentinel. */
+  private static final String REDIS_SECRET = "liveroom-redis";
+  private static final String REDIS_SECRET_KEY = "password";
+
   private static List<Doc> docs;
+  /** The Sentinel overlay's own files (not in {@link #docs}), and its kustomization. */
+  private static List<Doc> sentinelFiles;
+  private static Map<String, Object> sentinelKustomization;
   private static Map<String, Object> kustomization;
   private static Map<String, Object> monitoringKustomization;
   private static String sources;
@@ -124,6 +133,11 @@ class K8sManifestsTest {
     kustomization = loadDir(K8S, "");
     monitoringKustomization = loadDir(K8S.resolve(MONITORING), MONITORING + "/");
     assertFalse(docs.isEmpty(), "no manifests under k8s/");
+    List<Doc> base = docs;
+    docs = new ArrayList<>();
+    sentinelKustomization = loadDir(K8S.resolve(SENTINEL), SENTINEL + "/");
+    sentinelFiles = docs;
+    docs = base;
     try (Stream<Path> files = Files.walk(Path.of("src/main/java"))) {
       StringBuilder sb = new StringBuilder();
       for (Path f : files.filter(f -> f.toString().endsWith(".java")).sorted().toList()) {
@@ -438,6 +452,386 @@ class K8sManifestsTest {
       if (d.kind().equals("Service") && d.name().startsWith("liveroom") && !d.name().contains("redis")) {
         assertFalse(selected(labels(get(d.body(), "spec.selector")), podLabels), d + " selects the Redis pods");
       }
+    }
+  }
+
+  // ---------------------------------------------------------------- the Redis password
+
+  @Test
+  void redisPasswordComesFromTheSecretAndRedisRequiresIt() {
+    Env node = env().get("LIVEROOM_REDIS_PASSWORD");
+    assertNotNull(node, "LIVEROOM_REDIS_PASSWORD is not set on the nodes");
+    assertEquals(new Env(null, null, REDIS_SECRET, REDIS_SECRET_KEY), node, "LIVEROOM_REDIS_PASSWORD from the Secret");
+    assertFalse(nodeConfig().redis().password().isEmpty(), "the nodes' config carries the password");
+    Doc sts = one("StatefulSet", "liveroom-redis");
+    Map<String, Object> redis = containerOf(sts, "redis");
+    assertSecretPassword(sts, redis);
+    List<String> command = strings(redis.get("command"));
+    assertEquals(List.of("sh", "-c"), command.subList(0, 2), sts + ": the command is a shell script");
+    String script = command.get(2);
+    assertRequiresPassword(sts + " (command)", script, "/run/redis/auth.conf");
+    assertTrue(script.contains("exec redis-server /run/redis/auth.conf \"$@\""), sts + ": the script execs redis-server with the args");
+    assertMemoryVolumeAt(sts, redis, "/run/redis");
+    assertShellSyntax(sts + " (command)", script);
+    for (String probe : List.of("livenessProbe", "readinessProbe")) {
+      String cmd = String.join(" ", strings(get(redis, probe + ".exec.command")));
+      assertTrue(cmd.contains("redis-cli") && cmd.contains("grep") && cmd.contains("PONG"),
+          sts + ": the " + probe + " looks for PONG (redis-cli exits 0 on NOAUTH too): " + cmd);
+    }
+  }
+
+  @Test
+  void noPasswordOrSecretIsWrittenInAnyManifest() {
+    Pattern secretName = Pattern.compile("(?i).*(PASSWORD|SECRET|API_KEYS|AUTH).*");
+    List<Doc> all = new ArrayList<>(docs);
+    all.addAll(sentinelFiles);
+    for (Doc d : all) {
+      assertFalse(d.kind().equals("Secret"), d + ": no Secret with values is checked in (k8s/README.md creates it)");
+      walk(d.body(), "", (path, node) -> {
+        if (path.endsWith(".env")) {
+          for (Object e : list(node)) {
+            String name = String.valueOf(map(e).get("name"));
+            if (secretName.matcher(name).matches()) {
+              assertNull(map(e).get("value"), d + ": env " + name + " is a literal; take it from a Secret");
+              assertNotNull(get(map(e), "valueFrom.secretKeyRef.name"), d + ": env " + name + " must come from a secretKeyRef");
+            }
+          }
+        }
+        if (node instanceof String text) {
+          assertFalse(text.matches("(?s).*--(requirepass|masterauth)\\b.*"),
+              d + ": a password on a command line (" + path + "); the scripts write it to a file");
+          Matcher m = Pattern.compile("(?m)\\b(requirepass|masterauth|auth-pass \\S+)\\s+([^\\s\\\\]+)").matcher(text);
+          while (m.find()) {
+            assertTrue(m.group(2).contains("REDIS_PASSWORD") || m.group(2).equals("%s"),
+                d + ": " + m.group() + " is not the Secret's $REDIS_PASSWORD");
+          }
+          assertFalse(text.matches("(?s).*rediss?://[^/\\s]*@.*"), d + ": a Redis URL with credentials: " + text);
+        }
+      });
+    }
+  }
+
+  // ---------------------------------------------------------------- the Sentinel overlay
+
+  @Test
+  void sentinelOverlayIsTheBaseWithItsRedisReplaced() {
+    assertNotNull(sentinelKustomization, "k8s/" + SENTINEL + "/kustomization.yaml is missing");
+    assertEquals("Kustomization", sentinelKustomization.get("kind"));
+    assertNull(sentinelKustomization.get("namespace"), SENTINEL + "/kustomization.yaml sets a namespace");
+    Set<String> own = sentinelFiles.stream().map(d -> d.file().substring(SENTINEL.length() + 1))
+        .collect(Collectors.toCollection(TreeSet::new));
+    Set<String> resources = new TreeSet<>(strings(sentinelKustomization.get("resources")));
+    assertTrue(resources.remove(".."), "the overlay builds on the base (resources: ..)");
+    assertEquals(own, resources, "the overlay's resources are the base and exactly its own manifest files");
+    List<Doc> rendered = sentinelRendered();
+    for (String gone : List.of("StatefulSet/liveroom-redis", "Service/liveroom-redis", "Service/liveroom-redis-headless",
+        "NetworkPolicy/liveroom-redis")) {
+      assertTrue(rendered.stream().noneMatch(d -> (d.kind() + "/" + d.name()).equals(gone)), "the overlay keeps the base's " + gone);
+    }
+    Set<String> seen = new HashSet<>();
+    Map<String, String> apiVersions = Map.of("Deployment", "apps/v1", "StatefulSet", "apps/v1", "Service", "v1",
+        "ConfigMap", "v1", "PodDisruptionBudget", "policy/v1", "HorizontalPodAutoscaler", "autoscaling/v2",
+        "NetworkPolicy", "networking.k8s.io/v1");
+    for (Doc d : rendered) {
+      assertTrue(d.name() != null && d.name().matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?"), d + ": metadata.name");
+      assertTrue(seen.add(d.kind() + "/" + d.name()), "two documents are " + d);
+      assertEquals(apiVersions.get(d.kind()), d.body().get("apiVersion"), d + ": unexpected kind or apiVersion");
+      assertNull(get(d.body(), "metadata.namespace"), d + " names a namespace");
+      if (d.kind().equals("Deployment") || d.kind().equals("StatefulSet")) {
+        assertEquals(Boolean.FALSE, get(d.body(), "spec.template.spec.enableServiceLinks"), d + ": enableServiceLinks must be false");
+        assertTrue(selected(labels(get(d.body(), "spec.selector.matchLabels")), labels(get(d.body(), "spec.template.metadata.labels"))),
+            d + ": the selector matches the pod template");
+      }
+      if (d.kind().equals("Service")) {
+        Map<String, Object> sel = labels(get(d.body(), "spec.selector"));
+        assertTrue(rendered.stream().filter(w -> w.kind().equals("Deployment") || w.kind().equals("StatefulSet"))
+            .anyMatch(w -> selected(sel, labels(get(w.body(), "spec.template.metadata.labels")))), d + " selects no pods");
+      }
+    }
+  }
+
+  @Test
+  void sentinelOverlaySwitchesTheNodesToSentinelMode() {
+    List<Doc> rendered = sentinelRendered();
+    Doc deployment = rendered.stream().filter(d -> d.kind().equals("Deployment") && d.name().equals(WORKLOAD)).findFirst()
+        .orElseGet(() -> fail("the overlay has no Deployment " + WORKLOAD));
+    Map<String, Env> env = env(containerOf(deployment, WORKLOAD));
+    assertEquals("sentinel", env.get("LIVEROOM_REDIS_MODE").value());
+    assertNull(env.get("LIVEROOM_REDIS_URL"), "redis.url means nothing in sentinel mode: the overlay drops it");
+    assertEquals(new Env(null, null, REDIS_SECRET, REDIS_SECRET_KEY), env.get("LIVEROOM_REDIS_PASSWORD"));
+    LiveroomConfig cfg = nodeConfig(env);
+    assertEquals(io.liveroom.config.RedisMode.SENTINEL, cfg.redis().mode());
+    assertFalse(cfg.redis().password().isEmpty());
+    // the base's other settings come through unchanged
+    Map<String, Env> base = new LinkedHashMap<>(env());
+    base.remove("LIVEROOM_REDIS_URL");
+    env.keySet().removeAll(List.of("LIVEROOM_REDIS_MODE", "LIVEROOM_REDIS_SENTINELS", "LIVEROOM_REDIS_MASTER_NAME"));
+    assertEquals(base, env, "the overlay changes the nodes' Redis settings only");
+
+    Doc sts = sentinelRedis(rendered);
+    String sentinelScript = script(rendered, "sentinel.sh");
+    Matcher monitor = Pattern.compile("(?m)^sentinel monitor (\\S+) \\$MASTER (\\d+) (\\d+)$").matcher(sentinelScript);
+    assertTrue(monitor.find(), "sentinel.sh writes a `sentinel monitor` line");
+    assertEquals(cfg.redis().masterName(), monitor.group(1), "redis.masterName is the name the Sentinels watch");
+    long replicas = num(map(sts.body().get("spec")), "replicas");
+    long quorum = Long.parseLong(monitor.group(3));
+    assertTrue(replicas >= 3 && replicas % 2 == 1, sts + ": an odd number of Sentinels, 3 or more");
+    assertEquals(replicas / 2 + 1, quorum, "the quorum is a majority of the Sentinels");
+    assertEquals(containerPorts(sts, "redis").get("redis").longValue(), Long.parseLong(monitor.group(2)),
+        "the Sentinels watch the Redis port");
+    assertTrue(script(rendered, "common.sh").contains("sentinel get-master-addr-by-name " + cfg.redis().masterName()),
+        "a starting pod asks the Sentinels for that master");
+
+    int sentinelPort = containerPorts(sts, "sentinel").get("sentinel");
+    assertTrue(sentinelScript.contains("port " + sentinelPort), "the Sentinel listens on its container port");
+    assertFalse(cfg.redis().sentinels().isEmpty());
+    for (String hp : cfg.redis().sentinels()) {
+      String host = hp.substring(0, hp.lastIndexOf(':'));
+      int port = Integer.parseInt(hp.substring(hp.lastIndexOf(':') + 1));
+      Doc svc = rendered.stream().filter(d -> d.kind().equals("Service") && d.name().equals(host.split("\\.")[0]))
+          .findFirst().orElseGet(() -> fail("LIVEROOM_REDIS_SENTINELS names " + host + ", which is no Service of the overlay"));
+      assertTrue(selected(labels(get(svc.body(), "spec.selector")), labels(get(sts.body(), "spec.template.metadata.labels"))),
+          svc + " selects the Sentinel pods");
+      Map<String, Object> p = list(get(svc.body(), "spec.ports")).stream().map(K8sManifestsTest::map)
+          .filter(m -> ((Number) m.get("port")).intValue() == port).findFirst()
+          .orElseGet(() -> fail(svc + " has no port " + port));
+      assertEquals("sentinel", String.valueOf(p.get("targetPort")), svc + " targets the Sentinel port");
+    }
+  }
+
+  @Test
+  void sentinelOverlayRedisAndSentinelsTakeThePasswordFromTheSecret() throws Exception {
+    List<Doc> rendered = sentinelRendered();
+    Doc sts = sentinelRedis(rendered);
+    Doc governing = rendered.stream().filter(d -> d.kind().equals("Service") && d.name().equals(str(sts.body(), "spec.serviceName")))
+        .findFirst().orElseGet(() -> fail(sts + ": no governing Service"));
+    assertEquals("None", get(governing.body(), "spec.clusterIP"));
+    assertEquals(Boolean.TRUE, get(governing.body(), "spec.publishNotReadyAddresses"), "starting pods find each other by name");
+    assertTrue(script(rendered, "common.sh").contains("HEADLESS=" + governing.name()), "the scripts name the pods through " + governing);
+    for (String c : List.of("redis", "sentinel")) {
+      Map<String, Object> container = containerOf(sts, c);
+      assertSecretPassword(sts, container);
+      String file = strings(container.get("command")).get(1);
+      assertTrue(file.startsWith("/scripts/"), sts + ": " + c + " runs a script of the ConfigMap");
+    }
+    assertRequiresPassword(sts + " redis.sh", script(rendered, "redis.sh"), "/run/redis/redis.conf");
+    assertMemoryVolumeAt(sts, containerOf(sts, "redis"), "/run/redis");
+    assertMemoryVolumeAt(sts, containerOf(sts, "sentinel"), "/run/sentinel");
+    String sentinel = script(rendered, "sentinel.sh");
+    assertTrue(sentinel.contains("\nrequirepass $REDIS_PASSWORD\n"), "the Sentinels ask for the password");
+    assertTrue(sentinel.contains("\nsentinel auth-pass liveroom $REDIS_PASSWORD\n"), "the Sentinels log in to Redis");
+    List<String> args = strings(containerOf(sts, "redis").get("args"));
+    assertEquals("yes", args.get(args.indexOf("--appendonly") + 1), "AOF on");
+    assertEquals("noeviction", args.get(args.indexOf("--maxmemory-policy") + 1), "never evict");
+    assertTrue(args.contains("--min-replicas-to-write"), "a master cut off from its replicas stops acknowledging writes");
+    String scripts = list(get(sts.body(), "spec.template.spec.volumes")).stream().map(K8sManifestsTest::map)
+        .filter(v -> "scripts".equals(v.get("name"))).map(v -> str(v, "configMap.name")).findFirst()
+        .orElseGet(() -> fail(sts + ": no volume scripts"));
+    Doc cm = rendered.stream().filter(d -> d.kind().equals("ConfigMap") && d.name().equals(scripts))
+        .findFirst().orElseGet(() -> fail(sts + ": the scripts' ConfigMap " + scripts + " is missing"));
+    for (Map.Entry<String, Object> e : map(cm.body().get("data")).entrySet()) {
+      assertShellSyntax(cm + " " + e.getKey(), String.valueOf(e.getValue()));
+    }
+    List<Doc> pdbs = rendered.stream().filter(d -> d.kind().equals("PodDisruptionBudget")
+        && selected(labels(get(d.body(), "spec.selector.matchLabels")), labels(get(sts.body(), "spec.template.metadata.labels")))).toList();
+    assertEquals(1, pdbs.size(), "a PodDisruptionBudget keeps the Sentinels' quorum in drains");
+    assertEquals(1, num(map(pdbs.get(0).body().get("spec")), "maxUnavailable"));
+  }
+
+  @Test
+  void sentinelOverlayAdmitsRedisAndSentinelsFromLiveroomAndEachOtherOnly() {
+    List<Doc> rendered = sentinelRendered();
+    Doc sts = sentinelRedis(rendered);
+    Map<String, Object> redisPods = labels(get(sts.body(), "spec.template.metadata.labels"));
+    List<Doc> policies = rendered.stream().filter(d -> d.kind().equals("NetworkPolicy")
+        && selected(labels(get(d.body(), "spec.podSelector.matchLabels")), redisPods)).toList();
+    assertEquals(1, policies.size(), "one NetworkPolicy selects the Redis pods: " + policies);
+    Doc np = policies.get(0);
+    assertTrue(strings(get(np.body(), "spec.policyTypes")).contains("Ingress"));
+    Map<String, Integer> ports = new HashMap<>();
+    for (Object c : list(get(sts.body(), "spec.template.spec.containers"))) {
+      for (Object p : list(map(c).get("ports"))) {
+        ports.put(String.valueOf(map(p).get("name")), ((Number) map(p).get("containerPort")).intValue());
+      }
+    }
+    Map<Integer, List<Map<String, Object>>> admitted = admittedPorts(np, ports);
+    assertEquals(new TreeSet<>(ports.values()), new TreeSet<>(admitted.keySet()), np + " admits exactly the Redis and Sentinel ports");
+    Map<String, Object> liveroomPods = podLabels();
+    for (Map.Entry<Integer, List<Map<String, Object>>> e : admitted.entrySet()) {
+      boolean fromNodes = false;
+      boolean fromRedis = false;
+      for (Map<String, Object> rule : e.getValue()) {
+        assertFalse(list(rule.get("from")).isEmpty(), np + " admits port " + e.getKey() + " from anywhere");
+        for (Object peer : list(rule.get("from"))) {
+          assertEquals(Set.of("podSelector"), map(peer).keySet(), np + ": pods of this namespace only, not " + peer);
+          Map<String, Object> sel = labels(get(map(peer), "podSelector.matchLabels"));
+          boolean nodes = selected(sel, liveroomPods);
+          boolean redis = selected(sel, redisPods);
+          assertTrue(nodes != redis && get(map(peer), "podSelector.matchExpressions") == null,
+              np + ": port " + e.getKey() + " admits " + peer + ", neither only the liveroom pods nor only the Redis pods");
+          fromNodes |= nodes;
+          fromRedis |= redis;
+        }
+      }
+      assertTrue(fromNodes && fromRedis, np + ": port " + e.getKey() + " must admit the nodes and the Redis pods (replication, Sentinels)");
+    }
+  }
+
+  /** The overlay's StatefulSet of Redis and Sentinels. */
+  private static Doc sentinelRedis(List<Doc> rendered) {
+    List<Doc> sets = rendered.stream().filter(d -> d.kind().equals("StatefulSet")).toList();
+    assertEquals(1, sets.size(), "one StatefulSet in the Sentinel overlay: " + sets);
+    return sets.get(0);
+  }
+
+  /** A script of the overlay's scripts ConfigMap. */
+  private static String script(List<Doc> rendered, String name) {
+    for (Doc d : rendered) {
+      if (d.kind().equals("ConfigMap") && map(d.body().get("data")) != null && map(d.body().get("data")).get(name) != null) {
+        return String.valueOf(map(d.body().get("data")).get(name));
+      }
+    }
+    return fail("no ConfigMap holds " + name);
+  }
+
+  /**
+   * What {@code kubectl kustomize k8s/redis-sentinel} renders, for the forms this overlay uses: the
+   * base's manifests, then the overlay's own, then each patch in order, which is one document,
+   * either {@code $patch: delete} of a resource or a strategic merge patch (maps merge, lists of
+   * named items merge by name, where {@code $patch: delete} removes one, other lists are replaced).
+   */
+  private static List<Doc> sentinelRendered() {
+    List<Doc> out = new ArrayList<>();
+    for (Doc d : docs) {
+      if (!d.file().startsWith(MONITORING + "/")) {
+        out.add(new Doc(d.file(), deepCopy(d.body())));
+      }
+    }
+    sentinelFiles.forEach(d -> out.add(new Doc(d.file(), deepCopy(d.body()))));
+    for (Object p : list(sentinelKustomization.get("patches"))) {
+      Map<String, Object> entry = map(p);
+      assertNull(entry.get("target"), "the test applies patches that name their resource: " + entry);
+      assertTrue(entry.get("patch") instanceof String, "an inline patch: " + entry);
+      List<Object> parsed = new ArrayList<>();
+      new Yaml(new SafeConstructor(new LoaderOptions())).loadAll((String) entry.get("patch")).forEach(parsed::add);
+      assertEquals(1, parsed.size(), "one document per patch (kustomize's patches take one $patch: delete each)");
+      Map<String, Object> patch = map(parsed.get(0));
+      String kind = (String) patch.get("kind");
+      String name = str(patch, "metadata.name");
+      Doc target = out.stream().filter(d -> d.kind().equals(kind) && d.name().equals(name)).findFirst()
+          .orElseGet(() -> fail("a patch names " + kind + "/" + name + ", which the overlay does not have"));
+      assertEquals(target.body().get("apiVersion"), patch.get("apiVersion"), "the patch of " + target);
+      if ("delete".equals(patch.get("$patch"))) {
+        out.remove(target);
+      } else {
+        merge(target.body(), patch);
+      }
+    }
+    return out;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void merge(Map<String, Object> into, Map<String, Object> patch) {
+    patch.forEach((k, v) -> {
+      Object have = into.get(k);
+      if (v instanceof Map && have instanceof Map) {
+        merge((Map<String, Object>) have, (Map<String, Object>) v);
+      } else if (v instanceof List<?> items && have instanceof List<?> old && !items.isEmpty()
+          && items.stream().allMatch(i -> i instanceof Map && ((Map<?, ?>) i).get("name") != null)) {
+        List<Object> merged = new ArrayList<>(old);
+        for (Object item : items) {
+          Map<String, Object> m = (Map<String, Object>) item;
+          Object existing = merged.stream().filter(o -> o instanceof Map && m.get("name").equals(((Map<?, ?>) o).get("name")))
+              .findFirst().orElse(null);
+          if ("delete".equals(m.get("$patch"))) {
+            assertNotNull(existing, "a patch deletes " + m.get("name") + ", which is not there");
+            merged.remove(existing);
+          } else if (existing != null) {
+            merge((Map<String, Object>) existing, m);
+          } else {
+            merged.add(deepCopy(m));
+          }
+        }
+        into.put(k, merged);
+      } else {
+        into.put(k, v instanceof Map ? deepCopy((Map<String, Object>) v) : v);
+      }
+    });
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> deepCopy(Map<String, Object> m) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    m.forEach((k, v) -> out.put(k, copyValue(v)));
+    return out;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Object copyValue(Object v) {
+    if (v instanceof Map) {
+      return deepCopy((Map<String, Object>) v);
+    }
+    if (v instanceof List<?> l) {
+      List<Object> out = new ArrayList<>();
+      l.forEach(i -> out.add(copyValue(i)));
+      return out;
+    }
+    return v;
+  }
+
+  private static Map<String, Object> containerOf(Doc workload, String name) {
+    return list(get(workload.body(), "spec.template.spec.containers")).stream().map(K8sManifestsTest::map)
+        .filter(c -> name.equals(c.get("name"))).findFirst()
+        .orElseGet(() -> fail(workload + " has no container " + name));
+  }
+
+  private static Map<String, Integer> containerPorts(Doc workload, String container) {
+    Map<String, Integer> out = new HashMap<>();
+    for (Object p : list(containerOf(workload, container).get("ports"))) {
+      out.put(String.valueOf(map(p).get("name")), ((Number) map(p).get("containerPort")).intValue());
+    }
+    return out;
+  }
+
+  /** REDIS_PASSWORD (the scripts) and REDISCLI_AUTH (redis-cli in probes and scripts) come from the Secret. */
+  private static void assertSecretPassword(Doc workload, Map<String, Object> container) {
+    Map<String, Env> env = env(container);
+    for (String k : List.of("REDIS_PASSWORD", "REDISCLI_AUTH")) {
+      assertEquals(new Env(null, null, REDIS_SECRET, REDIS_SECRET_KEY), env.get(k),
+          workload + " " + container.get("name") + ": " + k + " from the Secret " + REDIS_SECRET + " (key " + REDIS_SECRET_KEY + ")");
+    }
+  }
+
+  /** The script writes requirepass and masterauth from $REDIS_PASSWORD into {@code file} and starts Redis with it. */
+  private static void assertRequiresPassword(String where, String script, String file) {
+    assertTrue(script.contains("requirepass %s\\nmasterauth %s\\n' \"$REDIS_PASSWORD\" \"$REDIS_PASSWORD\""),
+        where + ": requirepass and masterauth from $REDIS_PASSWORD");
+    assertTrue(script.contains("> " + file), where + ": the password goes to " + file);
+    assertTrue(script.contains("umask 077"), where + ": the file is readable by Redis's user only");
+    assertTrue(script.contains("exec redis-server " + file), where + ": Redis starts with " + file);
+  }
+
+  /** {@code path} is a memory emptyDir of the pod, mounted in {@code container}. */
+  private static void assertMemoryVolumeAt(Doc workload, Map<String, Object> container, String path) {
+    String volume = list(container.get("volumeMounts")).stream().map(K8sManifestsTest::map)
+        .filter(m -> path.equals(m.get("mountPath"))).map(m -> String.valueOf(m.get("name"))).findFirst()
+        .orElseGet(() -> fail(workload + ": nothing is mounted at " + path));
+    Map<String, Object> v = list(get(workload.body(), "spec.template.spec.volumes")).stream().map(K8sManifestsTest::map)
+        .filter(m -> volume.equals(m.get("name"))).findFirst().orElseGet(() -> fail(workload + ": no volume " + volume));
+    assertEquals("Memory", str(v, "emptyDir.medium"), workload + ": " + path + " holds the password: a memory emptyDir");
+  }
+
+  /** {@code sh -n}: the script parses (it is not run). */
+  private static void assertShellSyntax(String where, String script) {
+    try {
+      Process p = new ProcessBuilder("sh", "-n").redirectErrorStream(true).start();
+      p.getOutputStream().write(script.getBytes(StandardCharsets.UTF_8));
+      p.getOutputStream().close();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS), where + ": sh -n did not finish");
+      assertEquals(0, p.exitValue(), where + ": sh -n says " + out);
+    } catch (IOException | InterruptedException e) {
+      throw new AssertionError(where + ": cannot run sh -n", e);
     }
   }
 
@@ -930,8 +1324,13 @@ class K8sManifestsTest {
   }
 
   private static Map<String, Env> env() {
+    return env(container());
+  }
+
+  /** The env of a container: literal values, downward-API fields and Secret keys. */
+  private static Map<String, Env> env(Map<String, Object> container) {
     Map<String, Env> out = new LinkedHashMap<>();
-    for (Object o : list(container().get("env"))) {
+    for (Object o : list(container.get("env"))) {
       Map<String, Object> e = map(o);
       String name = (String) e.get("name");
       assertNull(out.put(name, new Env(
@@ -948,9 +1347,13 @@ class K8sManifestsTest {
    * variables, with stand-ins for what only exists in a cluster (pod IP, namespace, secrets).
    */
   private static LiveroomConfig nodeConfig() {
+    return nodeConfig(env());
+  }
+
+  private static LiveroomConfig nodeConfig(Map<String, Env> env) {
     Map<String, String> vars = new LinkedHashMap<>();
     Map<String, String> resolved = new HashMap<>();
-    for (Map.Entry<String, Env> e : env().entrySet()) {
+    for (Map.Entry<String, Env> e : env.entrySet()) {
       Env v = e.getValue();
       String value;
       if (v.value() != null) {

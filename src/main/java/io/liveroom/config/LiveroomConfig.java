@@ -68,10 +68,13 @@ public record LiveroomConfig(
    * {@code claimLogSize}: entries of the claim logs {@code lr:{g}:claims} (which node took which
    * epoch), 0 = none. {@code mode} says which of {@code url} (standalone), {@code sentinels} and
    * {@code masterName} (sentinel) or {@code nodes} (cluster) is used; {@link RedisConfig} checks them.
+   * {@code replicasToAck}: replicas that must confirm an epoch claim or an append ({@code WAIT}) before
+   * it counts as done, within {@code replicasAckTimeoutMs}; 0 = no {@code WAIT} (resolved from the
+   * mode when the key is -1).
    */
   public record Redis(String url, int poolSize, int maxWaiting, long timeoutMs, long healthIntervalMs,
                       int claimLogSize, RedisMode mode, List<String> sentinels, String masterName, List<String> nodes,
-                      String password, boolean tls) {
+                      String password, boolean tls, int replicasToAck, long replicasAckTimeoutMs) {
   }
 
   /**

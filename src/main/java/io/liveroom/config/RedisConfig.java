@@ -8,7 +8,21 @@ import java.util.List;
  * places for one setting, is a config error at start (and in {@code --check-config}).
  */
 final class RedisConfig {
+  /** More replicas than any deployment has: a bigger {@code redis.replicasToAck} is a typo. */
+  static final int MAX_REPLICAS_TO_ACK = 16;
+
   private RedisConfig() {
+  }
+
+  /**
+   * {@code redis.replicasToAck}, where -1 (the default) means one replica in sentinel and cluster
+   * modes (they exist to survive the loss of a primary) and none in standalone mode.
+   */
+  static int replicasToAck(int configured, RedisMode mode) {
+    if (configured >= 0) {
+      return configured;
+    }
+    return mode == RedisMode.STANDALONE ? 0 : 1;
   }
 
   static LiveroomConfig.Redis read(LiveroomConfig.Reader r) {
@@ -28,10 +42,18 @@ final class RedisConfig {
     List<String> nodes = r.strings("redis.nodes", false);
     String password = r.string("redis.password", false);
     boolean tls = r.bool("redis.tls");
+    long timeoutMs = r.longIn("redis.timeoutMs", 10, 60_000);
+    int replicasToAck = replicasToAck(r.intIn("redis.replicasToAck", -1, MAX_REPLICAS_TO_ACK), mode);
+    long ackTimeoutMs = r.longIn("redis.replicasAckTimeoutMs", 1, 60_000);
+    if (replicasToAck > 0 && ackTimeoutMs >= timeoutMs) {
+      // the WAIT is bounded by the call's own limit: past it the call fails as a timeout instead
+      throw new ConfigException("redis.replicasAckTimeoutMs (" + ackTimeoutMs + ") must be below redis.timeoutMs ("
+          + timeoutMs + ") when redis.replicasToAck is above 0");
+    }
     LiveroomConfig.Redis redis = new LiveroomConfig.Redis(url, r.intIn("redis.poolSize", 1, 1024),
-        r.intIn("redis.maxWaiting", 1, 1_000_000), r.longIn("redis.timeoutMs", 10, 60_000),
+        r.intIn("redis.maxWaiting", 1, 1_000_000), timeoutMs,
         r.longIn("redis.healthIntervalMs", 100, 60_000), r.intIn("redis.claimLogSize", 0, 1_000_000), mode,
-        sentinels, masterName, nodes, password, tls);
+        sentinels, masterName, nodes, password, tls, replicasToAck, ackTimeoutMs);
     switch (mode) {
       case STANDALONE -> {
         if (!url.startsWith("redis://") && !url.startsWith("rediss://") && !url.startsWith("unix://")) {

@@ -146,7 +146,10 @@ public final class RoomStore {
     return moderation;
   }
 
-  /** Creates the room with epoch 1; false when the id exists. */
+  /**
+   * Creates the room with epoch 1; false when the id exists. Like {@link #hydrate}, done only once
+   * {@code redis.replicasToAck} replicas hold it ({@link StoreClient#evalAcked}).
+   */
   public Future<Boolean> create(RoomData d) {
     int b = bucketOf(d.id());
     List<String> args = new ArrayList<>(24);
@@ -156,7 +159,7 @@ public final class RoomStore {
     args.add(nodeId);
     args.add(Integer.toString(claimLogSize));
     RoomHash.fields(d, args, null);
-    return client.eval(CREATE, createKeys(d.id(), d.state()), args).map(r -> r.toInteger() == 1);
+    return client.evalAcked(CREATE, createKeys(d.id(), d.state()), args).map(r -> r.toInteger() == 1);
   }
 
   static List<String> createKeys(String id, RoomState state) {
@@ -176,9 +179,13 @@ public final class RoomStore {
         bucketSetKey(next, g), countKey(g), historyKey(id), moderationKey(id), auditKey(id), replayKey(id));
   }
 
-  /** Loads a room for a new owner, taking the next epoch; null when there is no such room. */
+  /**
+   * Loads a room for a new owner, taking the next epoch; null when there is no such room. The epoch
+   * is used only once {@code redis.replicasToAck} replicas hold it (and every write before it, the
+   * appends of earlier epochs too): a replica promoted later cannot hand the same epoch out again.
+   */
   public Future<Hydrated> hydrate(String id) {
-    return client.eval(HYDRATE, hydrateKeys(id), List.of(id, nodeId, Integer.toString(claimLogSize)))
+    return client.evalAcked(HYDRATE, hydrateKeys(id), List.of(id, nodeId, Integer.toString(claimLogSize)))
         .map(r -> r == null ? null : RoomHash.decode(id, r));
   }
 

@@ -52,6 +52,8 @@ final class StoreClient {
   private final Redis historyRedis;
   private final boolean cluster;
   private final long timeoutMs;
+  private final int replicasToAck;
+  private final long replicasAckTimeoutMs;
   private final MeterRegistry registry;
   private volatile String lastError = "none";
 
@@ -69,6 +71,8 @@ final class StoreClient {
         .setMaxPoolWaiting(Math.max(cfg.maxWaiting(), 64))
         .setMaxWaitingHandlers(cfg.maxWaiting()));
     this.timeoutMs = cfg.timeoutMs();
+    this.replicasToAck = cfg.replicasToAck();
+    this.replicasAckTimeoutMs = cfg.replicasAckTimeoutMs();
     this.registry = registry;
   }
 
@@ -130,6 +134,80 @@ final class StoreClient {
       args.forEach(full::arg);
       return redis.send(full);
     }));
+  }
+
+  /**
+   * {@link #eval}, and done only once {@code redis.replicasToAck} replicas hold its writes (and
+   * every write before them): for the claims of epochs, so that a promoted replica never hands out
+   * an epoch again. With 0 replicas to wait for, the same as {@link #eval}.
+   */
+  Future<Response> evalAcked(LuaScript s, List<String> keys, List<String> args) {
+    if (replicasToAck == 0) {
+      return eval(s, keys, args);
+    }
+    Function<List<Request>, Future<List<Response>>> send = acked(s.name(), redis::batch);
+    Future<List<Response>> sent = send.apply(scriptCalls(Command.EVALSHA, s.sha(), List.of(keys), List.of(args)))
+        .recover(e -> {
+          if (e.getMessage() == null || !e.getMessage().contains("NOSCRIPT")) {
+            return Future.failedFuture(e);
+          }
+          return send.apply(scriptCalls(Command.EVAL, s.source(), List.of(keys), List.of(args)));
+        });
+    return guard(s.name(), startTimer(), sent.map(rs -> rs.get(0)));
+  }
+
+  /** Whether writes wait for {@code redis.replicasToAck} replicas ({@link #acked}). */
+  boolean waitsForReplicas() {
+    return replicasToAck > 0;
+  }
+
+  /**
+   * {@code batch} made to wait for {@code redis.replicasToAck} replicas: a {@code WAIT n
+   * replicasAckTimeoutMs} goes last in each batch, so it runs on the connection that ran the batch
+   * (on a Redis Cluster the master of the batch's slot: the cluster client sends a batch to the
+   * master of its keyed commands, and {@code WAIT} has no key) and counts the replicas that hold
+   * everything that connection wrote. Answers the batch's own answers, or fails when fewer replicas
+   * confirmed in time (the writes are then on the primary, maybe not on a replica: the caller treats
+   * it as any failed write). With 0 replicas to wait for, {@code batch} itself. Timed as
+   * {@code liveroom.redis.replica.acks} (op, outcome ok, short or error).
+   */
+  Function<List<Request>, Future<List<Response>>> acked(String op,
+                                                       Function<List<Request>, Future<List<Response>>> batch) {
+    if (replicasToAck == 0) {
+      return batch;
+    }
+    return reqs -> {
+      List<Request> withWait = new ArrayList<>(reqs.size() + 1);
+      withWait.addAll(reqs);
+      withWait.add(Request.cmd(Command.WAIT).arg(replicasToAck).arg(replicasAckTimeoutMs));
+      Timer.Sample sample = startTimer();
+      return batch.apply(withWait).transform(ar -> {
+        if (ar.failed()) {
+          sample.stop(replicaAcks(op, "error"));
+          return Future.failedFuture(ar.cause());
+        }
+        List<Response> rs = ar.result();
+        int confirmed = rs.get(reqs.size()).toInteger();
+        if (confirmed < replicasToAck) {
+          sample.stop(replicaAcks(op, "short"));
+          return Future.failedFuture(new ReplicasNotAcked(confirmed, replicasToAck, replicasAckTimeoutMs));
+        }
+        sample.stop(replicaAcks(op, "ok"));
+        return Future.succeededFuture(rs.subList(0, reqs.size()));
+      });
+    };
+  }
+
+  private Timer replicaAcks(String op, String outcome) {
+    return Timer.builder("liveroom.redis.replica.acks").tag("op", op).tag("outcome", outcome)
+        .serviceLevelObjectives(LATENCY_BUCKETS).register(registry);
+  }
+
+  /** A write that fewer replicas than {@code redis.replicasToAck} confirmed within the timeout. */
+  static final class ReplicasNotAcked extends IllegalStateException {
+    ReplicasNotAcked(int confirmed, int wanted, long timeoutMs) {
+      super("WAIT: " + confirmed + " of " + wanted + " replicas confirmed the write within " + timeoutMs + " ms");
+    }
   }
 
   /**

@@ -89,4 +89,31 @@ class RedisConfigTest {
     assertEquals(true, redis.getValue("tls"));
     assertFalse(ConfigLoader.masked(o).encode().contains("s3cret"), "redis.password is masked");
   }
+
+  @Test
+  void replicasToAckDefaultsByModeAndIsChecked() {
+    assertEquals(0, ConfigLoader.fromJson(with(new JsonObject())).redis().replicasToAck(), "standalone: no WAIT");
+    LiveroomConfig.Redis s = ConfigLoader.fromJson(with(new JsonObject().put("mode", "sentinel")
+        .put("sentinels", new JsonArray().add("h:26379")).put("masterName", "liveroom"))).redis();
+    assertEquals(1, s.replicasToAck(), "sentinel: one replica");
+    assertEquals(500, s.replicasAckTimeoutMs());
+    LiveroomConfig.Redis c = ConfigLoader.fromJson(with(new JsonObject().put("mode", "cluster")
+        .put("nodes", new JsonArray().add("h:7000")))).redis();
+    assertEquals(1, c.replicasToAck(), "cluster: one replica");
+    LiveroomConfig.Redis none = ConfigLoader.fromJson(with(new JsonObject().put("mode", "cluster")
+        .put("nodes", new JsonArray().add("h:7000")).put("replicasToAck", 0))).redis();
+    assertEquals(0, none.replicasToAck(), "0 turns WAIT off in any mode");
+    assertEquals(2, ConfigLoader.fromJson(with(new JsonObject().put("replicasToAck", 2)
+        .put("replicasAckTimeoutMs", 200))).redis().replicasToAck(), "a standalone primary may have replicas too");
+
+    rejected(new JsonObject().put("replicasToAck", -2), "redis.replicasToAck", "-1", "16");
+    rejected(new JsonObject().put("replicasToAck", 17), "redis.replicasToAck", "16");
+    rejected(new JsonObject().put("replicasToAck", "one"), "redis.replicasToAck", "integer");
+    rejected(new JsonObject().put("replicasAckTimeoutMs", 0), "redis.replicasAckTimeoutMs");
+    rejected(new JsonObject().put("replicasToAck", 1).put("timeoutMs", 500).put("replicasAckTimeoutMs", 500),
+        "redis.replicasAckTimeoutMs", "redis.timeoutMs");
+    // without WAIT the ack timeout is not used, so it may be anything in range
+    assertEquals(0, ConfigLoader.fromJson(with(new JsonObject().put("timeoutMs", 100)
+        .put("replicasAckTimeoutMs", 500))).redis().replicasToAck());
+  }
 }

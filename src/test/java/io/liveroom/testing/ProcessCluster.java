@@ -40,6 +40,8 @@ public final class ProcessCluster implements AutoCloseable {
   private final RedisServer redis;
   /** The Redis Cluster the nodes use instead of {@link #redis} ({@code redis.mode = cluster}), or null. */
   private final RedisClusterServer redisCluster;
+  /** Where {@link #redis(String...)} reads: the nodes' Redis, or the primary after a failover. */
+  private volatile int readPort;
   private final int[] httpPorts;
   private final int[] clusterPorts;
   private final NodeProcess[] nodes;
@@ -70,6 +72,7 @@ public final class ProcessCluster implements AutoCloseable {
     this.nodeEnv = nodeEnv;
     this.redis = redis;
     this.redisCluster = redisCluster;
+    this.readPort = redisCluster == null ? redis.port() : redisCluster.nodes().get(0).port();
     this.httpPorts = new int[max];
     this.clusterPorts = new int[max];
     this.nodes = new NodeProcess[max];
@@ -115,6 +118,14 @@ public final class ProcessCluster implements AutoCloseable {
 
   public RedisServer redis() {
     return redis;
+  }
+
+  /**
+   * Makes {@link #redis(String...)} (and so {@link HistoryAudit}) read from {@code primary}: the
+   * replica promoted after the nodes' Redis died.
+   */
+  public void readRedisFrom(RedisServer primary) {
+    this.readPort = primary.port();
   }
 
   public Path logDir() {
@@ -322,7 +333,7 @@ public final class ProcessCluster implements AutoCloseable {
    * goes to the first node and follows {@code MOVED} to the node that serves its key.
    */
   public Object redis(String... args) throws IOException {
-    int port = redisCluster == null ? redis.port() : redisCluster.nodes().get(0).port();
+    int port = readPort;
     for (int hops = 0; ; hops++) {
       try {
         return redis(port, args);

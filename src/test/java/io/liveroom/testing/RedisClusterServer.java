@@ -12,24 +12,42 @@ import java.util.List;
 
 /**
  * A real Redis Cluster of {@code masters} redis-server processes ({@code --cluster-enabled yes})
- * on free loopback ports, without replicas: the slots are split evenly by {@code CLUSTER ADDSLOTS}
+ * on free loopback ports, without replicas unless asked ({@link #started(int, boolean)}): the slots
+ * are split evenly by {@code CLUSTER ADDSLOTS}
  * and the nodes introduced by {@code CLUSTER MEET} (no redis-cli needed, so the embedded 6.2
  * binary works too), then it waits for {@code cluster_state:ok} on every node. Each node's
  * cluster bus listens on its port + 10000 (30000-42000 for the ports {@link RedisServer#freePort}
- * picks), which is not checked to be free: a node whose bus port is taken is started again on
- * other ports (three tries) by {@link #started}.
+ * picks), which is not checked to be free: a start that fails on it is a port clash, and the node
+ * is started again on another port (up to 5 tries).
  */
 public final class RedisClusterServer implements AutoCloseable {
   private final List<RedisServer> nodes = new ArrayList<>();
+  /** The replica of master i, when started with replicas. */
+  private final List<RedisServer> replicas = new ArrayList<>();
 
   private RedisClusterServer() {
   }
 
   public static RedisClusterServer started(int masters) throws Exception {
+    return started(masters, false);
+  }
+
+  /**
+   * {@code masters} masters, each with one replica ({@code CLUSTER REPLICATE}) when {@code
+   * withReplicas}; returns once every replica's link to its master is up. Master i holds the slots
+   * from {@code 16384 * i / masters}; {@link #nodes()} lists the masters, {@link #replica(int)} the
+   * replica of one.
+   */
+  public static RedisClusterServer started(int masters, boolean withReplicas) throws Exception {
     RedisClusterServer c = new RedisClusterServer();
     try {
       for (int i = 0; i < masters; i++) {
-        c.nodes.add(startedNode());
+        c.nodes.add(startedClusterNode());
+      }
+      if (withReplicas) {
+        for (int i = 0; i < masters; i++) {
+          c.replicas.add(startedClusterNode());
+        }
       }
       for (int i = 0; i < masters; i++) {
         int from = 16384 * i / masters;
@@ -44,6 +62,32 @@ public final class RedisClusterServer implements AutoCloseable {
         c.call(i, List.of("CLUSTER", "MEET", "127.0.0.1", Integer.toString(c.nodes.get(0).port())));
       }
       c.awaitOk();
+      for (int i = 0; i < c.replicas.size(); i++) {
+        RedisServer replica = c.replicas.get(i);
+        c.send(replica, List.of("CLUSTER", "MEET", "127.0.0.1", Integer.toString(c.nodes.get(0).port())));
+        String master = c.call(i, List.of("CLUSTER", "MYID"));
+        // the replica must have learnt the master by gossip before it can follow it
+        Await.until(() -> {
+          try {
+            return "OK".equals(c.send(replica, List.of("CLUSTER", "REPLICATE", master)));
+          } catch (IOException notYet) {
+            return false;
+          }
+        }, Duration.ofSeconds(20), "replica " + i + " follows master " + i);
+      }
+      for (int i = 0; i < c.replicas.size(); i++) {
+        RedisServer replica = c.replicas.get(i);
+        Await.until(() -> {
+          try {
+            // WAIT counts a replica once its master has it online (its first REPLCONF ACK after the sync)
+            return c.send(replica, List.of("INFO", "replication")).contains("master_link_status:up")
+                && c.call(c.replicas.indexOf(replica), List.of("INFO", "replication")).contains("state=online");
+          } catch (IOException notYet) {
+            return false;
+          }
+        }, Duration.ofSeconds(20), "replica " + i + "'s link to its master is up");
+      }
+      c.awaitOk();
       return c;
     } catch (Exception e) {
       c.close();
@@ -51,21 +95,30 @@ public final class RedisClusterServer implements AutoCloseable {
     }
   }
 
-  /** A cluster-enabled redis-server, started on other ports when its cluster bus port was taken. */
-  private static RedisServer startedNode() throws Exception {
+  private static RedisServer clusterNode() throws IOException {
+    return new RedisServer("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+        "--cluster-node-timeout", "2000");
+  }
+
+  /** A started cluster node; on a failed start (its cluster-bus port, port + 10000, taken) another port. */
+  private static RedisServer startedClusterNode() throws Exception {
     for (int attempt = 1; ; attempt++) {
-      RedisServer r = new RedisServer("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-          "--cluster-node-timeout", "2000");
+      RedisServer r = clusterNode();
       try {
         r.start();
         return r;
       } catch (IllegalStateException e) {
         r.close();
-        if (attempt == 3 || e.getMessage() == null || !e.getMessage().contains("(cluster), aborting")) {
+        if (attempt >= 5 || !String.valueOf(e.getMessage()).contains("in use")) {
           throw e;
         }
       }
     }
+  }
+
+  /** The replica of master {@code i} (a cluster started with replicas). */
+  public RedisServer replica(int i) {
+    return replicas.get(i);
   }
 
   /** Waits until every node reports {@code cluster_state:ok} (after a start, or a restart of the nodes). */
@@ -97,12 +150,17 @@ public final class RedisClusterServer implements AutoCloseable {
 
   /** Sends one command to node {@code i} and returns its reply as text (a bulk string, status or integer). */
   public String call(int i, List<String> args) throws IOException {
-    return (String) command(i, args);
+    return send(nodes.get(i), args);
   }
 
-  /** Sends one command to node {@code i}; its reply as a String (bulk, status, integer), a List of replies, or null. */
-  public Object command(int i, List<String> args) throws IOException {
-    try (Socket s = new Socket("127.0.0.1", nodes.get(i).port())) {
+  /** Sends one command to {@code node} (a master or a replica); see {@link #call}. */
+  public String send(RedisServer node, List<String> args) throws IOException {
+    return (String) command(node, args);
+  }
+
+  /** Sends one command to {@code node}; its reply as a String (bulk, status, integer), a List of replies, or null. */
+  public Object command(RedisServer node, List<String> args) throws IOException {
+    try (Socket s = new Socket("127.0.0.1", node.port())) {
       s.setSoTimeout(10_000);
       OutputStream out = s.getOutputStream();
       StringBuilder b = new StringBuilder("*").append(args.size()).append("\r\n");
@@ -189,7 +247,7 @@ public final class RedisClusterServer implements AutoCloseable {
     int moved = 0;
     while (true) {
       @SuppressWarnings("unchecked")
-      List<Object> keys = (List<Object>) command(from, List.of("CLUSTER", "GETKEYSINSLOT", s,
+      List<Object> keys = (List<Object>) command(nodes.get(from), List.of("CLUSTER", "GETKEYSINSLOT", s,
           Integer.toString(keysPerStep)));
       if (keys.isEmpty()) {
         break;
@@ -235,6 +293,9 @@ public final class RedisClusterServer implements AutoCloseable {
   @Override
   public void close() throws InterruptedException {
     for (RedisServer r : nodes) {
+      r.close();
+    }
+    for (RedisServer r : replicas) {
       r.close();
     }
   }

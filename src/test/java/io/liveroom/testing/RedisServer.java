@@ -101,7 +101,8 @@ public final class RedisServer implements AutoCloseable {
       s.getOutputStream().write("PING\r\n".getBytes());
       byte[] buf = new byte[7];
       int n = s.getInputStream().read(buf);
-      return n > 0 && new String(buf, 0, n).startsWith("+PONG");
+      // a Redis started with --requirepass answers -NOAUTH: up all the same
+      return n > 0 && (new String(buf, 0, n).startsWith("+PONG") || new String(buf, 0, n).startsWith("-NOAUTH"));
     } catch (IOException e) {
       return false;
     }

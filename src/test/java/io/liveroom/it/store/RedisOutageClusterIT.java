@@ -31,7 +31,9 @@ class RedisOutageClusterIT extends RedisOutageIT {
   @Override
   protected JsonObject nodeConfig() {
     return new JsonObject().put("redis", new JsonObject().put("mode", "cluster")
-        .put("nodes", new JsonArray(redisCluster.hostPorts())));
+        .put("nodes", new JsonArray(redisCluster.hostPorts()))
+        // no replicas in this cluster, so no WAIT
+        .put("replicasToAck", 0));
   }
 
   @Override

@@ -47,7 +47,9 @@ class RoomStoreClusterIT extends RoomStoreIT {
 
   @Override
   protected JsonObject redisConfig() {
-    return new JsonObject().put("mode", "cluster").put("nodes", new JsonArray(cluster.hostPorts()));
+    // this cluster has no replicas, so no WAIT (ReplicaAckIT tests it on a cluster with replicas)
+    return new JsonObject().put("mode", "cluster").put("nodes", new JsonArray(cluster.hostPorts()))
+        .put("replicasToAck", 0);
   }
 
   @Override

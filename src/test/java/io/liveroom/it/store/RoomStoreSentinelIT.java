@@ -25,11 +25,13 @@ import org.junit.jupiter.api.BeforeAll;
 class RoomStoreSentinelIT extends RoomStoreIT {
   private static final List<RedisServer> others = new ArrayList<>();
   private static final List<String> sentinels = new ArrayList<>();
+  private static RedisServer replica;
 
   @BeforeAll
   static void sentinels() throws Exception {
-    RedisServer replica = new RedisServer("--replicaof", "127.0.0.1", Integer.toString(redis.port()));
+    replica = new RedisServer("--replicaof", "127.0.0.1", Integer.toString(redis.port()));
     others.add(replica);
+    ReplicaAckIT.noSyncDelay(redis);
     replica.start();
     for (int i = 0; i < 2; i++) {
       Path conf = Files.createTempFile("liveroom-sentinel-", ".conf");
@@ -41,6 +43,34 @@ class RoomStoreSentinelIT extends RoomStoreIT {
       sentinels.add("127.0.0.1:" + s.port());
     }
     Await.until(() -> masterKnown(sentinels.get(0)), Duration.ofSeconds(10), "the Sentinels name the master");
+    awaitReplica();
+  }
+
+  /** Writes wait for the replica (replicasToAck is 1 in sentinel mode): wait until it follows the master. */
+  private static void awaitReplica() {
+    // a replica counts for WAIT once the master has it online (its first REPLCONF ACK after the sync)
+    Await.until(() -> replies(redis.port(), "INFO replication", "state=online")
+        && replies(replica.port(), "INFO replication", "master_link_status:up"), Duration.ofSeconds(20),
+        "the replica follows the master");
+  }
+
+  @Override
+  protected void startRedis() throws Exception {
+    super.startRedis();
+    ReplicaAckIT.noSyncDelay(redis);
+    awaitReplica();
+  }
+
+  private static boolean replies(int port, String inline, String needle) {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout(2000);
+      s.getOutputStream().write((inline + "\r\n").getBytes(StandardCharsets.UTF_8));
+      byte[] buf = new byte[8192];
+      int n = s.getInputStream().read(buf);
+      return n > 0 && new String(buf, 0, n, StandardCharsets.UTF_8).contains(needle);
+    } catch (Exception e) {
+      return false;
+    }
   }
 
   private static boolean masterKnown(String hostPort) {
@@ -65,7 +95,8 @@ class RoomStoreSentinelIT extends RoomStoreIT {
 
   @Override
   protected JsonObject redisConfig() {
+    // replicasToAck is 1 by default in sentinel mode: the WAIT must end below the tests' timeoutMs (500)
     return new JsonObject().put("mode", "sentinel").put("sentinels", new JsonArray(sentinels))
-        .put("masterName", "liveroom");
+        .put("masterName", "liveroom").put("replicasAckTimeoutMs", 300);
   }
 }
