@@ -22,6 +22,8 @@ final class PipelinedConnection {
   private final Redis redis;
   private final List<LuaScript> scripts;
   private Future<RedisConnection> connection;
+  /** On a Redis Cluster: the last batch sent, which the next one completes after ({@link #batch}). */
+  private Future<List<Response>> lastSent;
 
   PipelinedConnection(StoreClient client, Redis redis, List<LuaScript> scripts) {
     this.client = client;
@@ -39,14 +41,27 @@ final class PipelinedConnection {
   }
 
   /**
-   * Sends {@code reqs} in one batch (on a Redis Cluster, one batch per hash slot, all at once, on
-   * the cluster connection's link to each master; {@code slotKeys.get(i)} is a key of request i),
-   * bounded by {@code limitMs}, guarded like any store call, and each batch confirmed by
-   * {@code redis.replicasToAck} replicas ({@link StoreClient#acked}).
+   * Sends {@code reqs} in one batch ({@code slotKeys.get(i)} is a key of request i), bounded by
+   * {@code limitMs}, guarded like any store call, and each batch confirmed by {@code
+   * redis.replicasToAck} replicas ({@link StoreClient#acked}). On a Redis Cluster the batch goes
+   * one batch per hash slot, all at once, on the cluster connection's link to each master; but
+   * without replicas to wait for, its requests go one by one ({@link StoreClient#sendEach}, so
+   * that a slot move is followed, not failed on), and a batch completes only after the batches
+   * sent before it: one waiting out a slot move holds back the answers of later ones, so that a
+   * room's items are confirmed in the order they were sent. ({@code WAIT} has no key, so it can
+   * follow a batch to its master only inside that batch.)
    */
   Future<List<Response>> batch(String op, List<Request> reqs, List<String> slotKeys, long limitMs) {
     Timer.Sample sample = client.startTimer();
-    Future<List<Response>> sent = connection().compose(c -> client.bySlot(client.acked(op, c::batch), reqs, slotKeys));
+    Future<List<Response>> sent;
+    if (client.cluster() && !client.waitsForReplicas()) {
+      Future<List<Response>> own = connection().compose(c -> StoreClient.sendEach(c, reqs));
+      Future<List<Response>> before = lastSent;
+      sent = before == null || before.isComplete() ? own : before.transform(ar -> own);
+      lastSent = sent;
+    } else {
+      sent = connection().compose(c -> client.bySlot(client.acked(op, c::batch), reqs, slotKeys));
+    }
     return client.guard(op, sample, sent, limitMs).onFailure(e -> {
       if (e.getCause() instanceof TimeoutException) {
         reset(); // the connection may be stuck: start afresh

@@ -5,6 +5,7 @@ import io.liveroom.config.RedisMode;
 import io.liveroom.error.LiveroomException;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.vertx.core.CompositeFuture;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -13,6 +14,7 @@ import io.vertx.redis.client.Command;
 import io.vertx.redis.client.ProtocolVersion;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisClientType;
+import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisReplicas;
 import io.vertx.redis.client.RedisRole;
 import io.vertx.redis.client.RedisOptions;
@@ -154,6 +156,11 @@ final class StoreClient {
     return guard(s.name(), startTimer(), sent.map(rs -> rs.get(0)));
   }
 
+  /** Whether writes wait for {@code redis.replicasToAck} replicas ({@link #acked}). */
+  boolean waitsForReplicas() {
+    return replicasToAck > 0;
+  }
+
   /**
    * {@code batch} made to wait for {@code redis.replicasToAck} replicas: a {@code WAIT n
    * replicasAckTimeoutMs} goes last in each batch, so it runs on the connection that ran the batch
@@ -210,12 +217,12 @@ final class StoreClient {
   Future<List<Response>> evalBatch(LuaScript s, List<List<String>> keys, List<List<String>> args) {
     List<String> slotKeys = new ArrayList<>(keys.size());
     keys.forEach(k -> slotKeys.add(k.get(0)));
-    return guard(s.name(), startTimer(), bySlot(redis::batch, scriptCalls(Command.EVALSHA, s.sha(), keys, args),
+    return guard(s.name(), startTimer(), bySlot(this::pooledBatch, scriptCalls(Command.EVALSHA, s.sha(), keys, args),
         slotKeys).recover(e -> {
           if (e.getMessage() == null || !e.getMessage().contains("NOSCRIPT")) {
             return Future.failedFuture(e);
           }
-          return bySlot(redis::batch, scriptCalls(Command.EVAL, s.source(), keys, args), slotKeys);
+          return bySlot(this::pooledBatch, scriptCalls(Command.EVAL, s.source(), keys, args), slotKeys);
         }));
   }
 
@@ -237,7 +244,7 @@ final class StoreClient {
 
   /** Several commands of one hash slot (one room's, or one slot group's) in one round trip (not atomic). */
   Future<List<Response>> batch(String op, List<Request> reqs) {
-    return guard(op, startTimer(), redis.batch(reqs));
+    return guard(op, startTimer(), pooledBatch(reqs));
   }
 
   /**
@@ -246,12 +253,35 @@ final class StoreClient {
    * come back in the order of {@code reqs}.
    */
   Future<List<Response>> batch(String op, List<Request> reqs, List<String> slotKeys) {
-    return guard(op, startTimer(), bySlot(redis::batch, reqs, slotKeys));
+    return guard(op, startTimer(), bySlot(this::pooledBatch, reqs, slotKeys));
   }
 
   /** Sends without waiting or bounding: for cleanup that a later call retries when it fails. */
   void batchBestEffort(String what, List<Request> reqs, List<String> slotKeys) {
-    bySlot(redis::batch, reqs, slotKeys).onFailure(e -> LOG.debug("{} failed: {}", what, e.toString()));
+    bySlot(this::pooledBatch, reqs, slotKeys).onFailure(e -> LOG.debug("{} failed: {}", what, e.toString()));
+  }
+
+  /** A batch on the pooled client; on a Redis Cluster its requests go one by one ({@link #sendEach}). */
+  private Future<List<Response>> pooledBatch(List<Request> reqs) {
+    return cluster ? redis.connect().compose(c -> sendEach(c, reqs).eventually(c::close)) : redis.batch(reqs);
+  }
+
+  /**
+   * The requests of a batch on a Redis Cluster connection, each sent alone, all at once, pipelined
+   * in order on the connection's link to each master. While a slot moves between masters Redis
+   * answers a command it will not run with {@code ASK} (its keys went to the importing master),
+   * {@code TRYAGAIN} (a multi-key command whose keys are split between the two masters, or not all
+   * there), and once the slot has moved with {@code MOVED}. vertx-redis-client 5 follows these for
+   * a command sent alone ({@code ASKING} then the command on the importing master; the new owner,
+   * and a refresh of its slot map, after {@code MOVED}; {@code TRYAGAIN} again after a backoff of
+   * 10 ms doubling to 1.28 s; 16 times at most), but not in a batch, which fails with one {@code
+   * ERR [i] <error>} per failed command while the others ran. A redirected command had not run, so
+   * sending it again cannot apply it twice.
+   */
+  static Future<List<Response>> sendEach(RedisConnection c, List<Request> reqs) {
+    List<Future<Response>> sent = new ArrayList<>(reqs.size());
+    reqs.forEach(r -> sent.add(c.send(r)));
+    return Future.all(sent).map(CompositeFuture::list);
   }
 
   /**

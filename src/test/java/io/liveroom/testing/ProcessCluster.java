@@ -38,6 +38,8 @@ public final class ProcessCluster implements AutoCloseable {
   private final String label;
   private final String clusterName = "lr-proc-" + UUID.randomUUID().toString().substring(0, 8);
   private final RedisServer redis;
+  /** The Redis Cluster the nodes use instead of {@link #redis} ({@code redis.mode = cluster}), or null. */
+  private final RedisClusterServer redisCluster;
   /** Where {@link #redis(String...)} reads: the nodes' Redis, or the primary after a failover. */
   private volatile int readPort;
   private final int[] httpPorts;
@@ -60,10 +62,17 @@ public final class ProcessCluster implements AutoCloseable {
    */
   ProcessCluster(String label, RedisServer redis, int max, Map<String, String> extra,
                  IntFunction<Map<String, String>> nodeEnv) throws Exception {
+    this(label, redis, null, max, extra, nodeEnv);
+  }
+
+  /** @param redisCluster when not null, the nodes use it ({@code redis.mode = cluster}) and not {@code redis} */
+  ProcessCluster(String label, RedisServer redis, RedisClusterServer redisCluster, int max, Map<String, String> extra,
+                 IntFunction<Map<String, String>> nodeEnv) throws Exception {
     this.label = label;
     this.nodeEnv = nodeEnv;
     this.redis = redis;
-    this.readPort = redis.port();
+    this.redisCluster = redisCluster;
+    this.readPort = redisCluster == null ? redis.port() : redisCluster.nodes().get(0).port();
     this.httpPorts = new int[max];
     this.clusterPorts = new int[max];
     this.nodes = new NodeProcess[max];
@@ -79,6 +88,10 @@ public final class ProcessCluster implements AutoCloseable {
     e.put("LIVEROOM_CLUSTER_NAME", clusterName);
     e.put("LIVEROOM_CLUSTER_MEMBERS", String.join(",", members));
     e.put("LIVEROOM_REDIS_URL", redis.url());
+    if (redisCluster != null) {
+      e.put("LIVEROOM_REDIS_MODE", "cluster");
+      e.put("LIVEROOM_REDIS_NODES", String.join(",", redisCluster.hostPorts()));
+    }
     e.put("LIVEROOM_AUTH_API_KEYS", API_KEY);
     e.put("LIVEROOM_AUTH_JWT_SECRET", JWT_SECRET);
     e.put("LIVEROOM_HTTP_INSTANCES", "1");
@@ -315,10 +328,28 @@ public final class ProcessCluster implements AutoCloseable {
 
   // --- Redis (a minimal RESP client: the test reads what the nodes wrote) --------------------
 
-  /** Runs one Redis command; answers String, Long, List (of these) or null. */
+  /**
+   * Runs one Redis command; answers String, Long, List (of these) or null. On a Redis Cluster it
+   * goes to the first node and follows {@code MOVED} to the node that serves its key.
+   */
   public Object redis(String... args) throws IOException {
+    int port = readPort;
+    for (int hops = 0; ; hops++) {
+      try {
+        return redis(port, args);
+      } catch (IOException e) {
+        String m = e.getMessage();
+        if (redisCluster == null || m == null || !m.startsWith("redis: MOVED ") || hops >= 3) {
+          throw e;
+        }
+        port = Integer.parseInt(m.substring(m.lastIndexOf(':') + 1).trim());
+      }
+    }
+  }
+
+  private static Object redis(int port, String... args) throws IOException {
     try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress("127.0.0.1", readPort), 2000);
+      s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
       s.setSoTimeout(10_000);
       OutputStream out = s.getOutputStream();
       StringBuilder sb = new StringBuilder("*").append(args.length).append("\r\n");

@@ -42,6 +42,20 @@ public final class ProcessClusters implements ExtensionContext.Store.CloseableRe
     return c;
   }
 
+  /**
+   * {@link #create(String, int, Map)} over a Redis Cluster ({@code redis.mode = cluster} with
+   * {@code redis.nodes} naming its nodes); the cluster is the test's, already running and empty.
+   */
+  public ProcessCluster createOn(RedisClusterServer redisCluster, String label, int max, Map<String, String> extra)
+      throws Exception {
+    for (ProcessCluster earlier : made) {
+      earlier.close();
+    }
+    ProcessCluster c = new ProcessCluster(label, redis, redisCluster, max, extra, i -> Map.of());
+    made.add(c);
+    return c;
+  }
+
   @Override
   public void close() {
     made.forEach(ProcessCluster::close);

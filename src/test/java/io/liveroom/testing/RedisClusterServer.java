@@ -155,8 +155,13 @@ public final class RedisClusterServer implements AutoCloseable {
 
   /** Sends one command to {@code node} (a master or a replica); see {@link #call}. */
   public String send(RedisServer node, List<String> args) throws IOException {
+    return (String) command(node, args);
+  }
+
+  /** Sends one command to {@code node}; its reply as a String (bulk, status, integer), a List of replies, or null. */
+  public Object command(RedisServer node, List<String> args) throws IOException {
     try (Socket s = new Socket("127.0.0.1", node.port())) {
-      s.setSoTimeout(5000);
+      s.setSoTimeout(10_000);
       OutputStream out = s.getOutputStream();
       StringBuilder b = new StringBuilder("*").append(args.size()).append("\r\n");
       for (String a : args) {
@@ -164,21 +169,114 @@ public final class RedisClusterServer implements AutoCloseable {
       }
       out.write(b.toString().getBytes(StandardCharsets.UTF_8));
       out.flush();
-      InputStream in = new BufferedInputStream(s.getInputStream());
-      String line = line(in);
-      if (line.startsWith("-")) {
-        throw new IOException("redis error: " + line);
-      }
-      if (line.startsWith("$")) {
-        int n = Integer.parseInt(line.substring(1));
-        if (n < 0) {
-          return null;
-        }
-        byte[] data = in.readNBytes(n + 2);
-        return new String(data, 0, n, StandardCharsets.UTF_8);
-      }
-      return line.substring(1);
+      return reply(new BufferedInputStream(s.getInputStream()));
     }
+  }
+
+  private static Object reply(InputStream in) throws IOException {
+    String line = line(in);
+    if (line.startsWith("-")) {
+      throw new IOException("redis error: " + line);
+    }
+    if (line.startsWith("$")) {
+      int n = Integer.parseInt(line.substring(1));
+      if (n < 0) {
+        return null;
+      }
+      byte[] data = in.readNBytes(n + 2);
+      return new String(data, 0, n, StandardCharsets.UTF_8);
+    }
+    if (line.startsWith("*")) {
+      int n = Integer.parseInt(line.substring(1));
+      if (n < 0) {
+        return null;
+      }
+      List<Object> out = new ArrayList<>(n);
+      for (int k = 0; k < n; k++) {
+        out.add(reply(in));
+      }
+      return out;
+    }
+    return line.substring(1);
+  }
+
+  /** The cluster node id of node {@code i}. */
+  public String nodeId(int i) throws IOException {
+    return call(i, List.of("CLUSTER", "MYID"));
+  }
+
+  /** The index of the node that serves hash slot {@code slot}, as node 0 sees the cluster. */
+  public int ownerOf(int slot) throws IOException {
+    String owner = null;
+    for (String line : call(0, List.of("CLUSTER", "NODES")).split("\n")) {
+      String[] f = line.trim().split(" ");
+      for (int k = 8; k < f.length; k++) {
+        if (f[k].startsWith("[")) {
+          continue; // a slot being imported or migrated, not an owned range
+        }
+        String[] range = f[k].split("-");
+        int lo = Integer.parseInt(range[0]);
+        int hi = range.length > 1 ? Integer.parseInt(range[1]) : lo;
+        if (slot >= lo && slot <= hi) {
+          owner = f[0];
+        }
+      }
+    }
+    for (int i = 0; i < nodes.size(); i++) {
+      if (nodeId(i).equals(owner)) {
+        return i;
+      }
+    }
+    throw new IOException("no node serves slot " + slot);
+  }
+
+  /**
+   * Moves hash slot {@code slot} from node {@code from} to node {@code to} the way {@code redis-cli
+   * --cluster reshard} does, while clients keep using it: {@code to} imports and {@code from}
+   * migrates the slot; its keys go over {@code keysPerStep} at a time ({@code CLUSTER GETKEYSINSLOT},
+   * {@code MIGRATE ... KEYS}), {@code pause} between steps (so that clients meet the slot split
+   * between the two nodes); then every node is told {@code to} owns it ({@code CLUSTER SETSLOT
+   * NODE}: the new owner first, then the old one, then the others). Answers the keys moved.
+   */
+  public int moveSlot(int slot, int from, int to, int keysPerStep, Duration pause) throws IOException {
+    String fromId = nodeId(from);
+    String toId = nodeId(to);
+    String s = Integer.toString(slot);
+    call(to, List.of("CLUSTER", "SETSLOT", s, "IMPORTING", fromId));
+    call(from, List.of("CLUSTER", "SETSLOT", s, "MIGRATING", toId));
+    int moved = 0;
+    while (true) {
+      @SuppressWarnings("unchecked")
+      List<Object> keys = (List<Object>) command(nodes.get(from), List.of("CLUSTER", "GETKEYSINSLOT", s,
+          Integer.toString(keysPerStep)));
+      if (keys.isEmpty()) {
+        break;
+      }
+      List<String> migrate = new ArrayList<>(List.of("MIGRATE", "127.0.0.1", Integer.toString(nodes.get(to).port()),
+          "", "0", "10000", "KEYS"));
+      keys.forEach(k -> migrate.add((String) k));
+      call(from, migrate);
+      moved += keys.size();
+      Await.pace(pause);
+    }
+    call(to, List.of("CLUSTER", "SETSLOT", s, "NODE", toId));
+    call(from, List.of("CLUSTER", "SETSLOT", s, "NODE", toId));
+    for (int i = 0; i < nodes.size(); i++) {
+      if (i != from && i != to) {
+        call(i, List.of("CLUSTER", "SETSLOT", s, "NODE", toId));
+      }
+    }
+    return moved;
+  }
+
+  /** The count of error replies of {@code kind} (e.g. {@code MOVED}, {@code ASK}, {@code TRYAGAIN}) node {@code i} gave. */
+  public long errorCount(int i, String kind) throws IOException {
+    for (String line : call(i, List.of("INFO", "errorstats")).split("\r?\n")) {
+      if (line.startsWith("errorstat_" + kind + ":count=")) {
+        return Long.parseLong(line.substring(line.indexOf('=') + 1).trim());
+      }
+    }
+    return 0;
   }
 
   private static String line(InputStream in) throws IOException {

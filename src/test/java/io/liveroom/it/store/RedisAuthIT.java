@@ -65,8 +65,10 @@ class RedisAuthIT {
       sentinels.add("127.0.0.1:" + s.port());
     }
     Await.until(() -> masterKnown(sentinels.get(0)), Duration.ofSeconds(10), "the Sentinels name the master");
-    Await.until(() -> replicaLinked(master.port()), Duration.ofSeconds(10),
-        "the replica authenticated to the master (masterauth)");
+    // and is online: writes in sentinel mode wait for it (redis.replicasToAck 1), and WAIT counts a
+    // replica once its master has it online, after the sync
+    Await.until(() -> replicaLinked(master.port()), Duration.ofSeconds(20),
+        "the replica authenticated to the master (masterauth) and is online");
   }
 
   @AfterAll
@@ -154,6 +156,6 @@ class RedisAuthIT {
   }
 
   private static boolean replicaLinked(int masterPort) {
-    return answers(masterPort, "INFO replication", "connected_slaves:1");
+    return answers(masterPort, "INFO replication", "state=online");
   }
 }
