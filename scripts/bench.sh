@@ -51,6 +51,7 @@ export LIVEROOM_RT_IP_CONNECT_RATE_PER_SEC=1000000 LIVEROOM_RT_IP_CONNECT_BURST=
 export LIVEROOM_RT_ROOM_MESSAGES_PER_SEC=1000000 LIVEROOM_RT_ROOM_MESSAGES_BURST=1000000
 export LIVEROOM_ROOMS_MAX_MEMBERS_LIMIT=100000000
 LOADGEN_HEAP=${BENCH_LOADGEN_HEAP:-2g}
+# the load generator's event loops (--event-loops): one per core unless LOADGEN_EVENT_LOOPS says otherwise
 # the load and benchmark tools; RoomsMemory and SweepBench run the node's own classes in process
 TOOLS_CP=target/liveroom-tools.jar:target/liveroom.jar
 
@@ -170,7 +171,7 @@ loadgen() { # scenario nodes args...
     --redis-url "redis://127.0.0.1:$REDIS_PORT" --load-average "$LOAD_AT_START" \
     --server-flags "$JAVA_OPTS${SERVER_ENV:+ env: $SERVER_ENV}" --command "${BENCH_COMMAND:-scripts/bench.sh $scenario}" \
     --jwt-secret "${LIVEROOM_JWT_SECRET:-dev-secret}" --api-key "${LIVEROOM_API_KEY:-dev-key}" \
-    "$@" 2>&1 | tee -a "$OUT/$scenario.log"
+    ${LOADGEN_EVENT_LOOPS:+--event-loops "$LOADGEN_EVENT_LOOPS"} "$@" 2>&1 | tee -a "$OUT/$scenario.log"
 }
 
 # Server settings of one scenario: exported for the nodes and written into the result's jvmFlags.

@@ -160,8 +160,6 @@ public record LiveroomConfig(
       long heartbeatMs,
       long idleTimeoutMs,
       long batchMs,
-      int largeRoomConnections,
-      long largeRoomBatchMs,
       int historySize,
       int joinHistory,
       int maxTextLength,
@@ -276,8 +274,6 @@ public record LiveroomConfig(
         r.longIn("rt.heartbeatMs", 1000, 600_000),
         r.longIn("rt.idleTimeoutMs", 2000, 3_600_000),
         r.longIn("rt.batchMs", 1, 1000),
-        r.intIn("rt.largeRoomConnections", 0, 100_000_000),
-        r.longIn("rt.largeRoomBatchMs", 1, 1000),
         r.intIn("rt.historySize", 0, 100_000),
         r.intIn("rt.joinHistory", 0, 100_000),
         r.intIn("rt.maxTextLength", 1, 10_000),
@@ -293,9 +289,6 @@ public record LiveroomConfig(
         r.intIn("rt.roomMessagesPerSec", 1, 10_000_000),
         r.intIn("rt.roomMessagesBurst", 1, 10_000_000),
         r.subsetOf("rt.transports", Rt.TRANSPORTS));
-    if (rt.largeRoomBatchMs() < rt.batchMs()) {
-      throw new ConfigException("rt.largeRoomBatchMs must not be shorter than rt.batchMs");
-    }
     if (rt.joinHistory() > rt.historySize()) {
       throw new ConfigException("rt.joinHistory must not exceed rt.historySize");
     }

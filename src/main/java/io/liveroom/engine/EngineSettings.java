@@ -5,10 +5,8 @@ import io.liveroom.config.LiveroomConfig;
 /**
  * What the room engine needs of the node's config: history sizes, idempotency-key limits, the
  * room message cap, the slow-mode ceiling, how long presence soft state lives, the bound of
- * the queue of appends waiting for Redis, this shard instance's share of the node's cap on
- * hot rooms (0: none), and how often rooms' items go out ({@code rt.batchMs}, and
- * {@code rt.largeRoomBatchMs} for rooms of {@code rt.largeRoomConnections} connections or more;
- * 0: no room is large).
+ * the queue of appends waiting for Redis, and this shard instance's share of the node's cap on
+ * hot rooms (0: none).
  */
 public record EngineSettings(
     int historySize,
@@ -21,10 +19,7 @@ public record EngineSettings(
     long presenceRefreshMs,
     long presenceMinIntervalMs,
     int appendQueueMax,
-    int maxHotRooms,
-    long batchMs,
-    int largeRoomConnections,
-    long largeRoomBatchMs) {
+    int maxHotRooms) {
 
   /** At most one presence push per room per second: joins in a burst become one push. */
   public static final long PRESENCE_MIN_INTERVAL_MS = 1000;
@@ -36,7 +31,6 @@ public record EngineSettings(
     return new EngineSettings(rt.historySize(), rt.joinHistory(), rt.idempotencyTtlMs(), rt.maxKeysPerRoom(),
         rt.roomMessagesPerSec(), rt.roomMessagesBurst(), config.rooms().limits().maxSlowModeSec(),
         rt.presenceRefreshMs(), PRESENCE_MIN_INTERVAL_MS, APPEND_QUEUE_MAX,
-        config.sweeper().maxHotRoomsPerInstance(config.shard().instances()), rt.batchMs(),
-        rt.largeRoomConnections(), rt.largeRoomBatchMs());
+        config.sweeper().maxHotRoomsPerInstance(config.shard().instances()));
   }
 }

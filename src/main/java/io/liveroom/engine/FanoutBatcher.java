@@ -16,25 +16,14 @@ import java.util.Set;
  * The owner's fan-out batching: rooms with news are marked dirty as things happen; at each tick a
  * room's items become one {@code danmaku} frame, encoded once, added once for every edge node with
  * members in the room. The verticle publishes what {@link #drain} returns, one bundle per node.
- *
- * <p>A large room ({@code rt.largeRoomConnections} connections or more) sends its items every
- * {@code rt.largeRoomBatchMs} instead of every tick: what a frame costs, on the node and on each
- * viewer's device, is per socket and frame far more than per item, and in a room of thousands an
- * item that comes a few tens of milliseconds later is not noticed (docs/benchmarks.md,
- * {@code fanout-curve}).
  */
 final class FanoutBatcher {
   private final long presenceMinIntervalMs;
-  private final int largeRoomConnections;
-  /** A large room waits at least this long after its last frame (half a tick short of its interval: ticks jitter). */
-  private final long largeRoomHoldMs;
   private final ObjectOpenHashSet<Room> dirty = new ObjectOpenHashSet<>();
   private Map<String, List<Push>> outbox = new HashMap<>();
 
-  FanoutBatcher(EngineSettings settings) {
-    this.presenceMinIntervalMs = settings.presenceMinIntervalMs();
-    this.largeRoomConnections = settings.largeRoomConnections();
-    this.largeRoomHoldMs = settings.largeRoomBatchMs() - settings.batchMs() / 2;
+  FanoutBatcher(long presenceMinIntervalMs) {
+    this.presenceMinIntervalMs = presenceMinIntervalMs;
   }
 
   void markDirty(Room room) {
@@ -57,12 +46,6 @@ final class FanoutBatcher {
     Room[] rooms = dirty.toArray(new Room[0]);
     dirty.clear();
     for (Room room : rooms) {
-      RoomLive l = room.live();
-      if (l != null && largeRoomConnections > 0 && l.connections() >= largeRoomConnections
-          && now - l.flushedAt() < largeRoomHoldMs) {
-        dirty.add(room); // a large room's next frame waits for its interval
-        continue;
-      }
       flush(room, now);
     }
   }
@@ -85,7 +68,6 @@ final class FanoutBatcher {
       }
       frames.add(new Push(room.id(), priority, Pushes.danmaku(room.id(), l.epoch(), items).getBytes(), false, null,
           items.get(0).ts()));
-      l.flushed(now);
     }
     if (l.presenceChanged()) {
       if (l.presenceDue(now, presenceMinIntervalMs)) {

@@ -49,7 +49,7 @@ public final class RoomEngine {
     this.nodeId = nodeId;
     this.words = words;
     this.rooms = new HotRooms(settings.maxHotRooms());
-    this.fanout = new FanoutBatcher(settings);
+    this.fanout = new FanoutBatcher(settings.presenceMinIntervalMs());
     this.appends = new Appends(settings.appendQueueMax());
     this.moderation = new ModerationRules(settings.maxSlowModeSec());
   }

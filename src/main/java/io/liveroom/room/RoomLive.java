@@ -44,8 +44,6 @@ public final class RoomLive {
   private int presenceSentOnline;
   private int presenceSentConnections;
   private long presenceSentAt = Long.MIN_VALUE / 2;
-  /** When the room's items last went out to its members. */
-  private long flushedAt = Long.MIN_VALUE / 2;
 
   public RoomLive(long epoch, int historySize) {
     this.epoch = epoch;
@@ -329,14 +327,6 @@ public final class RoomLive {
     presenceSentOnline = online();
     presenceSentConnections = connections();
     presenceSentAt = now;
-  }
-
-  public long flushedAt() {
-    return flushedAt;
-  }
-
-  public void flushed(long now) {
-    flushedAt = now;
   }
 
   public int historySize() {

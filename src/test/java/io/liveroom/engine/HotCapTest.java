@@ -30,7 +30,7 @@ class HotCapTest {
   private static final Member ALICE = new Member("alice", "Alice", "viewer");
 
   private static RoomEngine engine(int cap) {
-    return new RoomEngine(new EngineSettings(10, 5, 60_000, 3, 1000, 1000, 3600, 5000, 1000, 1000, cap, 25, 0, 25), "node-a",
+    return new RoomEngine(new EngineSettings(10, 5, 60_000, 3, 1000, 1000, 3600, 5000, 1000, 1000, cap), "node-a",
         () -> new WordFilter(List.of()));
   }
 

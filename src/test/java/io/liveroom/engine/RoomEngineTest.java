@@ -53,7 +53,7 @@ class RoomEngineTest {
 
   /** historySize 10, joinHistory 5, keys live 60 s (at most 3 per room), cap 5/s with a burst of 5. */
   private static EngineSettings settings(int writeBehindMax) {
-    return new EngineSettings(10, 5, 60_000, 3, 5, 5, 3600, 5000, 1000, writeBehindMax, 0, 25, 0, 25);
+    return new EngineSettings(10, 5, 60_000, 3, 5, 5, 3600, 5000, 1000, writeBehindMax, 0);
   }
 
   private final RoomEngine engine = new RoomEngine(settings(1000), "node-a", () -> new WordFilter(List.of("badword")));
@@ -308,50 +308,6 @@ class RoomEngineTest {
       engine.tick(NOW + 50);
       assertEquals(2, json(framesFor("node-a").get(0)).getJsonArray("items").size());
       assertEquals(1, send(r, HOST, "from the host").item().priority(), "hosts' items are priority 1");
-    }
-
-    @Test
-    void aLargeRoomsItemsGoOutEveryLargeRoomIntervalAndASmallRoomsEveryTick() {
-      // rooms of 2 connections or more are large, and send every 50 ms; ticks every 25 ms
-      RoomEngine e = new RoomEngine(new EngineSettings(10, 5, 60_000, 3, 5, 5, 3600, 5000, 1000, 1000, 0, 25, 2, 50),
-          "node-a", () -> new WordFilter(List.of()));
-      Room large = new Room(data("large", RoomState.LIVE, 100, true, 0, "mask", 0), 3, NOW);
-      Room small = new Room(data("small", RoomState.LIVE, 100, true, 0, "mask", 0), 3, NOW);
-      for (Room r : List.of(large, small)) {
-        assertTrue(e.put(PID, r));
-        e.makeLive(r, new RoomModeration(), List.of(), List.of(), NOW);
-      }
-      e.join(large, EDGE_A1, ALICE, true, false, 0, 0, NOW);
-      e.join(large, EDGE_A1, BOB, true, false, 0, 0, NOW);
-      e.join(small, EDGE_A1, ALICE, true, false, 0, 0, NOW);
-      e.tick(NOW);
-      e.drainFanout(); // presence
-      long t = NOW + 2000;
-      List<Integer> largeItems = new ArrayList<>();
-      List<Integer> smallItems = new ArrayList<>();
-      for (int k = 0; k < 4; k++, t += 25) {
-        e.send(large, ALICE, "l" + k, null, null, -1, null, t);
-        e.send(small, ALICE, "s" + k, null, null, -1, null, t);
-        storeAll(e);
-        e.tick(t);
-        int l = 0;
-        int sm = 0;
-        for (Push p : e.drainFanout().getOrDefault("node-a", List.of())) {
-          JsonObject push = json(p);
-          if (push.getString("push").equals("danmaku")) {
-            int n = push.getJsonArray("items").size();
-            if (push.getString("room").equals("large")) {
-              l += n;
-            } else {
-              sm += n;
-            }
-          }
-        }
-        largeItems.add(l);
-        smallItems.add(sm);
-      }
-      assertEquals(List.of(1, 1, 1, 1), smallItems, "a small room's item goes out at the tick after it");
-      assertEquals(List.of(1, 0, 2, 0), largeItems, "a large room's items wait for its 50 ms interval");
     }
 
     @Test
