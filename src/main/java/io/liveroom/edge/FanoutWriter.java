@@ -41,8 +41,8 @@ final class FanoutWriter {
         kick(f.roomId(), members, f.targetUser(), f.bytes().toString(StandardCharsets.UTF_8));
         continue;
       }
-      // raw WebSocket sessions share the frame's bytes; the others get text (SockJS's raw
-      // transport would write a Buffer as a binary frame), each made once, when first needed
+      // raw WebSocket sessions share the frame's encoded bytes; SockJS sessions get text (SockJS
+      // would write a Buffer as a binary frame), each made once, when first needed
       ByteBuf shared = null;
       String text = null;
       for (RtSession s : members) {

@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
- * A test client of the real-time channel over SockJS's raw WebSocket transport
+ * A test client of the real-time channel over the raw WebSocket transport
  * ({@code /rt/websocket}): blocking calls from the test thread, replies matched by id, pushes
  * queued in arrival order.
  */

@@ -23,7 +23,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 
 /**
- * A real-time client for failover tests, over SockJS's raw WebSocket ({@code /rt/websocket}):
+ * A real-time client for failover tests, over the raw WebSocket ({@code /rt/websocket}):
  * hello with an HS256 JWT, join its rooms, send at a steady pace, and report every ack and every
  * item received to a {@link Ledger}. It behaves like the JS client: when the connection drops
  * (or the server says {@code bye}) it reconnects, to the next node of its list, and re-joins

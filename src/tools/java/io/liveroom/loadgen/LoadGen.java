@@ -41,7 +41,7 @@ import org.HdrHistogram.Recorder;
 /**
  * liveroom's load generator. Its modes:
  * <ul>
- *   <li>{@code pubsub} (default): real-time clients over SockJS's raw WebSocket transport
+ *   <li>{@code pubsub} (default): real-time clients over the raw WebSocket transport
  *       ({@code /rt/websocket}) speaking the liveroom protocol. Subscribers join rooms,
  *       publishers send at a fixed total rate, and every receiver measures end-to-end latency
  *       (the publisher's send time travels in the text; both sides are this process, so one
