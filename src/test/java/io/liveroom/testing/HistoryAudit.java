@@ -116,6 +116,11 @@ public final class HistoryAudit {
     return out;
   }
 
+  /** The earliest claim time of the ownership log, 0 when none was logged: a time origin for {@link #formatLog}. */
+  public long firstClaimMs() {
+    return ownershipLog().stream().mapToLong(EpochSpan::claimedMs).filter(ms -> ms > 0).min().orElse(0);
+  }
+
   /** Per room, its epochs in stream order, with their claims and spans. */
   public List<EpochSpan> ownershipLog() {
     List<EpochSpan> out = new ArrayList<>();

@@ -98,6 +98,18 @@ public final class Ledger {
     return new LinkedHashMap<>(refusals);
   }
 
+  /** The refusals whose error code is not {@code UNAVAILABLE} (the one a client retries). */
+  public synchronized List<String> notRetryable() {
+    return refusals.keySet().stream().filter(k -> !refusalCode(k).equals("UNAVAILABLE")).toList();
+  }
+
+  /** The code of a refusal key ({@code send:CODE (message)}). */
+  static String refusalCode(String refusal) {
+    String s = refusal.substring(refusal.indexOf(':') + 1);
+    int space = s.indexOf(' ');
+    return space < 0 ? s : s.substring(0, space);
+  }
+
   public synchronized int unknownOutcome() {
     return unknownOutcome;
   }

@@ -170,8 +170,7 @@ class ReshardIT {
     HistoryAudit audit = HistoryAudit.read(c, rooms);
     audit.feed(ledger);
     Map<String, Integer> refusals = ledger.refusals();
-    List<String> notRetryable = new ArrayList<>();
-    refusals.keySet().stream().filter(k -> !code(k).equals("UNAVAILABLE")).forEach(notRetryable::add);
+    List<String> notRetryable = ledger.notRetryable();
     Map<String, Long> epochs = new LinkedHashMap<>();
     int outOfOrder = 0;
     for (String room : rooms) {
@@ -190,7 +189,7 @@ class ReshardIT {
         + outOfOrder + "; room listings during the move " + listings + "; refusals " + refusals + ", sends without a reply " + ledger.unknownOutcome()
         + "\n[" + label + "] clients " + traffic.figures()
         + "\n[" + label + "] ownership log (ms relative to the first claim, Redis clock):\n"
-        + audit.formatLog(id -> names.getOrDefault(id, id), firstClaimMs(audit)));
+        + audit.formatLog(id -> names.getOrDefault(id, id), audit.firstClaimMs()));
 
     for (int slot : slots) {
       assertEquals(TO, redisCluster.ownerOf(slot), "slot " + slot + " moved to master " + TO);
@@ -272,17 +271,5 @@ class ReshardIT {
       out.put(kind, n);
     }
     return out;
-  }
-
-  /** The code of a ledger refusal key ({@code send:CODE (message)}). */
-  private static String code(String refusal) {
-    String s = refusal.substring(refusal.indexOf(':') + 1);
-    int space = s.indexOf(' ');
-    return space < 0 ? s : s.substring(0, space);
-  }
-
-  private static long firstClaimMs(HistoryAudit audit) {
-    return audit.ownershipLog().stream().mapToLong(HistoryAudit.EpochSpan::claimedMs).filter(ms -> ms > 0).min()
-        .orElse(0);
   }
 }

@@ -13,7 +13,6 @@ import io.liveroom.testing.Traffic;
 import io.liveroom.testing.TrafficClient;
 import io.vertx.core.Vertx;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -93,13 +92,12 @@ class RollingRestartIT {
     HistoryAudit audit = HistoryAudit.read(c, rooms);
     audit.feed(ledger);
     Map<String, Integer> refusals = ledger.refusals();
-    List<String> notRetryable = new ArrayList<>();
-    refusals.keySet().stream().filter(k -> !code(k).equals("UNAVAILABLE")).forEach(notRetryable::add);
+    List<String> notRetryable = ledger.notRetryable();
     System.out.println("[rolling] restarts " + restarts + "; acked " + ledger.acks().size() + ", in Redis "
         + audit.size() + ", refusals " + refusals + ", sends without a reply (connection closed, sent again) "
         + ledger.unknownOutcome() + "\n[rolling] clients " + traffic.figures()
         + "\n[rolling] ownership log (ms relative to the first claim, Redis clock):\n"
-        + audit.formatLog(id -> names.getOrDefault(id, id), firstClaimMs(audit)));
+        + audit.formatLog(id -> names.getOrDefault(id, id), audit.firstClaimMs()));
 
     assertEquals(List.of(), audit.missing(ledger), "acknowledged items missing from Redis");
     assertEquals(List.of(), ledger.conflicts(), "(room, epoch, seq) with two different texts");
@@ -109,18 +107,6 @@ class RollingRestartIT {
     assertTrue(traffic.clients().stream().filter(cl -> cl.connects() > 1).count() >= 4,
         "the clients of the restarted nodes reconnected: " + traffic.figures());
     assertEquals(List.of(), c.logLines("has been blocked for"), "Vert.x blocked-thread warnings in the node logs");
-  }
-
-  /** The code of a ledger refusal key ({@code send:CODE (message)}). */
-  private static String code(String refusal) {
-    String s = refusal.substring(refusal.indexOf(':') + 1);
-    int space = s.indexOf(' ');
-    return space < 0 ? s : s.substring(0, space);
-  }
-
-  private static long firstClaimMs(HistoryAudit audit) {
-    return audit.ownershipLog().stream().mapToLong(HistoryAudit.EpochSpan::claimedMs).filter(ms -> ms > 0).min()
-        .orElse(0);
   }
 
   private static long msSince(long t0) {
