@@ -22,14 +22,17 @@
 # below). Connection counts are cut to what the open-file limit allows (ulimit -n: the node and
 # the load generator each hold one descriptor per connection); the result says what ran.
 # BENCH_JFR=1 records the servers with JFR over the measured window of create-http, fanout-hot
-# and many-rooms and writes target/bench/<scenario>-profile.txt.
+# and many-rooms and writes target/bench/<scenario>-profile.txt. REDIS_MODE=sentinel (or cluster)
+# runs the nodes against scripts/dev-cluster.sh's Sentinel (or Cluster) Redis, on that script's
+# fixed ports (6379-6380 and 26379-26381; 7000-7005) instead of REDIS_PORT: stop a dev cluster
+# first. LOADGEN_EVENT_LOOPS sets the load generator's event loops (default: one per core).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # the caller's own LIVEROOM_* settings (LIVEROOM_NODE_TRANSPORT=nio, LIVEROOM_RT_BATCH_MS=50, ...) reach
 # the nodes and are written into each result's jvmFlags, so that an A/B run says what it changed
 # (computed once, before this script's own exports, and inherited by the scenarios of `all`)
 if [[ -z ${BENCH_CALLER_ENV+x} ]]; then
-  BENCH_CALLER_ENV=$(env | grep -E '^(LIVEROOM_[A-Z0-9_]+|DEV_JAR)=' | grep -v -E '^LIVEROOM_(JWT_SECRET|API_KEY|AUTH_)' | sort | paste -sd' ' || true)
+  BENCH_CALLER_ENV=$(env | grep -E '^(LIVEROOM_[A-Z0-9_]+|DEV_JAR|REDIS_MODE|LOADGEN_EVENT_LOOPS)=' | grep -v -E '^LIVEROOM_(JWT_SECRET|API_KEY|AUTH_)' | sort | paste -sd' ' || true)
   export BENCH_CALLER_ENV
 fi
 
@@ -51,7 +54,6 @@ export LIVEROOM_RT_IP_CONNECT_RATE_PER_SEC=1000000 LIVEROOM_RT_IP_CONNECT_BURST=
 export LIVEROOM_RT_ROOM_MESSAGES_PER_SEC=1000000 LIVEROOM_RT_ROOM_MESSAGES_BURST=1000000
 export LIVEROOM_ROOMS_MAX_MEMBERS_LIMIT=100000000
 LOADGEN_HEAP=${BENCH_LOADGEN_HEAP:-2g}
-# the load generator's event loops (--event-loops): one per core unless LOADGEN_EVENT_LOOPS says otherwise
 # the load and benchmark tools; RoomsMemory and SweepBench run the node's own classes in process
 TOOLS_CP=target/liveroom-tools.jar:target/liveroom.jar
 
