@@ -124,10 +124,8 @@ final class FanoutWriter {
     rooms.bye(s, "SLOW_CONSUMER");
   }
 
+  /** Over {@code rt.writeQueueMaxBytes}: the socket's own queue (a raw WebSocket's channel), or what SockJS holds. */
   private boolean full(RtSession s) {
-    if (s.raw != null) {
-      return SharedFrames.full(s.raw);
-    }
-    return s.pending > cfg.writeQueueMaxBytes() || s.socket.writeQueueFull();
+    return s.socket.writeQueueFull() || s.pending > cfg.writeQueueMaxBytes();
   }
 }

@@ -43,11 +43,6 @@ public final class SharedFrames {
     return direct;
   }
 
-  /** Whether the socket's outbound buffer is over its high-water mark ({@code setWriteQueueMaxSize}). */
-  public static boolean full(ChannelHandlerContext raw) {
-    return !raw.channel().isWritable();
-  }
-
   /**
    * Writes {@code frame} (from {@link #shared}) without copying it, on the socket's event loop,
    * when the socket is open and writable; returns false (nothing written) otherwise, and the caller
