@@ -26,13 +26,15 @@
 # runs the nodes against scripts/dev-cluster.sh's Sentinel (or Cluster) Redis, on that script's
 # fixed ports (6379-6380 and 26379-26381; 7000-7005) instead of REDIS_PORT: stop a dev cluster
 # first. LOADGEN_EVENT_LOOPS sets the load generator's event loops (default: one per core).
+# LOADGEN_DEFLATE=true makes its WebSocket clients offer permessage-deflate (with
+# LIVEROOM_RT_DEFLATE_LEVEL=1..9 the node agrees).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # the caller's own LIVEROOM_* settings (LIVEROOM_NODE_TRANSPORT=nio, LIVEROOM_RT_BATCH_MS=50, ...) reach
 # the nodes and are written into each result's jvmFlags, so that an A/B run says what it changed
 # (computed once, before this script's own exports, and inherited by the scenarios of `all`)
 if [[ -z ${BENCH_CALLER_ENV+x} ]]; then
-  BENCH_CALLER_ENV=$(env | grep -E '^(LIVEROOM_[A-Z0-9_]+|DEV_JAR|REDIS_MODE|LOADGEN_EVENT_LOOPS)=' | grep -v -E '^LIVEROOM_(JWT_SECRET|API_KEY|AUTH_)' | sort | paste -sd' ' || true)
+  BENCH_CALLER_ENV=$(env | grep -E '^(LIVEROOM_[A-Z0-9_]+|DEV_JAR|REDIS_MODE|LOADGEN_EVENT_LOOPS|LOADGEN_DEFLATE)=' | grep -v -E '^LIVEROOM_(JWT_SECRET|API_KEY|AUTH_)' | sort | paste -sd' ' || true)
   export BENCH_CALLER_ENV
 fi
 
@@ -173,7 +175,7 @@ loadgen() { # scenario nodes args...
     --redis-url "redis://127.0.0.1:$REDIS_PORT" --load-average "$LOAD_AT_START" \
     --server-flags "$JAVA_OPTS${SERVER_ENV:+ env: $SERVER_ENV}" --command "${BENCH_COMMAND:-scripts/bench.sh $scenario}" \
     --jwt-secret "${LIVEROOM_JWT_SECRET:-dev-secret}" --api-key "${LIVEROOM_API_KEY:-dev-key}" \
-    ${LOADGEN_EVENT_LOOPS:+--event-loops "$LOADGEN_EVENT_LOOPS"} "$@" 2>&1 | tee -a "$OUT/$scenario.log"
+    ${LOADGEN_EVENT_LOOPS:+--event-loops "$LOADGEN_EVENT_LOOPS"} ${LOADGEN_DEFLATE:+--deflate "$LOADGEN_DEFLATE"} "$@" 2>&1 | tee -a "$OUT/$scenario.log"
 }
 
 # Server settings of one scenario: exported for the nodes and written into the result's jvmFlags.

@@ -174,7 +174,9 @@ public record LiveroomConfig(
       int ipConnectBurst,
       int roomMessagesPerSec,
       int roomMessagesBurst,
-      List<String> transports) {
+      List<String> transports,
+      int deflateLevel,
+      int deflateMinBytes) {
     /** The SockJS transports a node may serve: {@code websocket} covers the raw and the framed one. */
     public static final List<String> TRANSPORTS = List.of("websocket", "xhr", "eventsource", "htmlfile", "jsonp");
 
@@ -288,7 +290,9 @@ public record LiveroomConfig(
         r.intIn("rt.ipConnectBurst", 1, 1_000_000),
         r.intIn("rt.roomMessagesPerSec", 1, 10_000_000),
         r.intIn("rt.roomMessagesBurst", 1, 10_000_000),
-        r.subsetOf("rt.transports", Rt.TRANSPORTS));
+        r.subsetOf("rt.transports", Rt.TRANSPORTS),
+        r.intIn("rt.deflateLevel", 0, 9),
+        r.intIn("rt.deflateMinBytes", 0, 1024 * 1024));
     if (rt.joinHistory() > rt.historySize()) {
       throw new ConfigException("rt.joinHistory must not exceed rt.historySize");
     }

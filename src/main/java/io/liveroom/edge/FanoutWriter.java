@@ -1,6 +1,7 @@
 package io.liveroom.edge;
 
 import io.liveroom.config.LiveroomConfig;
+import io.liveroom.edge.internals.PerMessageDeflate;
 import io.liveroom.edge.internals.SharedFrames;
 import io.liveroom.metrics.NodeMetrics;
 import io.liveroom.protocol.Bundle;
@@ -19,17 +20,29 @@ final class FanoutWriter {
   private final LiveroomConfig.Rt cfg;
   private final LocalRooms rooms;
   private final int frameLimit;
+  /** Compresses each frame once for the raw sockets that agreed to permessage-deflate; null when it is off. */
+  private final PerMessageDeflate deflater;
 
   FanoutWriter(NodeMetrics metrics, LiveroomConfig.Rt cfg, LocalRooms rooms) {
     this.metrics = metrics;
     this.cfg = cfg;
     this.rooms = rooms;
     this.frameLimit = EdgeVerticle.webSocketFrameLimit(cfg);
+    this.deflater = cfg.deflateLevel() > 0 ? new PerMessageDeflate(cfg.deflateLevel(), cfg.deflateMinBytes()) : null;
+  }
+
+  /** Frees the deflater's native memory; on the edge's stop. */
+  void close() {
+    if (deflater != null) {
+      deflater.close();
+    }
   }
 
   void deliver(Bundle bundle) {
     int delivered = 0;
     int dropped = 0;
+    long plainBytes = 0;
+    long deflatedBytes = 0;
     long now = System.currentTimeMillis();
     ObjectLinkedOpenHashSet<RtSession> slow = null;
     for (Bundle.Frame f : bundle.frames()) {
@@ -41,9 +54,11 @@ final class FanoutWriter {
         kick(f.roomId(), members, f.targetUser(), f.bytes().toString(StandardCharsets.UTF_8));
         continue;
       }
-      // raw WebSocket sessions share the frame's encoded bytes; SockJS sessions get text (SockJS
-      // would write a Buffer as a binary frame), each made once, when first needed
+      // raw WebSocket sessions share the frame's encoded bytes (compressed ones for those that agreed
+      // to permessage-deflate); SockJS sessions get text (SockJS would write a Buffer as a binary
+      // frame), each made once, when first needed
       ByteBuf shared = null;
+      ByteBuf deflated = null;
       String text = null;
       for (RtSession s : members) {
         if (full(s)) {
@@ -63,10 +78,19 @@ final class FanoutWriter {
         }
         // a frame over the WebSocket frame limit goes through Vert.x, which fragments it
         boolean direct = s.raw != null && f.bytes().length() <= frameLimit;
-        if (direct) {
-          shared = shared == null ? SharedFrames.shared(f.bytes()) : shared;
+        ByteBuf frame = null;
+        if (direct && s.deflate) {
+          frame = deflated = deflated == null ? deflater.shared(f.bytes()) : deflated;
+        } else if (direct) {
+          frame = shared = shared == null ? SharedFrames.shared(f.bytes()) : shared;
         }
-        if (!direct || !SharedFrames.writeText(s.raw, shared)) {
+        if (frame != null && SharedFrames.writeText(s.raw, frame)) {
+          if (s.deflate) {
+            deflatedBytes += frame.readableBytes();
+          } else {
+            plainBytes += frame.readableBytes();
+          }
+        } else {
           text = text == null ? f.bytes().toString(StandardCharsets.UTF_8) : text;
           s.write(text);
         }
@@ -74,6 +98,9 @@ final class FanoutWriter {
       }
       if (shared != null) {
         shared.release(); // each write holds its own reference until Netty has written it
+      }
+      if (deflated != null) {
+        deflated.release();
       }
       if (f.acceptedAt() > 0) {
         metrics.fanoutLatency(System.currentTimeMillis() - f.acceptedAt());
@@ -84,6 +111,7 @@ final class FanoutWriter {
     }
     if (delivered > 0) {
       metrics.deliveries(delivered);
+      metrics.rawFanoutBytes(plainBytes, deflatedBytes);
     }
     if (dropped > 0) {
       metrics.dropped("slow_consumer", dropped);

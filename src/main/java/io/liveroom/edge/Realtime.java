@@ -79,7 +79,11 @@ final class Realtime {
       rooms.bye(s, "SHUTDOWN", new JsonObject().put("reconnect", true)
           .put("reconnectAfterMs", ThreadLocalRandom.current().nextInt((int) SHUTDOWN_RECONNECT_SPREAD_MS)));
     }
-    return bundles == null ? Future.succeededFuture() : bundles.unregister();
+    Future<Void> unregistered = bundles == null ? Future.succeededFuture() : bundles.unregister();
+    return unregistered.eventually(() -> {
+      fanout.close(); // no bundle comes after the consumer is gone
+      return Future.succeededFuture();
+    });
   }
 
   int connections() {

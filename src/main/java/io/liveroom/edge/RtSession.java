@@ -12,6 +12,8 @@ final class RtSession {
   final RtSocket socket;
   /** Where a raw WebSocket session's fan-out frames go without a copy; null for SockJS sessions. */
   final ChannelHandlerContext raw;
+  /** Whether {@link #raw} takes compressed frames (the socket agreed to permessage-deflate). */
+  final boolean deflate;
   String userId;
   String userName;
   /** The token's {@code rooms} claim (room id or {@code *} to role), null for none. */
@@ -43,6 +45,7 @@ final class RtSession {
   RtSession(RtSocket socket, long now) {
     this.socket = socket;
     this.raw = socket.frames();
+    this.deflate = socket.deflate();
     this.lastSeen = now;
   }
 

@@ -21,6 +21,11 @@ interface RtSocket {
   /** Where whole encoded frames go without a copy ({@code SharedFrames}); null: {@link #write} only. */
   ChannelHandlerContext frames();
 
+  /** Whether the frames written to {@link #frames} must be permessage-deflate's ({@code PerMessageDeflate}). */
+  default boolean deflate() {
+    return false;
+  }
+
   static RtSocket of(RawWebSocket ws) {
     return new RtSocket() {
       @Override
@@ -41,6 +46,11 @@ interface RtSocket {
       @Override
       public ChannelHandlerContext frames() {
         return ws.frames();
+      }
+
+      @Override
+      public boolean deflate() {
+        return ws.deflate();
       }
     };
   }

@@ -81,6 +81,16 @@ final class RtTransport {
       public void accept(RawWebSocket socket) {
         sockets.handle(socket);
       }
+
+      @Override
+      public int deflateLevel() {
+        return cfg.deflateLevel();
+      }
+
+      @Override
+      public int deflateMinBytes() {
+        return cfg.deflateMinBytes();
+      }
     };
   }
 

@@ -181,6 +181,21 @@ public final class NodeMetrics {
     messagesOut.increment(n);
   }
 
+  /**
+   * Bytes of whole fan-out frames written to raw WebSocket sockets ({@code /rt/websocket}), headers
+   * included, as {@code liveroom.fanout.raw.bytes{encoding}}: {@code plain}, or {@code deflate} for
+   * sockets that agreed to permessage-deflate (those frames short of {@code rt.deflateMinBytes}
+   * included). Bytes on the wire per delivery, compressed against plain.
+   */
+  public void rawFanoutBytes(long plain, long deflated) {
+    if (plain > 0) {
+      counter("liveroom.fanout.raw.bytes", "encoding", "plain", null, null).increment(plain);
+    }
+    if (deflated > 0) {
+      counter("liveroom.fanout.raw.bytes", "encoding", "deflate", null, null).increment(deflated);
+    }
+  }
+
   /** Items accepted by this node's shards since start. */
   public long messagesInTotal() {
     return (long) messagesIn.count();

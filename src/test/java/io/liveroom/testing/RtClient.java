@@ -91,6 +91,31 @@ public final class RtClient implements AutoCloseable {
     return new RtClient(c, c.connect(o).await(), false);
   }
 
+  /**
+   * On the raw WebSocket with the client's own options and upgrade request (e.g. offering
+   * permessage-deflate, {@code setTryUsePerMessageCompression}, or an extension header of one's own).
+   */
+  public static RtClient connect(Vertx vertx, int port, io.vertx.core.http.WebSocketClientOptions opts,
+                                 WebSocketConnectOptions o) {
+    WebSocketClient c = vertx.createWebSocketClient(opts);
+    return new RtClient(c, c.connect(o.setHost("127.0.0.1").setPort(port).setURI("/rt/websocket")).await(), false);
+  }
+
+  /** The close code the server sent, null before it closed or when it sent none. */
+  public Short closeStatus() {
+    return ws.closeStatusCode();
+  }
+
+  /** The server's {@code Sec-WebSocket-Extensions} answer to the upgrade, or null. */
+  public String extensions() {
+    return ws.headers() == null ? null : ws.headers().get("Sec-WebSocket-Extensions");
+  }
+
+  /** Sends a text message as it is, not waiting for anything. */
+  public void writeText(String text) {
+    ws.writeTextMessage(text);
+  }
+
   /** Sends a command with the next id and waits for its reply. */
   public JsonObject call(JsonObject cmd) {
     long id = nextId++;

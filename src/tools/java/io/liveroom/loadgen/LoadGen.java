@@ -67,6 +67,8 @@ public final class LoadGen {
   private static final String FANOUT_BUCKETS = "liveroom_fanout_latency_seconds_bucket";
   private static final String DROPPED = "liveroom_messages_dropped_total";
   private static final ServerStats.Series DROPPED_TOTAL = new ServerStats.Series(DROPPED);
+  /** Bytes of whole fan-out frames the node wrote to raw WebSockets, plain and compressed. */
+  private static final ServerStats.Series RAW_FANOUT_BYTES = new ServerStats.Series("liveroom_fanout_raw_bytes_total{");
   private final Vertx vertx;
   private final JWTAuth jwt;
   private final List<Conn> subscribers = new ArrayList<>();
@@ -349,6 +351,7 @@ public final class LoadGen {
         long acked0 = acked.get();
         long refused0 = refused.get();
         double dropped0 = sampler.counted();
+        double wire0 = ServerStats.count(o.metricsUrls, RAW_FANOUT_BYTES);
         long cpu0 = ServerStats.cpuTicks(o.serverPids);
         long self0 = ServerStats.selfCpuNanos();
         Progress progress = new Progress("deliveries", "deliveries/s", o.durationSeconds,
@@ -365,6 +368,7 @@ public final class LoadGen {
         long self1 = ServerStats.selfCpuNanos();
         long delivered = deliveries.sum() - delivered0;
         double dropped1 = sampler.counted();
+        double wire1 = ServerStats.count(o.metricsUrls, RAW_FANOUT_BYTES);
         vertx.cancelTimer(periodicId);
         open = new JsonObject()
             .put("rate", rate)
@@ -375,7 +379,10 @@ public final class LoadGen {
             .put("gaps", gapsSeen.sum() - gaps0)
             .put("duplicates", duplicatesSeen.sum() - duplicates0)
             .put("refused", refused.get() - refused0)
-            .put("dropped", dropped0 < 0 || dropped1 < 0 ? null : (long) (dropped1 - dropped0));
+            .put("dropped", dropped0 < 0 || dropped1 < 0 ? null : (long) (dropped1 - dropped0))
+            // bytes the node wrote per delivery (frame headers included), plain or compressed
+            .put("wireBytesPerDelivery", wire0 < 0 || wire1 < 0 || delivered == 0 || o.metricsUrls.isEmpty() ? null
+                : round((wire1 - wire0) / delivered));
         if (!o.serverPids.isEmpty()) {
           open.put("serverCpuPercent", round(ServerStats.cpuPercent(cpu1 - cpu0, window)))
               .put("serverCpuMsPer1kDeliveries", Curve.msPer1k((cpu1 - cpu0) * 10.0, delivered));
@@ -832,7 +839,7 @@ public final class LoadGen {
   private WebSocketClient client(int i) {
     String source = o.sourceIps.isEmpty() ? "" : o.sourceIps.get(i % o.sourceIps.size());
     return clients.computeIfAbsent(source, src -> {
-      WebSocketClientOptions wo = new WebSocketClientOptions().setTryUsePerMessageCompression(false)
+      WebSocketClientOptions wo = new WebSocketClientOptions().setTryUsePerMessageCompression(o.deflate)
           .setMaxConnections(1_000_000);
       if (!src.isEmpty()) {
         wo.setLocalAddress(src);
@@ -1218,6 +1225,8 @@ public final class LoadGen {
           --source-ips a,b       local addresses to connect from (more ephemeral ports)
           --connect-batch N      connections opened concurrently (default 500)
           --event-loops N        event loops the connections are spread over (default: the cores)
+          --deflate B            receivers offer permessage-deflate (the node agrees with rt.deflateLevel > 0)
+                                 and inflate what they get (default false)
           --kill-pid P           failover: the server killed with SIGKILL after the warm-up
           --kill-target h:p      failover: its HTTP address (one of --targets)
           --redis-url U          failover, sweep: the nodes' Redis (default redis://127.0.0.1:6379)
@@ -1257,6 +1266,7 @@ public final class LoadGen {
     List<String> sourceIps = List.of();
     int connectBatch = 500;
     int eventLoops = Runtime.getRuntime().availableProcessors();
+    boolean deflate;
     long killPid;
     String killTarget;
     String redisUrl = "redis://127.0.0.1:6379";
@@ -1316,6 +1326,7 @@ public final class LoadGen {
         case "--source-ips" -> sourceIps = List.of(v.split(","));
         case "--connect-batch" -> connectBatch = Integer.parseInt(v);
         case "--event-loops" -> eventLoops = Integer.parseInt(v);
+        case "--deflate" -> deflate = Boolean.parseBoolean(v);
         case "--kill-pid" -> killPid = Long.parseLong(v);
         case "--kill-target" -> killTarget = v;
         case "--redis-url" -> redisUrl = v;

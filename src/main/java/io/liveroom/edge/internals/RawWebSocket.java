@@ -10,11 +10,13 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -27,9 +29,12 @@ import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
+import io.netty.handler.codec.http.websocketx.extensions.WebSocketServerExtension;
+import io.netty.handler.codec.compression.DecompressionException;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.Future;
@@ -76,6 +81,16 @@ public final class RawWebSocket extends ChannelInboundHandlerAdapter {
 
     /** A new socket, handshake done: set its handlers now. */
     void accept(RawWebSocket socket);
+
+    /** The permessage-deflate level offered to clients that ask for it (1 to 9), 0 for none. */
+    default int deflateLevel() {
+      return 0;
+    }
+
+    /** Messages shorter than this go uncompressed on a compressing socket ({@link PerMessageDeflate}). */
+    default int deflateMinBytes() {
+      return 0;
+    }
   }
 
   private static final String NAME = "liveroomRawWebSocket";
@@ -95,6 +110,8 @@ public final class RawWebSocket extends ChannelInboundHandlerAdapter {
   private boolean skipBody;
   private boolean closeSent;
   private boolean leftVertx;
+  /** Whether permessage-deflate was agreed (fan-out frames then come from {@link PerMessageDeflate#shared}). */
+  private boolean deflate;
   private Handler<Buffer> dataHandler;
   private Handler<Buffer> binaryHandler;
   private Handler<Void> closeHandler;
@@ -144,6 +161,11 @@ public final class RawWebSocket extends ChannelInboundHandlerAdapter {
   /** Where whole encoded frames go ({@link SharedFrames#writeText}): the WebSocket encoder's context. */
   public ChannelHandlerContext frames() {
     return frames;
+  }
+
+  /** Whether the socket agreed to permessage-deflate: its fan-out frames must be {@link PerMessageDeflate}'s. */
+  public boolean deflate() {
+    return deflate;
   }
 
   /** The peer's IP address, or {@code unknown}. */
@@ -243,7 +265,10 @@ public final class RawWebSocket extends ChannelInboundHandlerAdapter {
 
   private void frame(Object msg) {
     try {
-      if (msg instanceof TextWebSocketFrame t) {
+      if (msg instanceof WebSocketFrame f && f.rsv() != 0) {
+        // RFC 6455 section 5.2: reserved bits no agreed extension defines fail the connection
+        protocolError(1002);
+      } else if (msg instanceof TextWebSocketFrame t) {
         deliver(dataHandler, t.content());
       } else if (msg instanceof BinaryWebSocketFrame b) {
         deliver(binaryHandler != null ? binaryHandler : dataHandler, b.content());
@@ -263,6 +288,16 @@ public final class RawWebSocket extends ChannelInboundHandlerAdapter {
       // pongs, and an HTTP request's last (empty) part that followed the upgrade, are dropped
     } finally {
       ReferenceCountUtil.release(msg);
+    }
+  }
+
+  /** Fails the connection with {@code code} (RFC 6455 section 7.1.7): the close frame, then the TCP connection. */
+  private void protocolError(int code) {
+    if (!closeSent) {
+      closeSent = true;
+      ctx.writeAndFlush(new CloseWebSocketFrame(code, null)).addListener(ChannelFutureListener.CLOSE);
+    } else {
+      ctx.close();
     }
   }
 
@@ -301,8 +336,11 @@ public final class RawWebSocket extends ChannelInboundHandlerAdapter {
       state = CLOSED;
       return;
     }
+    WebSocketServerExtension agreed = acceptor.deflateLevel() == 0 ? null : PerMessageDeflate.negotiate(
+        req.headers().get(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS), acceptor.deflateLevel(),
+        acceptor.deflateMinBytes(), maxFrameBytes);
     WebSocketDecoderConfig decoder = WebSocketDecoderConfig.newBuilder().maxFramePayloadLength(maxFrameBytes)
-        .expectMaskedFrames(true).allowMaskMismatch(false).allowExtensions(false)
+        .expectMaskedFrames(true).allowMaskMismatch(false).allowExtensions(agreed != null)
         .closeOnProtocolViolation(false).withUTF8Validator(false).build();
     WebSocketServerHandshaker handshaker = new WebSocketServerHandshakerFactory(path, null, decoder).newHandshaker(req);
     state = HANDSHAKE;
@@ -313,13 +351,25 @@ public final class RawWebSocket extends ChannelInboundHandlerAdapter {
     }
     var full = new DefaultFullHttpRequest(req.protocolVersion(), req.method(), req.uri(), Unpooled.EMPTY_BUFFER,
         req.headers(), EmptyHttpHeaders.INSTANCE);
-    handshaker.handshake(ctx.channel(), full).addListener(f -> {
+    HttpHeaders answer = new DefaultHttpHeaders();
+    if (agreed != null) {
+      answer.set(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS, PerMessageDeflate.responseHeader(agreed));
+    }
+    handshaker.handshake(ctx.channel(), full, answer, ctx.channel().newPromise()).addListener(f -> {
       if (!f.isSuccess() || !ctx.channel().isActive()) {
         state = CLOSED;
         ctx.close();
         return;
       }
       state = OPEN;
+      if (agreed != null) {
+        // next to the frame decoder: inflated frames go on to the UTF-8 check and the aggregator, and
+        // the socket's own messages are deflated before the encoder (fan-out frames come below both)
+        String decoderName = ctx.pipeline().context(WebSocketFrameDecoder.class).name();
+        ctx.pipeline().addAfter(decoderName, "liveroomInflate", agreed.newExtensionDecoder())
+            .addAfter(decoderName, "liveroomDeflate", agreed.newExtensionEncoder());
+        deflate = true;
+      }
       frames = ctx.pipeline().context(WebSocketFrameEncoder.class);
       leaveVertx();
       context.emit(this, acceptor::accept);
@@ -392,8 +442,20 @@ public final class RawWebSocket extends ChannelInboundHandlerAdapter {
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (state == HTTP) {
       ctx.fireExceptionCaught(cause);
+    } else if (inflating(cause) instanceof DecompressionException e) {
+      // a compressed message that inflates past the message limit (1009), or that is not deflate data (1007)
+      protocolError(e.getMessage() != null && e.getMessage().contains("maximum") ? 1009 : 1007);
     } else {
       ctx.close();
     }
+  }
+
+  private static Throwable inflating(Throwable cause) {
+    for (Throwable t = cause; t != null; t = t.getCause()) {
+      if (t instanceof DecompressionException) {
+        return t;
+      }
+    }
+    return cause;
   }
 }

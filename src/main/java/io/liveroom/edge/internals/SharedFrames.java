@@ -27,20 +27,33 @@ public final class SharedFrames {
    * once, in a direct buffer: {@code release()} it after the last write.
    */
   public static ByteBuf shared(Buffer utf8) {
-    ByteBuf src = ((BufferInternal) utf8).getByteBuf();
-    int n = src.readableBytes();
-    int header = n < 126 ? 2 : n <= 0xFFFF ? 4 : 10;
-    ByteBuf direct = ByteBufAllocator.DEFAULT.directBuffer(header + n);
-    direct.writeByte(0x80 | 0x1); // FIN, text
-    if (n < 126) {
-      direct.writeByte(n);
-    } else if (n <= 0xFFFF) {
-      direct.writeByte(126).writeShort(n);
-    } else {
-      direct.writeByte(127).writeLong(n);
-    }
-    direct.writeBytes(src, src.readerIndex(), n);
+    return frame(((BufferInternal) utf8).getByteBuf(), false);
+  }
+
+  /** {@code payload}'s readable bytes as a whole text frame in a new direct buffer; RSV1 marks a compressed one. */
+  static ByteBuf frame(ByteBuf payload, boolean rsv1) {
+    int n = payload.readableBytes();
+    ByteBuf direct = ByteBufAllocator.DEFAULT.directBuffer(headerBytes(n) + n);
+    header(direct, n, rsv1);
+    direct.writeBytes(payload, payload.readerIndex(), n);
     return direct;
+  }
+
+  /** The length of an unmasked frame header for a payload of {@code n} bytes. */
+  static int headerBytes(int n) {
+    return n < 126 ? 2 : n <= 0xFFFF ? 4 : 10;
+  }
+
+  /** Writes the header of a final, unmasked text frame of {@code n} payload bytes (RSV1 set when compressed). */
+  static void header(ByteBuf to, int n, boolean rsv1) {
+    to.writeByte(0x80 | (rsv1 ? 0x40 : 0) | 0x1); // FIN, RSV1, text
+    if (n < 126) {
+      to.writeByte(n);
+    } else if (n <= 0xFFFF) {
+      to.writeByte(126).writeShort(n);
+    } else {
+      to.writeByte(127).writeLong(n);
+    }
   }
 
   /**

@@ -40,8 +40,10 @@ class BrowserIT {
       return;
     }
     started = true;
-    // short heartbeat and idle timeout, so the Node tests see the client's pings keep it open
-    JsonObject rt = new JsonObject().put("rt", new JsonObject().put("heartbeatMs", 1000).put("idleTimeoutMs", IDLE_MS));
+    // short heartbeat and idle timeout, so the Node tests see the client's pings keep it open; and
+    // permessage-deflate on /rt/websocket for every message, which Chromium and Node's clients offer
+    JsonObject rt = new JsonObject().put("rt", new JsonObject().put("heartbeatMs", 1000).put("idleTimeoutMs", IDLE_MS)
+        .put("deflateLevel", 6).put("deflateMinBytes", 0));
     cluster.start(0, rt);
     cluster.start(1, rt);
     cluster.awaitClusterSafe();
@@ -104,6 +106,11 @@ class BrowserIT {
     System.out.println(r.output());
     assertEquals(0, r.exitCode(), "client-page.mjs failed (log " + r.log() + "):\n" + r.output());
     assertTrue(Files.size(shot) > 10_000, "no screenshot at " + shot);
+    // page B's websocket transport on node 1 took compressed fan-out frames, and Chromium read them
+    String metrics = cluster.http(1).withToken(null).get("/metrics").body();
+    assertTrue(metrics.lines().anyMatch(l -> l.startsWith("liveroom_fanout_raw_bytes_total{encoding=\"deflate\"")
+        && !l.endsWith(" 0.0")), "no compressed fan-out on node 1:\n" + metrics.lines()
+        .filter(l -> l.startsWith("liveroom_fanout_raw")).toList());
   }
 
   @Test
