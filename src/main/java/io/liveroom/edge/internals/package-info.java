@@ -27,10 +27,28 @@
  * <ul>
  *   <li>Relies on: a {@code Buffer} is an {@code io.vertx.core.internal.buffer.BufferInternal}
  *   ({@code getByteBuf()}); whole frames written at the WebSocket encoder's context reach the socket
- *   as they are (no extension, such as permessage-deflate, is negotiated on {@code /rt/websocket}).</li>
+ *   as they are: below the encoder, and below permessage-deflate's encoder where that was agreed
+ *   ({@link io.liveroom.edge.internals.PerMessageDeflate} makes those sockets' frames).</li>
  *   <li>An upgrade can break: a {@code Buffer} that is not a {@code BufferInternal} (throws in the
  *   fan-out: no fallback).</li>
  *   <li>Caught by: {@code SharedFramesTest}, and every fan-out IT.</li>
+ * </ul>
+ *
+ * <h2>{@link io.liveroom.edge.internals.PerMessageDeflate}: compressed fan-out on {@code /rt/websocket}</h2>
+ * <ul>
+ *   <li>Relies on, public Netty API: {@code PerMessageDeflateServerExtensionHandshaker} (with
+ *   {@code allowServerNoContext}: an offer given {@code server_no_context_takeover} by us is agreed
+ *   with it, and its encoder then compresses each message on its own), its extension's encoder and
+ *   decoder (placed next to the frame decoder by {@code RawWebSocket}),
+ *   {@code WebSocketExtensionUtil.extractExtensions}, and Netty's {@code DecompressionException}
+ *   when an inflated message passes {@code maxAllocation}.</li>
+ *   <li>An upgrade can break: the handshaker's treatment of parameters (an offer then declined, or
+ *   an answer without {@code server_no_context_takeover}, which would make the shared frames
+ *   wrong for clients that keep a context), the exception type of an oversized inflate (then the
+ *   connection closes without 1009).</li>
+ *   <li>Caught by: {@code PerMessageDeflateTest} (the answers to offers, frames inflated on their
+ *   own), {@code DeflateIT} (the handshake, compressed and plain sockets in one room, the 1009),
+ *   and {@code BrowserIT} (Chromium and Node's clients, compressed).</li>
  * </ul>
  *
  * <h2>{@link io.liveroom.edge.internals.WebSocketPipeline}: Netty handlers ahead of Vert.x's</h2>
