@@ -26,9 +26,13 @@ import java.util.zip.Deflater;
  * sends is compressed on its own, so one compressed frame is right for every socket that
  * negotiated the extension, and {@link #shared} makes it once, as {@link SharedFrames#shared} does
  * for plain frames. Offers the JDK's deflater cannot honour ({@code server_max_window_bits} under
- * 15) or with unknown parameters are declined, and the socket goes on uncompressed. The client
- * keeps its own choices: its messages are inflated by Netty's decoder, with or without its
- * context, and each one's inflated size is bounded by the WebSocket message limit.
+ * 15) or with unknown parameters are declined, and the socket goes on uncompressed. A client that
+ * offers {@code client_no_context_takeover} gets it (each of its messages is inflated on its
+ * own); one that does not keeps its context, and Netty's decoder keeps an inflater for the
+ * connection once it has sent a compressed message (zlib's state and 32 KiB window, native
+ * memory). Adding {@code client_no_context_takeover} unasked would be allowed by the RFC, but
+ * Netty's and Vert.x's clients with their default options fail such a handshake. Every inflated
+ * message is bounded by the WebSocket message limit.
  *
  * <p>Messages shorter than {@code minBytes} go uncompressed (RSV1 clear, which the extension
  * allows per message): a few dozen bytes of JSON hardly shrink and would cost both ends a
@@ -63,7 +67,7 @@ public final class PerMessageDeflate {
       return null;
     }
     PerMessageDeflateServerExtensionHandshaker handshaker = new PerMessageDeflateServerExtensionHandshaker(
-        level, false, PerMessageDeflateServerExtensionHandshaker.MAX_WINDOW_SIZE, true, false,
+        level, false, PerMessageDeflateServerExtensionHandshaker.MAX_WINDOW_SIZE, true, true,
         new SkipShort(minBytes), maxMessageBytes);
     for (WebSocketExtensionData offer : WebSocketExtensionUtil.extractExtensions(header)) {
       if (!NAME.equals(offer.name())) {
