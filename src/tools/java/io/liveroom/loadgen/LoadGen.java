@@ -839,7 +839,10 @@ public final class LoadGen {
   private WebSocketClient client(int i) {
     String source = o.sourceIps.isEmpty() ? "" : o.sourceIps.get(i % o.sourceIps.size());
     return clients.computeIfAbsent(source, src -> {
+      // compressing, the clients offer to drop their own context (as Netty's client can, instead of a
+      // browser's smaller window): no deflater kept per connection here, no window of it at the node
       WebSocketClientOptions wo = new WebSocketClientOptions().setTryUsePerMessageCompression(o.deflate)
+          .setCompressionAllowClientNoContext(o.deflate)
           .setMaxConnections(1_000_000);
       if (!src.isEmpty()) {
         wo.setLocalAddress(src);

@@ -2,6 +2,7 @@ package io.liveroom.edge.internals;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelInboundHandler;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
@@ -27,12 +28,12 @@ import java.util.zip.Deflater;
  * negotiated the extension, and {@link #shared} makes it once, as {@link SharedFrames#shared} does
  * for plain frames. Offers the JDK's deflater cannot honour ({@code server_max_window_bits} under
  * 15) or with unknown parameters are declined, and the socket goes on uncompressed. A client that
- * offers {@code client_no_context_takeover} gets it (each of its messages is inflated on its
- * own); one that does not keeps its context, and Netty's decoder keeps an inflater for the
- * connection once it has sent a compressed message (zlib's state and 32 KiB window, native
- * memory). Adding {@code client_no_context_takeover} unasked would be allowed by the RFC, but
- * Netty's and Vert.x's clients with their default options fail such a handshake. Every inflated
- * message is bounded by the WebSocket message limit.
+ * offers {@code client_no_context_takeover} gets it; one that offers {@code client_max_window_bits}
+ * (browsers do) is asked for a 1 KiB window; the others keep their 32 KiB. The client's messages
+ * are inflated by {@link ClientInflater}, one inflater per event loop, with the connection's last
+ * window of bytes as a preset dictionary. (Adding {@code client_no_context_takeover} unasked would
+ * be allowed by the RFC, but Netty's and Vert.x's clients with their default options fail such a
+ * handshake.) Every inflated message is bounded by the WebSocket message limit.
  *
  * <p>Messages shorter than {@code minBytes} go uncompressed (RSV1 clear, which the extension
  * allows per message): a few dozen bytes of JSON hardly shrink and would cost both ends a
@@ -42,6 +43,13 @@ import java.util.zip.Deflater;
 public final class PerMessageDeflate {
   private static final String NAME = "permessage-deflate";
   private static final String SERVER_NO_CONTEXT = "server_no_context_takeover";
+  private static final String CLIENT_NO_CONTEXT = "client_no_context_takeover";
+  private static final String CLIENT_MAX_WINDOW = "client_max_window_bits";
+  /**
+   * The window a client that offers {@code client_max_window_bits} is asked to keep to: 1 KiB,
+   * which is all {@link ClientInflater} keeps of a connection's past messages. Commands are short.
+   */
+  static final int CLIENT_WINDOW_BITS = 10;
   /** What every message ends with after a sync flush, and what RFC 7692 section 7.2.1 removes. */
   private static final int TAIL = 4;
 
@@ -67,7 +75,7 @@ public final class PerMessageDeflate {
       return null;
     }
     PerMessageDeflateServerExtensionHandshaker handshaker = new PerMessageDeflateServerExtensionHandshaker(
-        level, false, PerMessageDeflateServerExtensionHandshaker.MAX_WINDOW_SIZE, true, true,
+        level, false, CLIENT_WINDOW_BITS, true, true,
         new SkipShort(minBytes), maxMessageBytes);
     for (WebSocketExtensionData offer : WebSocketExtensionUtil.extractExtensions(header)) {
       if (!NAME.equals(offer.name())) {
@@ -81,6 +89,24 @@ public final class PerMessageDeflate {
       }
     }
     return null;
+  }
+
+  /**
+   * The inbound side of an agreed extension: {@link ClientInflater}, keeping as much of the
+   * client's past messages as its agreed window (nothing with {@code client_no_context_takeover},
+   * 2^{@code client_max_window_bits} bytes, else 32 KiB), instead of Netty's inflater per connection.
+   */
+  public static ChannelInboundHandler inflater(WebSocketServerExtension agreed, int maxMessageBytes) {
+    Map<String, String> p = agreed.newReponseData().parameters();
+    int window;
+    if (p.containsKey(CLIENT_NO_CONTEXT)) {
+      window = 0;
+    } else if (p.get(CLIENT_MAX_WINDOW) != null) {
+      window = 1 << Integer.parseInt(p.get(CLIENT_MAX_WINDOW));
+    } else {
+      window = 1 << PerMessageDeflateServerExtensionHandshaker.MAX_WINDOW_SIZE;
+    }
+    return new ClientInflater(window, maxMessageBytes);
   }
 
   /** The {@code Sec-WebSocket-Extensions} answer for an agreed extension. */

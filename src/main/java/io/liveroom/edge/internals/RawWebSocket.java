@@ -366,7 +366,7 @@ public final class RawWebSocket extends ChannelInboundHandlerAdapter {
         // next to the frame decoder: inflated frames go on to the UTF-8 check and the aggregator, and
         // the socket's own messages are deflated before the encoder (fan-out frames come below both)
         String decoderName = ctx.pipeline().context(WebSocketFrameDecoder.class).name();
-        ctx.pipeline().addAfter(decoderName, "liveroomInflate", agreed.newExtensionDecoder())
+        ctx.pipeline().addAfter(decoderName, "liveroomInflate", PerMessageDeflate.inflater(agreed, maxFrameBytes))
             .addAfter(decoderName, "liveroomDeflate", agreed.newExtensionEncoder());
         deflate = true;
       }

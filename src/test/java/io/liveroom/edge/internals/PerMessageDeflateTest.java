@@ -31,8 +31,9 @@ class PerMessageDeflateTest {
     assertNull(agreed(null));
     assertNull(agreed(""));
     assertAgreed(agreed("permessage-deflate"));
-    // Chromium's and Firefox's offer
-    assertAgreed(agreed("permessage-deflate; client_max_window_bits"));
+    // Chromium's and Firefox's offer: the client is asked for a 1 KiB window
+    assertEquals(java.util.Set.of("permessage-deflate", "server_no_context_takeover", "client_max_window_bits=10"),
+        java.util.Set.of(agreed("permessage-deflate; client_max_window_bits").split("; ")));
     assertEquals(java.util.Set.of("permessage-deflate", "server_no_context_takeover", "client_no_context_takeover"),
         java.util.Set.of(agreed("permessage-deflate; server_no_context_takeover; client_no_context_takeover").split("; ")),
         "a client that offers to drop its context does");
