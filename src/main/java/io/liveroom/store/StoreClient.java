@@ -64,8 +64,8 @@ final class StoreClient {
         // the cluster and sentinel clients refuse fewer waiters than pooled connections
         .setMaxPoolWaiting(Math.max(cfg.maxWaiting(), cfg.poolSize()))
         .setMaxWaitingHandlers(cfg.maxWaiting()));
-    // the appends hold one pipelined connection per shard instance, apart from the pool
-    // that serves requests, so a burst of sends can never starve loads, creates and updates
+    // the appends and the creates hold one pipelined connection each per shard instance, apart
+    // from the pool that serves requests, so a burst of sends can never starve loads and updates
     this.historyRedis = Redis.createClient(vertx, options(cfg)
         .setMaxPoolSize(64)
         .setMaxPoolWaiting(Math.max(cfg.maxWaiting(), 64))
@@ -114,7 +114,7 @@ final class StoreClient {
     return Timer.start(registry);
   }
 
-  /** A long-lived connection of its own for pipelined writes (the appends that make sends durable). */
+  /** A long-lived connection of its own for pipelined writes (the appends that make sends durable, the creates). */
   PipelinedConnection pipeline(List<LuaScript> scripts) {
     return new PipelinedConnection(this, historyRedis, scripts);
   }
