@@ -18,7 +18,6 @@ import io.liveroom.protocol.ShardControl;
 import io.liveroom.room.RoomRules;
 import io.liveroom.protocol.Addresses;
 import io.liveroom.cluster.Ownership;
-import io.liveroom.protocol.LocalShards;
 import io.liveroom.shard.ShardVerticle;
 import io.liveroom.store.RoomStore;
 import io.liveroom.sweep.SweeperVerticle;
@@ -86,7 +85,7 @@ public final class Node {
         new RoomStore(vertx, config.redis(), cm.getNodeId(), registry), new RoomRules(config.rooms().limits()), metrics,
         new NodeHealth(), new Webhooks(vertx, config.webhooks()),
         new SensitiveWords(vertx, config.filter().wordsFile(), config.filter().reloadMs()),
-        new io.liveroom.limit.UserConnections(), new LocalShards());
+        new io.liveroom.limit.UserConnections());
     BuildInfo build = BuildInfo.current();
     metrics.buildInfo(build.version(), build.javaFeature(), build.vertxVersion());
     metrics.partitionsOwned(services.ownership()::ownedCount);

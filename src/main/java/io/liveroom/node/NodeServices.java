@@ -5,7 +5,6 @@ import io.liveroom.config.LiveroomConfig;
 import io.liveroom.filter.SensitiveWords;
 import io.liveroom.limit.UserConnections;
 import io.liveroom.metrics.NodeMetrics;
-import io.liveroom.protocol.LocalShards;
 import io.liveroom.room.RoomRules;
 import io.liveroom.cluster.Ownership;
 import io.liveroom.store.RoomStore;
@@ -13,8 +12,7 @@ import io.liveroom.webhook.Webhooks;
 
 /**
  * What every verticle of a node shares: config, identity, the cluster's partition table, the
- * store, the meters, the webhook sender and the shard instances of this node ({@link LocalShards}).
- * All members are thread-safe.
+ * store, the meters and the webhook sender. All members are thread-safe.
  */
 public record NodeServices(
     LiveroomConfig config,
@@ -27,6 +25,5 @@ public record NodeServices(
     NodeHealth health,
     Webhooks webhooks,
     SensitiveWords words,
-    UserConnections userConnections,
-    LocalShards localShards) {
+    UserConnections userConnections) {
 }

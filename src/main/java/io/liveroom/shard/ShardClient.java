@@ -4,22 +4,19 @@ import io.liveroom.cluster.Ownership;
 import io.liveroom.node.NodeServices;
 import io.liveroom.error.ErrorCode;
 import io.liveroom.error.LiveroomException;
-import io.liveroom.protocol.LocalShards;
 import io.liveroom.protocol.ShardCommand;
 import io.liveroom.protocol.ShardReply;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 
 /**
  * Sends room commands to the room's owner shard: resolve the partition owner, request with an
- * explicit timeout (an owner on this node on its event loop through {@link LocalShards}, another
- * node's by the event bus), and when the owner answers {@code MOVED} (or there is no owner or
- * handler yet, as during a migration) re-resolve and retry with backoff within
+ * explicit timeout, and when the owner answers {@code MOVED} (or there is no owner or handler
+ * yet, as during a migration) re-resolve and retry with backoff within
  * {@code shard.retryBudgetMs}; after that the answer is {@code UNAVAILABLE}. A timeout is not
  * retried: the command may have been applied.
  */
@@ -53,12 +50,7 @@ public final class ShardClient {
       retry(roomId, cmd, n, start, promise, "no_owner");
       return;
     }
-    // an owner on this node is called directly, on its event loop; a remote one by the event bus
-    Future<ShardReply> local = target.nodeId().equals(node.nodeId())
-        ? node.localShards().request(vertx, target.address(), cmd, delivery.getSendTimeout()) : null;
-    Future<ShardReply> answer = local != null ? local
-        : vertx.eventBus().<ShardReply>request(target.address(), cmd, delivery).map(Message::body);
-    answer.onComplete(ar -> {
+    vertx.eventBus().<ShardReply>request(target.address(), cmd, delivery).onComplete(ar -> {
       if (ar.failed()) {
         ReplyException re = ar.cause() instanceof ReplyException e ? e : null;
         if (re != null && re.failureType() == ReplyFailure.NO_HANDLERS) {
@@ -70,7 +62,7 @@ public final class ShardClient {
         }
         return;
       }
-      ShardReply reply = ar.result();
+      ShardReply reply = ar.result().body();
       if (!(reply instanceof ShardReply.Refused refused)) {
         @SuppressWarnings("unchecked") // the owner answers a ShardCommand<R> with an R or a Refused
         R r = (R) reply;

@@ -8,7 +8,6 @@ import io.liveroom.engine.RoomEngine;
 import io.liveroom.engine.SweepResult;
 import io.liveroom.error.ErrorCode;
 import io.liveroom.error.LiveroomException;
-import io.liveroom.protocol.LocalShards;
 import io.liveroom.protocol.ShardCommand;
 import io.liveroom.protocol.ShardControl;
 import io.liveroom.protocol.ShardReply;
@@ -22,7 +21,6 @@ import io.vertx.core.eventbus.MessageConsumer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,7 +45,6 @@ public final class ShardVerticle extends VerticleBase {
   private OwnerStore owner;
   private RoomCommands commands;
   private BundlePublisher publisher;
-  private String address;
   private long tickTimer = -1;
   private long expiryTimer = -1;
   private int keptOverCap;
@@ -67,8 +64,8 @@ public final class ShardVerticle extends VerticleBase {
     owner.start();
     commands = new RoomCommands(node, engine, owner);
     publisher = new BundlePublisher(vertx, node.metrics());
-    address = Addresses.shard(node.nodeId(), instance);
-    clustered.add(vertx.eventBus().<ShardCommand<?>>consumer(address, m -> onCommand(m.body(), m::reply)));
+    String address = Addresses.shard(node.nodeId(), instance);
+    clustered.add(vertx.eventBus().<ShardCommand<?>>consumer(address, this::onCommand));
     clustered.add(vertx.eventBus().<ShardControl.PresenceReport>consumer(Addresses.shardPresence(address),
         this::onPresence));
     MessageConsumer<ShardControl.Drop> drop = vertx.eventBus().localConsumer(Addresses.shardDrop(instance), m -> {
@@ -86,13 +83,12 @@ public final class ShardVerticle extends VerticleBase {
     });
     expiryTimer = vertx.setPeriodic(node.config().rt().presenceRefreshMs(), id -> expire());
     return Future.all(clustered.get(0).completion(), clustered.get(1).completion(), drop.completion(),
-        sweep.completion()).onSuccess(v -> node.localShards().register(address, context, this::onCommand));
+        sweep.completion());
   }
 
   @Override
   public Future<?> stop() {
     // no new commands (edges re-route them), then the last tick and the appends still waiting
-    node.localShards().unregister(address);
     List<Future<Void>> unregistered = new ArrayList<>();
     clustered.forEach(c -> unregistered.add(c.unregister()));
     vertx.cancelTimer(tickTimer);
@@ -111,8 +107,8 @@ public final class ShardVerticle extends VerticleBase {
         });
   }
 
-  /** A command from an edge, by the event bus or from an edge of this node ({@link LocalShards}). */
-  private void onCommand(ShardCommand<?> cmd, Consumer<ShardReply> replyTo) {
+  private void onCommand(Message<ShardCommand<?>> msg) {
+    ShardCommand<?> cmd = msg.body();
     String op = cmd.op();
     int pid = ownership.partitionOf(cmd.roomId());
     boolean trusted = ownership.trusted();
@@ -120,7 +116,7 @@ public final class ShardVerticle extends VerticleBase {
       // not ours (migrated), or this node distrusts its partition table after a freeze
       dropPartition(pid, trusted ? "migrated" : "untrusted");
       node.metrics().shardCommand(op, "moved");
-      replyTo.accept(Refused.moved("partition " + pid + " is not owned by " + node.nodeId()));
+      msg.reply(Refused.moved("partition " + pid + " is not owned by " + node.nodeId()));
       return;
     }
     Future<? extends ShardReply> result = RoomCommands.call(() -> cmd.dispatch(commands));
@@ -130,7 +126,7 @@ public final class ShardVerticle extends VerticleBase {
       ShardReply reply = ar.succeeded() ? ar.result() : refusal(cmd, ar.cause());
       node.metrics().shardCommand(op, reply instanceof Refused r ? r.code() == ErrorCode.MOVED ? "moved"
           : r.code().name() : "ok");
-      replyTo.accept(reply);
+      msg.reply(reply);
     });
   }
 
