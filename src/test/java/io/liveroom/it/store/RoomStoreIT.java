@@ -159,6 +159,9 @@ class RoomStoreIT {
     flushScripts(vertx);
     List<RoomData> more = List.of(room("batch-a", RoomState.CREATED), room("batch-b", RoomState.LIVE));
     assertEquals(List.of(true, true), on(ctx, () -> createAll(creator, more)).await());
+    Timer lost = registry.find("liveroom.redis.requests").tag("op", "create").tag("outcome", "error").timer();
+    assertEquals(appendsBySha() ? 1 : 0, lost == null ? 0 : lost.count(),
+        "by SHA the batch failed once for NOSCRIPT, then went by source");
     assertEquals(more.get(1), store.hydrate("batch-b").await().data());
     assertEquals(List.of(false), on(ctx, () -> createAll(creator, List.of(more.get(0)))).await());
     on(ctx, () -> {
