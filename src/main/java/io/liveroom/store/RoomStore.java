@@ -255,30 +255,35 @@ public final class RoomStore {
 
   /** A creator over its own pipelined connection: one per shard instance, made on its event loop. */
   public Creator creator() {
-    return new Creator(vertx.getOrCreateContext(), client.pipeline(List.of(CREATE)));
+    return new Creator(vertx.getOrCreateContext(), client.pipeline(List.of(CREATE)),
+        Math.max(1, Math.min(Creator.MAX_BATCH, client.maxWaiting() - 1)));
   }
 
   /**
    * Creates rooms as {@link #create} does, batched: the creates asked for in one event-loop turn
    * go out after it as one pipelined batch on the creator's own connection (one write and one
    * round trip for all, and with {@code redis.replicasToAck} one {@code WAIT} for all), instead of
-   * one pooled round trip each. Used from its owner's event loop only.
+   * one pooled round trip each. The connection holds at most {@code redis.maxWaiting} commands in
+   * flight: past that a batch fails at once ({@code UNAVAILABLE}). Used from its owner's event loop
+   * only.
    */
   public final class Creator {
-    /** Creates per batch at most: a turn with more sends several batches, pipelined. */
+    /** Creates per batch at most (and under {@code redis.maxWaiting}): a turn with more sends several batches, pipelined. */
     static final int MAX_BATCH = 256;
 
     private final Context context;
     private final PipelinedConnection connection;
+    private final int batchSize;
     /** The creates of this turn, in order, and their answers. */
     private final List<RoomData> queued = new ArrayList<>();
     private final List<Promise<Boolean>> waiting = new ArrayList<>();
     private int inFlight;
     private boolean closed;
 
-    private Creator(Context context, PipelinedConnection connection) {
+    private Creator(Context context, PipelinedConnection connection, int batchSize) {
       this.context = context;
       this.connection = connection;
+      this.batchSize = batchSize;
     }
 
     /** True once created (with epoch 1), false when the id exists; sent after this event-loop turn. */
@@ -296,8 +301,8 @@ public final class RoomStore {
     }
 
     private void flush() {
-      for (int from = 0; from < queued.size(); from += MAX_BATCH) {
-        int to = Math.min(queued.size(), from + MAX_BATCH);
+      for (int from = 0; from < queued.size(); from += batchSize) {
+        int to = Math.min(queued.size(), from + batchSize);
         send(new ArrayList<>(queued.subList(from, to)), new ArrayList<>(waiting.subList(from, to)),
             connection.scriptsLoaded());
       }

@@ -52,6 +52,7 @@ final class StoreClient {
   private final Redis historyRedis;
   private final boolean cluster;
   private final long timeoutMs;
+  private final int maxWaiting;
   private final int replicasToAck;
   private final long replicasAckTimeoutMs;
   private final MeterRegistry registry;
@@ -71,6 +72,7 @@ final class StoreClient {
         .setMaxPoolWaiting(Math.max(cfg.maxWaiting(), 64))
         .setMaxWaitingHandlers(cfg.maxWaiting()));
     this.timeoutMs = cfg.timeoutMs();
+    this.maxWaiting = cfg.maxWaiting();
     this.replicasToAck = cfg.replicasToAck();
     this.replicasAckTimeoutMs = cfg.replicasAckTimeoutMs();
     this.registry = registry;
@@ -104,6 +106,14 @@ final class StoreClient {
   /** Whether Redis is a Redis Cluster: a batch then goes as one batch per hash slot ({@link #batch(String, List, List)}). */
   boolean cluster() {
     return cluster;
+  }
+
+  /**
+   * {@code redis.maxWaiting}: also the commands a connection may have in flight, so a batch larger
+   * than this (its {@code WAIT} included) could never be sent.
+   */
+  int maxWaiting() {
+    return maxWaiting;
   }
 
   long timeoutMs() {

@@ -175,6 +175,56 @@ class RoomStoreIT {
   }
 
   @Test
+  void aCreatorKeepsAtMostMaxWaitingCommandsInFlight(Vertx vertx) {
+    LiveroomConfig cfg = ConfigLoader.fromJson(new JsonObject()
+        .put("node", new JsonObject().put("roles", new JsonArray().add("shard")))
+        .put("redis", redisConfig().put("timeoutMs", 500).put("maxWaiting", 50)));
+    SimpleMeterRegistry small = new SimpleMeterRegistry();
+    RoomStore bounded = new RoomStore(vertx, cfg.redis(), "test-node", small);
+    try {
+      Context ctx = vertx.getOrCreateContext();
+      RoomStore.Creator creator = on(ctx, () -> Future.succeededFuture(bounded.creator())).await();
+      List<RoomData> rooms = new ArrayList<>();
+      for (int i = 0; i < 120; i++) {
+        rooms.add(room("bounded-" + i, RoomState.CREATED));
+      }
+      // 120 creates in one turn: batches of 49 (and a WAIT, with replicas), sent at once; what
+      // does not fit the connection's 50 fails at once with UNAVAILABLE instead of queueing
+      List<Future<Boolean>> first = on(ctx, () -> {
+        List<Future<Boolean>> fs = new ArrayList<>();
+        rooms.forEach(r -> fs.add(creator.create(r)));
+        return Future.join(fs).transform(ar -> Future.succeededFuture(fs));
+      }).await();
+      List<RoomData> again = new ArrayList<>();
+      for (int i = 0; i < rooms.size(); i++) {
+        Future<Boolean> f = first.get(i);
+        if (f.failed()) {
+          assertTrue(f.cause() instanceof LiveroomException le && le.code() == ErrorCode.UNAVAILABLE,
+              String.valueOf(f.cause()));
+          again.add(rooms.get(i));
+        } else {
+          assertTrue(f.result(), rooms.get(i).id());
+        }
+      }
+      assertTrue(again.size() <= 120 - 49, "the first batch fits: " + again.size() + " failed");
+      long batches = small.find("liveroom.redis.requests").tag("op", "create").timers().stream()
+          .mapToLong(Timer::count).sum();
+      assertTrue(batches >= 3, "at most 49 creates a batch: " + batches + " batches");
+      // nothing of a refused batch ran: sent again in later turns, 49 at a time, each is created
+      for (int from = 0; from < again.size(); from += 49) {
+        List<RoomData> part = again.subList(from, Math.min(again.size(), from + 49));
+        assertTrue(on(ctx, () -> createAll(creator, part)).await().stream().allMatch(c -> c));
+      }
+      on(ctx, () -> {
+        creator.close();
+        return Future.succeededFuture();
+      }).await();
+    } finally {
+      bounded.close().await();
+    }
+  }
+
+  @Test
   void theIndexPagesEveryRoomOnceAndByState() {
     long before = index.count().await();
     List<String> created = new java.util.ArrayList<>();
