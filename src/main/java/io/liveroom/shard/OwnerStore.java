@@ -54,6 +54,7 @@ final class OwnerStore {
   private final RoomStore store;
   private final Ownership ownership;
   private RoomStore.Appender appender;
+  private RoomStore.Creator creator;
   /** The acknowledgement of each item whose append is queued or in flight. */
   private final IdentityHashMap<Danmaku, Promise<Void>> acks = new IdentityHashMap<>();
   private boolean flushQueued;
@@ -69,6 +70,7 @@ final class OwnerStore {
 
   void start() {
     appender = store.appender();
+    creator = store.creator();
   }
 
   /** The hot room, or loads it from Redis with a new epoch. Runs inside the room's serial chain. */
@@ -159,7 +161,7 @@ final class OwnerStore {
     }
     long now = System.currentTimeMillis();
     RoomData data = node.rules().create(id, cmd.fields(), now);
-    return store.create(data).compose(created -> {
+    return creator.create(data).compose(created -> {
       if (!created) {
         return Future.failedFuture(exists(id));
       }
@@ -386,6 +388,7 @@ final class OwnerStore {
         new ArrayList<>(acks.keySet()).forEach(d -> complete(d, e));
       }
       appender.close();
+      creator.close();
     });
   }
 

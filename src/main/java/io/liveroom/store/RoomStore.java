@@ -13,12 +13,16 @@ import static io.liveroom.store.RoomKeys.replayKey;
 import static io.liveroom.store.RoomKeys.roomKey;
 
 import io.liveroom.config.LiveroomConfig;
+import io.liveroom.error.ErrorCode;
+import io.liveroom.error.LiveroomException;
 import io.liveroom.room.Danmaku;
 import io.liveroom.room.RoomData;
 import io.liveroom.room.RoomState;
 import io.liveroom.room.StoredKey;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
@@ -113,6 +117,7 @@ public final class RoomStore {
   public record Hydrated(RoomData data, long epoch, Danmaku pinned) {
   }
 
+  private final Vertx vertx;
   private final StoreClient client;
   private final String nodeId;
   /** Entries kept in each slot group's claim log: {@code redis.claimLogSize} over the groups, rounded up. */
@@ -123,6 +128,7 @@ public final class RoomStore {
 
   /** @param nodeId the node whose claims of epochs (creates and loads) go to the claim logs {@code lr:{g}:claims} */
   public RoomStore(Vertx vertx, LiveroomConfig.Redis cfg, String nodeId, MeterRegistry registry) {
+    this.vertx = vertx;
     this.client = new StoreClient(vertx, cfg, registry);
     this.nodeId = nodeId;
     this.claimLogSize = cfg.claimLogSize() <= 0 ? 0 : (cfg.claimLogSize() + RoomKeys.GROUPS - 1) / RoomKeys.GROUPS;
@@ -151,15 +157,18 @@ public final class RoomStore {
    * {@code redis.replicasToAck} replicas hold it ({@link StoreClient#evalAcked}).
    */
   public Future<Boolean> create(RoomData d) {
-    int b = bucketOf(d.id());
+    return client.evalAcked(CREATE, createKeys(d.id(), d.state()), createArgs(d)).map(r -> r.toInteger() == 1);
+  }
+
+  private List<String> createArgs(RoomData d) {
     List<String> args = new ArrayList<>(24);
     args.add(d.id());
-    args.add(Integer.toString(b));
+    args.add(Integer.toString(bucketOf(d.id())));
     args.add(d.state().wire());
     args.add(nodeId);
     args.add(Integer.toString(claimLogSize));
     RoomHash.fields(d, args, null);
-    return client.evalAcked(CREATE, createKeys(d.id(), d.state()), args).map(r -> r.toInteger() == 1);
+    return args;
   }
 
   static List<String> createKeys(String id, RoomState state) {
@@ -242,6 +251,116 @@ public final class RoomStore {
   /** The idempotency keys stored with a room's sends; see {@link HistoryStore}. */
   public Future<List<StoredKey>> idempotencyKeys(String roomId) {
     return history.idempotencyKeys(roomId);
+  }
+
+  /** A creator over its own pipelined connection: one per shard instance, made on its event loop. */
+  public Creator creator() {
+    return new Creator(vertx.getOrCreateContext(), client.pipeline(List.of(CREATE)),
+        Math.max(1, Math.min(Creator.MAX_BATCH, client.maxWaiting() - 1)));
+  }
+
+  /**
+   * Creates rooms as {@link #create} does, batched: the creates asked for in one event-loop turn
+   * go out after it as one pipelined batch on the creator's own connection (one write and one
+   * round trip for all, and with {@code redis.replicasToAck} one {@code WAIT} for all), instead of
+   * one pooled round trip each. The connection holds at most {@code redis.maxWaiting} commands in
+   * flight: past that a batch fails at once ({@code UNAVAILABLE}). Used from its owner's event loop
+   * only.
+   */
+  public final class Creator {
+    /** Creates per batch at most (and under {@code redis.maxWaiting}): a turn with more sends several batches, pipelined. */
+    static final int MAX_BATCH = 256;
+
+    private final Context context;
+    private final PipelinedConnection connection;
+    private final int batchSize;
+    /** The creates of this turn, in order, and their answers. */
+    private final List<RoomData> queued = new ArrayList<>();
+    private final List<Promise<Boolean>> waiting = new ArrayList<>();
+    private int inFlight;
+    private boolean closed;
+
+    private Creator(Context context, PipelinedConnection connection, int batchSize) {
+      this.context = context;
+      this.connection = connection;
+      this.batchSize = batchSize;
+    }
+
+    /** True once created (with epoch 1), false when the id exists; sent after this event-loop turn. */
+    public Future<Boolean> create(RoomData d) {
+      if (closed) {
+        return Future.failedFuture(new LiveroomException(ErrorCode.UNAVAILABLE, "the node is stopping; retry"));
+      }
+      if (queued.isEmpty()) {
+        context.runOnContext(v -> flush());
+      }
+      Promise<Boolean> answer = Promise.promise();
+      queued.add(d);
+      waiting.add(answer);
+      return answer.future();
+    }
+
+    private void flush() {
+      for (int from = 0; from < queued.size(); from += batchSize) {
+        int to = Math.min(queued.size(), from + batchSize);
+        send(new ArrayList<>(queued.subList(from, to)), new ArrayList<>(waiting.subList(from, to)),
+            connection.scriptsLoaded());
+      }
+      queued.clear();
+      waiting.clear();
+    }
+
+    private void send(List<RoomData> rooms, List<Promise<Boolean>> answers, boolean bySha) {
+      List<Request> reqs = new ArrayList<>(rooms.size());
+      List<String> slotKeys = new ArrayList<>(rooms.size());
+      for (RoomData d : rooms) {
+        List<String> keys = createKeys(d.id(), d.state());
+        Request r = bySha ? Request.cmd(Command.EVALSHA).arg(CREATE.sha()) : Request.cmd(Command.EVAL).arg(CREATE.source());
+        r.arg(keys.size());
+        keys.forEach(r::arg);
+        createArgs(d).forEach(r::arg);
+        reqs.add(r);
+        slotKeys.add(keys.get(0));
+      }
+      inFlight++;
+      connection.batch("create", reqs, slotKeys, client.timeoutMs()).onComplete(ar -> {
+        inFlight--;
+        if (ar.succeeded()) {
+          for (int i = 0; i < answers.size(); i++) {
+            answers.get(i).complete(ar.result().get(i).toInteger() == 1);
+          }
+        } else if (bySha && noScripts(ar.cause()) == rooms.size()) {
+          // Redis lost the script (SCRIPT FLUSH) and none of these ran: again by source, which
+          // caches it for the batches after
+          send(rooms, answers, false);
+        } else {
+          // some may have been applied (a timeout, a broken connection): UNAVAILABLE, as any failed write
+          answers.forEach(a -> a.fail(ar.cause()));
+        }
+        if (closed && inFlight == 0) {
+          connection.close();
+        }
+      });
+    }
+
+    /** Closes the connection once the batches in flight are answered; later creates fail. */
+    public void close() {
+      closed = true;
+      if (inFlight == 0 && queued.isEmpty()) {
+        connection.close();
+      }
+    }
+  }
+
+  /** How many commands of a failed batch Redis answered with NOSCRIPT (one {@code ERR [i]} line each). */
+  private static int noScripts(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String m = t.getMessage();
+      if (m != null && m.contains("NOSCRIPT")) {
+        return m.split("NOSCRIPT", -1).length - 1;
+      }
+    }
+    return 0;
   }
 
   /** An appender over its own pipelined connection: one per shard instance. */

@@ -52,6 +52,7 @@ final class StoreClient {
   private final Redis historyRedis;
   private final boolean cluster;
   private final long timeoutMs;
+  private final int maxWaiting;
   private final int replicasToAck;
   private final long replicasAckTimeoutMs;
   private final MeterRegistry registry;
@@ -64,13 +65,14 @@ final class StoreClient {
         // the cluster and sentinel clients refuse fewer waiters than pooled connections
         .setMaxPoolWaiting(Math.max(cfg.maxWaiting(), cfg.poolSize()))
         .setMaxWaitingHandlers(cfg.maxWaiting()));
-    // the appends hold one pipelined connection per shard instance, apart from the pool
-    // that serves requests, so a burst of sends can never starve loads, creates and updates
+    // the appends and the creates hold one pipelined connection each per shard instance, apart
+    // from the pool that serves requests, so a burst of sends can never starve loads and updates
     this.historyRedis = Redis.createClient(vertx, options(cfg)
         .setMaxPoolSize(64)
         .setMaxPoolWaiting(Math.max(cfg.maxWaiting(), 64))
         .setMaxWaitingHandlers(cfg.maxWaiting()));
     this.timeoutMs = cfg.timeoutMs();
+    this.maxWaiting = cfg.maxWaiting();
     this.replicasToAck = cfg.replicasToAck();
     this.replicasAckTimeoutMs = cfg.replicasAckTimeoutMs();
     this.registry = registry;
@@ -106,6 +108,14 @@ final class StoreClient {
     return cluster;
   }
 
+  /**
+   * {@code redis.maxWaiting}: also the commands a connection may have in flight, so a batch larger
+   * than this (its {@code WAIT} included) could never be sent.
+   */
+  int maxWaiting() {
+    return maxWaiting;
+  }
+
   long timeoutMs() {
     return timeoutMs;
   }
@@ -114,7 +124,7 @@ final class StoreClient {
     return Timer.start(registry);
   }
 
-  /** A long-lived connection of its own for pipelined writes (the appends that make sends durable). */
+  /** A long-lived connection of its own for pipelined writes (the appends that make sends durable, the creates). */
   PipelinedConnection pipeline(List<LuaScript> scripts) {
     return new PipelinedConnection(this, historyRedis, scripts);
   }

@@ -23,7 +23,10 @@ import io.liveroom.testing.RedisServer;
 import io.liveroom.testing.TestCluster;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.CompositeFuture;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -112,6 +115,22 @@ class ReplicaAckIT {
         120_000, 100, System.currentTimeMillis());
   }
 
+  /** Creates {@code ids} through a creator made and called on one event loop, in one turn, as a shard instance does. */
+  private static Future<List<Boolean>> createInOneTurn(Vertx vertx, RoomStore store, List<String> ids) {
+    Context ctx = vertx.getOrCreateContext();
+    Promise<List<Boolean>> done = Promise.promise();
+    ctx.runOnContext(v -> {
+      RoomStore.Creator creator = store.creator();
+      List<Future<Boolean>> created = new ArrayList<>();
+      ids.forEach(id -> created.add(creator.create(room(id))));
+      Future.all(created).map(CompositeFuture::<Boolean>list).onComplete(ar -> {
+        creator.close();
+        done.handle(ar);
+      });
+    });
+    return done.future();
+  }
+
   /** The failure of {@code f}, within {@code limitMs}. */
   private static Throwable failureOf(Future<?> f, long limitMs, String what) {
     long t0 = System.nanoTime();
@@ -143,6 +162,14 @@ class ReplicaAckIT {
         assertTrue(call(replica, "XREVRANGE", RoomKeys.historyKey("w-1"), "+", "-", "COUNT", "1")
             .contains("\"text\":\"m" + i + "\""), "item " + i + " is on the replica when its append answers");
       }
+      // the creates of one turn: one batch, one WAIT, and on the replica when they answer
+      Timer createAcks = registry.find("liveroom.redis.replica.acks").tag("op", "create").tag("outcome", "ok").timer();
+      long before = createAcks.count(); // w-1's own
+      assertEquals(List.of(true, true, true), createInOneTurn(vertx, store, List.of("w-b1", "w-b2", "w-b3")).await());
+      for (String id : List.of("w-b1", "w-b2", "w-b3")) {
+        assertEquals("1", call(replica, "HGET", RoomKeys.roomKey(id), "e").strip(), id + " is on the replica");
+      }
+      assertEquals(before + 1, createAcks.count(), "three creates of one turn, one WAIT");
       Timer ok = registry.find("liveroom.redis.replica.acks").tag("op", "append").tag("outcome", "ok").timer();
       assertTrue(ok != null && ok.count() >= 20, "a WAIT per append batch is timed");
       assertTrue(registry.find("liveroom.redis.replica.acks").tag("op", "hydrate").tag("outcome", "ok").timer()
@@ -174,6 +201,7 @@ class ReplicaAckIT {
       assertTrue(String.valueOf(e.getCause()).contains("0 of 1 replicas"), String.valueOf(e.getCause()));
       failureOf(store.hydrate("w-2"), 3000, "a load (epoch claim) no replica confirmed");
       failureOf(store.create(room("w-3")), 3000, "a create no replica confirmed");
+      failureOf(createInOneTurn(vertx, store, List.of("w-4", "w-5")), 3000, "batched creates no replica confirmed");
       assertEquals(1, registry.find("liveroom.redis.replica.acks").tag("op", "append").tag("outcome", "short").timer()
           .count());
       // not acknowledged, yet on the primary with its key: what a retry with the same key must find

@@ -22,14 +22,21 @@ import io.liveroom.testing.Await;
 import io.liveroom.testing.RedisAndCluster;
 import io.liveroom.testing.RedisServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.CompositeFuture;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,6 +50,7 @@ class RoomStoreIT {
   protected static RedisServer redis;
   protected RoomStore store;
   protected RoomIndex index;
+  protected SimpleMeterRegistry registry;
 
   @BeforeAll
   static void up(RedisServer r) {
@@ -84,7 +92,8 @@ class RoomStoreIT {
     LiveroomConfig cfg = ConfigLoader.fromJson(new JsonObject()
         .put("node", new JsonObject().put("roles", new JsonArray().add("shard")))
         .put("redis", redisConfig().put("timeoutMs", 500)));
-    store = new RoomStore(vertx, cfg.redis(), "test-node", new SimpleMeterRegistry());
+    registry = new SimpleMeterRegistry();
+    store = new RoomStore(vertx, cfg.redis(), "test-node", registry);
     index = store.roomIndex();
   }
 
@@ -111,6 +120,108 @@ class RoomStoreIT {
     assertEquals(live, store.hydrate("store-1").await().data());
     assertEquals(RoomStore.WriteResult.MISSING, store.write(room("store-none", RoomState.LIVE), RoomState.LIVE, 1, DAY).await());
     assertNull(store.hydrate("store-none").await());
+  }
+
+  /** Runs {@code task} on {@code ctx}: a creator is made and used on one event loop, as a shard instance's is. */
+  private static <T> Future<T> on(Context ctx, Supplier<Future<T>> task) {
+    Promise<T> p = Promise.promise();
+    ctx.runOnContext(v -> task.get().onComplete(p));
+    return p.future();
+  }
+
+  private static Future<List<Boolean>> createAll(RoomStore.Creator creator, List<RoomData> rooms) {
+    List<Future<Boolean>> created = new ArrayList<>();
+    rooms.forEach(r -> created.add(creator.create(r)));
+    return Future.all(created).map(CompositeFuture::list);
+  }
+
+  @Test
+  void theCreatesOfOneTurnGoInOneBatchAndSurviveAScriptFlush(Vertx vertx) {
+    Context ctx = vertx.getOrCreateContext();
+    RoomStore.Creator creator = on(ctx, () -> Future.succeededFuture(store.creator())).await();
+    List<RoomData> rooms = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      rooms.add(room("batch-" + i, RoomState.CREATED));
+    }
+    List<RoomData> withRepeat = new ArrayList<>(rooms);
+    withRepeat.add(rooms.get(0));
+    List<Boolean> created = on(ctx, () -> createAll(creator, withRepeat)).await();
+    assertEquals(300, created.subList(0, 300).stream().filter(c -> c).count(), "every new id created");
+    assertFalse(created.get(300), "an id created earlier in the same turn is refused");
+    Timer batches = registry.find("liveroom.redis.requests").tag("op", "create").tag("outcome", "ok").timer();
+    assertEquals(2, batches.count(), "301 creates of one turn: two batches of at most 256, one round trip each");
+    assertEquals(rooms.get(7), store.hydrate("batch-7").await().data());
+    assertEquals(2, store.hydrate("batch-299").await().epoch(), "created with epoch 1, as a create of its own");
+    assertFalse(store.create(rooms.get(42)).await(), "and seen by the pooled create");
+
+    // Redis loses the script: the batch's every create answered NOSCRIPT, none ran, so it goes
+    // again by source (on a Redis Cluster batches send the source anyway)
+    flushScripts(vertx);
+    List<RoomData> more = List.of(room("batch-a", RoomState.CREATED), room("batch-b", RoomState.LIVE));
+    assertEquals(List.of(true, true), on(ctx, () -> createAll(creator, more)).await());
+    Timer lost = registry.find("liveroom.redis.requests").tag("op", "create").tag("outcome", "error").timer();
+    assertEquals(appendsBySha() ? 1 : 0, lost == null ? 0 : lost.count(),
+        "by SHA the batch failed once for NOSCRIPT, then went by source");
+    assertEquals(more.get(1), store.hydrate("batch-b").await().data());
+    assertEquals(List.of(false), on(ctx, () -> createAll(creator, List.of(more.get(0)))).await());
+    on(ctx, () -> {
+      creator.close();
+      return creator.create(room("batch-c", RoomState.CREATED));
+    }).transform(ar -> {
+      assertTrue(ar.cause() instanceof LiveroomException le && le.code() == ErrorCode.UNAVAILABLE,
+          "a closed creator refuses: " + ar.cause());
+      return Future.succeededFuture();
+    }).await();
+  }
+
+  @Test
+  void aCreatorKeepsAtMostMaxWaitingCommandsInFlight(Vertx vertx) {
+    LiveroomConfig cfg = ConfigLoader.fromJson(new JsonObject()
+        .put("node", new JsonObject().put("roles", new JsonArray().add("shard")))
+        .put("redis", redisConfig().put("timeoutMs", 500).put("maxWaiting", 50)));
+    SimpleMeterRegistry small = new SimpleMeterRegistry();
+    RoomStore bounded = new RoomStore(vertx, cfg.redis(), "test-node", small);
+    try {
+      Context ctx = vertx.getOrCreateContext();
+      RoomStore.Creator creator = on(ctx, () -> Future.succeededFuture(bounded.creator())).await();
+      List<RoomData> rooms = new ArrayList<>();
+      for (int i = 0; i < 120; i++) {
+        rooms.add(room("bounded-" + i, RoomState.CREATED));
+      }
+      // 120 creates in one turn: batches of 49 (and a WAIT, with replicas), sent at once; what
+      // does not fit the connection's 50 fails at once with UNAVAILABLE instead of queueing
+      List<Future<Boolean>> first = on(ctx, () -> {
+        List<Future<Boolean>> fs = new ArrayList<>();
+        rooms.forEach(r -> fs.add(creator.create(r)));
+        return Future.join(fs).transform(ar -> Future.succeededFuture(fs));
+      }).await();
+      List<RoomData> again = new ArrayList<>();
+      for (int i = 0; i < rooms.size(); i++) {
+        Future<Boolean> f = first.get(i);
+        if (f.failed()) {
+          assertTrue(f.cause() instanceof LiveroomException le && le.code() == ErrorCode.UNAVAILABLE,
+              String.valueOf(f.cause()));
+          again.add(rooms.get(i));
+        } else {
+          assertTrue(f.result(), rooms.get(i).id());
+        }
+      }
+      assertTrue(again.size() <= 120 - 49, "the first batch fits: " + again.size() + " failed");
+      long batches = small.find("liveroom.redis.requests").tag("op", "create").timers().stream()
+          .mapToLong(Timer::count).sum();
+      assertTrue(batches >= 3, "at most 49 creates a batch: " + batches + " batches");
+      // nothing of a refused batch ran: sent again in later turns, 49 at a time, each is created
+      for (int from = 0; from < again.size(); from += 49) {
+        List<RoomData> part = again.subList(from, Math.min(again.size(), from + 49));
+        assertTrue(on(ctx, () -> createAll(creator, part)).await().stream().allMatch(c -> c));
+      }
+      on(ctx, () -> {
+        creator.close();
+        return Future.succeededFuture();
+      }).await();
+    } finally {
+      bounded.close().await();
+    }
   }
 
   @Test
