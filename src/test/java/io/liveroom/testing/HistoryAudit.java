@@ -116,6 +116,12 @@ public final class HistoryAudit {
     return out;
   }
 
+  /** The node that claimed {@code epoch} of {@code room} (creation or load), from the claim log; null if not logged. */
+  public String claimedBy(String room, long epoch) {
+    String[] claim = claims.getOrDefault(room, Map.of()).get(epoch);
+    return claim == null ? null : claim[0];
+  }
+
   /** The earliest claim time of the ownership log, 0 when none was logged: a time origin for {@link #formatLog}. */
   public long firstClaimMs() {
     return ownershipLog().stream().mapToLong(EpochSpan::claimedMs).filter(ms -> ms > 0).min().orElse(0);
