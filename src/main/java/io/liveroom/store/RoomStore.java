@@ -311,17 +311,17 @@ public final class RoomStore {
     }
 
     private void send(List<RoomData> rooms, List<Promise<Boolean>> answers, boolean bySha) {
-      List<Request> reqs = new ArrayList<>(rooms.size());
+      List<List<String>> keys = new ArrayList<>(rooms.size());
+      List<List<String>> args = new ArrayList<>(rooms.size());
       List<String> slotKeys = new ArrayList<>(rooms.size());
       for (RoomData d : rooms) {
-        List<String> keys = createKeys(d.id(), d.state());
-        Request r = bySha ? Request.cmd(Command.EVALSHA).arg(CREATE.sha()) : Request.cmd(Command.EVAL).arg(CREATE.source());
-        r.arg(keys.size());
-        keys.forEach(r::arg);
-        createArgs(d).forEach(r::arg);
-        reqs.add(r);
-        slotKeys.add(keys.get(0));
+        List<String> k = createKeys(d.id(), d.state());
+        keys.add(k);
+        args.add(createArgs(d));
+        slotKeys.add(k.get(0));
       }
+      List<Request> reqs = bySha ? StoreClient.scriptCalls(Command.EVALSHA, CREATE.sha(), keys, args)
+          : StoreClient.scriptCalls(Command.EVAL, CREATE.source(), keys, args);
       inFlight++;
       connection.batch("create", reqs, slotKeys, client.timeoutMs()).onComplete(ar -> {
         inFlight--;

@@ -236,7 +236,8 @@ final class StoreClient {
         }));
   }
 
-  private static List<Request> scriptCalls(Command cmd, String script, List<List<String>> keys,
+  /** One {@code cmd} (EVALSHA by SHA, or EVAL by source) of the script per entry of {@code keys}, with the {@code args} of the same index. */
+  static List<Request> scriptCalls(Command cmd, String script, List<List<String>> keys,
                                            List<List<String>> args) {
     List<Request> reqs = new ArrayList<>(keys.size());
     for (int i = 0; i < keys.size(); i++) {
